@@ -1,0 +1,122 @@
+/*-------------------------------------------------------------------------
+ *
+ * check.c
+ *	  migration_guard.check(sql): the dry run of a migration script.
+ *
+ * The script is parsed with PostgreSQL's raw parser and every statement is
+ * put through judge_statement(), the same path the hook takes, without
+ * executing anything and without taking a lock on any user relation.
+ * Relations created by earlier statements of the script count as new.
+ *
+ * Copyright (c) 2026, migration_guard developers
+ *
+ * IDENTIFICATION
+ *	  src/check.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "parser/parser.h"
+#include "tcop/cmdtag.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+
+#include "migration_guard.h"
+
+#define CHECK_COLS 13
+
+PG_FUNCTION_INFO_V1(mg_check);
+
+static const char *const verdict_names[] = {"ok", "warn", "block"};
+
+static void
+put_row(ReturnSetInfo *rsinfo, int stmtno, const char *command, Finding *f)
+{
+	Datum		values[CHECK_COLS];
+	bool		nulls[CHECK_COLS];
+	RelEffect  *eff = f ? f->effect : NULL;
+
+	memset(nulls, true, sizeof(nulls));
+	values[0] = Int32GetDatum(stmtno);
+	nulls[0] = false;
+	values[1] = CStringGetTextDatum(command);
+	nulls[1] = false;
+	values[9] = CStringGetTextDatum(verdict_names[f ? f->verdict : VERDICT_OK]);
+	nulls[9] = false;
+
+	if (eff != NULL)
+	{
+		if (OidIsValid(eff->relid))
+		{
+			values[2] = ObjectIdGetDatum(eff->relid);
+			nulls[2] = false;
+			values[6] = Int64GetDatum(f->size.bytes);
+			nulls[6] = false;
+			values[7] = Int64GetDatum(f->size.rows);
+			nulls[7] = false;
+		}
+		values[3] = CStringGetTextDatum(lock_mode_name(eff->lockmode));
+		values[4] = BoolGetDatum(eff->rewrite);
+		values[5] = BoolGetDatum(eff->scan);
+		nulls[3] = nulls[4] = nulls[5] = false;
+		if (f->rule >= 0)
+		{
+			values[8] = CStringGetTextDatum(rule_name(f->rule));
+			values[10] = CStringGetTextDatum(f->message);
+			values[11] = CStringGetTextDatum(f->detail);
+			values[12] = CStringGetTextDatum(f->hint);
+			nulls[8] = nulls[10] = nulls[11] = nulls[12] = false;
+		}
+	}
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/*
+ * migration_guard.check(sql text): one row per statement, affected
+ * relation and finding; a statement with nothing to report gives one row
+ * with rule NULL.
+ */
+Datum
+mg_check(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *script_sql;
+	List	   *raw;
+	ListCell   *lc;
+	ScriptState script = {NIL};
+	int			stmtno = 0;
+
+	mg_init_materialized_srf(fcinfo);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_VOID();
+	script_sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	/* Syntax errors surface as PostgreSQL's own, with their position */
+	raw = raw_parser(script_sql, RAW_PARSE_DEFAULT);
+
+	foreach(lc, raw)
+	{
+		RawStmt    *rs = lfirst_node(RawStmt, lc);
+		const char *command = GetCommandTagName(CreateCommandTag(rs->stmt));
+		List	   *findings = NIL;
+		ListCell   *fc;
+
+		stmtno++;
+		if (inspect_is_guarded(rs->stmt))
+			findings = judge_statement(rs->stmt,
+									   sql_cut_statement(script_sql,
+														 rs->stmt_location,
+														 rs->stmt_len),
+									   &script);
+		inspect_note_created(rs->stmt, &script);
+
+		if (findings == NIL)
+			put_row(rsinfo, stmtno, command, NULL);
+		foreach(fc, findings)
+			put_row(rsinfo, stmtno, command, (Finding *) lfirst(fc));
+	}
+	return (Datum) 0;
+}

@@ -1,0 +1,1098 @@
+/*-------------------------------------------------------------------------
+ *
+ * inspect.c
+ *	  Inspect: from a DDL parse tree to what it will do to each relation.
+ *
+ * For every relation a statement touches we work out the strongest lock it
+ * takes, whether it rewrites the relation (a new relfilenode), whether it
+ * reads every row while holding that lock (validation, index build, copy),
+ * and which hazards a rule may object to.  This file knows PostgreSQL's DDL
+ * and nothing of policy: thresholds and verdicts live in rules.c.
+ *
+ * Wherever PostgreSQL exposes its own answer we use it: AlterTableGetLockLevel
+ * for ALTER TABLE locks, the parser's transformExpr and coercion machinery
+ * plus contain_volatile_functions for defaults, expression_planner for type
+ * changes (as ATPrepAlterColumnType does), PartConstraintImpliedByRelConstraint
+ * for ATTACH PARTITION.  Where a decision of tablecmds.c is static, it is
+ * mirrored here with a reference to the original.
+ *
+ * Rules for this file:
+ *	- never take a lock the statement would not take, never wait on one;
+ *	- never modify the parse tree (it may belong to a cached plan): copy
+ *	  before handing anything to the parser;
+ *	- a name that does not resolve is not our error to raise: the statement
+ *	  will raise PostgreSQL's own.
+ *
+ * Copyright (c) 2026, migration_guard developers
+ *
+ * IDENTIFICATION
+ *	  src/inspect.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "catalog/index.h"
+#include "catalog/namespace.h"
+#include "catalog/partition.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "commands/tablecmds.h"
+#include "commands/tablespace.h"
+#include "miscadmin.h"
+#include "tcop/utility.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_expr.h"
+#include "parser/parse_node.h"
+#include "parser/parse_type.h"
+#include "parser/parse_utilcmd.h"
+#include "partitioning/partbounds.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/partcache.h"
+#include "utils/ruleutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/typcache.h"
+
+#include "migration_guard.h"
+
+/* Per-statement inspection state */
+typedef struct Inspection
+{
+	const char *command;		/* command tag of the statement */
+	const char *sql;			/* the statement's text */
+	ScriptState *script;		/* check() script, or NULL in the hook */
+	List	   *effects;		/* RelEffect *, in order of discovery */
+} Inspection;
+
+/*
+ * Which statements are inspected at all.  This switch is the whole cost of
+ * the guard for every other utility statement.
+ */
+bool
+inspect_is_guarded(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_AlterTableStmt:
+		case T_IndexStmt:
+		case T_DropStmt:
+		case T_ReindexStmt:
+		case T_ClusterStmt:
+		case T_VacuumStmt:
+		case T_RefreshMatViewStmt:
+		case T_TruncateStmt:
+		case T_RenameStmt:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*---- Effects ----*/
+
+/* Was a relation of this name created by an earlier statement of the script? */
+static bool
+created_in_script(ScriptState *script, RangeVar *rv)
+{
+	ListCell   *lc;
+
+	if (script == NULL)
+		return false;
+	foreach(lc, script->created)
+	{
+		RangeVar   *c = (RangeVar *) lfirst(lc);
+
+		if (strcmp(c->relname, rv->relname) == 0 &&
+			(c->schemaname == NULL || rv->schemaname == NULL ||
+			 strcmp(c->schemaname, rv->schemaname) == 0))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The effect on a relation, found or created.  One relation appears once
+ * per statement; later calls strengthen its lock.
+ */
+static RelEffect *
+effect_for(Inspection *insp, Oid relid, RangeVar *rv, LOCKMODE lockmode)
+{
+	RelEffect  *eff;
+	ListCell   *lc;
+
+	if (OidIsValid(relid))
+	{
+		foreach(lc, insp->effects)
+		{
+			eff = (RelEffect *) lfirst(lc);
+			if (eff->relid == relid)
+			{
+				eff->lockmode = Max(eff->lockmode, lockmode);
+				return eff;
+			}
+		}
+	}
+
+	eff = palloc0(sizeof(RelEffect));
+	eff->command = insp->command;
+	eff->stmt_sql = insp->sql;
+	eff->relid = relid;
+	eff->lockmode = lockmode;
+	if (OidIsValid(relid))
+	{
+		eff->relname = rel_quoted_name(relid);
+		eff->is_new = rel_is_invisible_to_others(relid);
+	}
+	else
+	{
+		eff->relname = rv ? quote_qualified_identifier(rv->schemaname,
+													   rv->relname)
+			: pstrdup("?");
+		eff->is_new = true;
+	}
+	if (rv != NULL && created_in_script(insp->script, rv))
+		eff->is_new = true;
+	insp->effects = lappend(insp->effects, eff);
+	return eff;
+}
+
+/*
+ * Resolve a RangeVar without locking.  A relation that does not exist is
+ * reported only in a check() script (as new, if an earlier statement
+ * creates it); in the hook the statement will fail on its own.
+ */
+static RelEffect *
+effect_for_rangevar(Inspection *insp, RangeVar *rv, LOCKMODE lockmode)
+{
+	Oid			relid;
+
+	if (created_in_script(insp->script, rv))
+		relid = InvalidOid;
+	else
+		relid = RangeVarGetRelid(rv, NoLock, true);
+	if (!OidIsValid(relid) && insp->script == NULL)
+		return NULL;
+	return effect_for(insp, relid, rv, lockmode);
+}
+
+static Hazard *
+add_hazard(RelEffect *eff, RuleId rule, Node *cause, const char *cause_sql,
+		   const char *subject, Oid other_relid)
+{
+	Hazard	   *hz = palloc0(sizeof(Hazard));
+
+	hz->rule = rule;
+	hz->cause = cause;
+	hz->cause_sql = cause_sql ? pstrdup(cause_sql) : NULL;
+	hz->subject = subject ? pstrdup(subject) : NULL;
+	hz->other_relid = other_relid;
+	eff->hazards = lappend(eff->hazards, hz);
+	return hz;
+}
+
+/* A DefElem option list (REINDEX, CLUSTER, VACUUM) names this flag as true */
+static bool
+option_is_set(List *options, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *opt = (DefElem *) lfirst(lc);
+
+		if (strcmp(opt->defname, name) == 0)
+			return opt->arg == NULL || defGetBoolean(opt);
+	}
+	return false;
+}
+
+/*---- ALTER TABLE ----*/
+
+/* Is this raw type name one of the serial pseudo-types? */
+static bool
+typename_is_serial(TypeName *tn)
+{
+	char	   *schemaname;
+	char	   *name;
+
+	if (tn->arrayBounds != NIL || tn->pct_type)
+		return false;
+	DeconstructQualifiedName(tn->names, &schemaname, &name);
+	if (schemaname != NULL && strcmp(schemaname, "pg_catalog") != 0)
+		return false;
+	return strcmp(name, "smallserial") == 0 || strcmp(name, "serial2") == 0 ||
+		strcmp(name, "serial") == 0 || strcmp(name, "serial4") == 0 ||
+		strcmp(name, "bigserial") == 0 || strcmp(name, "serial8") == 0;
+}
+
+/* Type OID and typmod of a raw type name, InvalidOid if it does not exist */
+static Oid
+lookup_type(TypeName *tn, int32 *typmod)
+{
+	Type		tup = LookupTypeName(NULL, tn, typmod, true);
+	Oid			typid;
+
+	if (tup == NULL)
+		return InvalidOid;
+	typid = typeTypeId(tup);
+	ReleaseSysCache(tup);
+	return typid;
+}
+
+/*
+ * Cook a raw column default the way cookDefault() does (it takes no lock:
+ * a default cannot reference the table), so that its volatility is
+ * PostgreSQL's own answer.  NULL if it does not cook; the statement will
+ * then fail with PostgreSQL's error.
+ */
+static Node *
+cook_default(Node *raw, Oid typid, int32 typmod)
+{
+	ParseState *pstate = make_parsestate(NULL);
+	Node	   *expr;
+
+	expr = transformExpr(pstate, copyObject(raw), EXPR_KIND_COLUMN_DEFAULT);
+	expr = coerce_to_target_type(pstate, expr, exprType(expr),
+								 typid, typmod,
+								 COERCION_ASSIGNMENT, COERCE_IMPLICIT_CAST, -1);
+	free_parsestate(pstate);
+	return expr;
+}
+
+/*
+ * ADD COLUMN: rewrite when the default cannot be stored as a "missing"
+ * value (ATExecAddColumn): a volatile default, identity, GENERATED ALWAYS
+ * AS ... STORED, or a domain with constraints; a NOT NULL column without a
+ * stored default is verified by a scan.  Inline constraints add their own
+ * effects.
+ */
+static void
+inspect_add_column(Inspection *insp, RelEffect *eff, ColumnDef *def,
+				   const char *cmd_sql, char relkind)
+{
+	Node	   *raw_default = NULL;
+	bool		rewrite = false;
+	bool		not_null = def->is_not_null;
+	bool		stored_default = false;
+	bool		unique = false;
+	Constraint *fk = NULL;
+	bool		check = false;
+	Oid			typid = InvalidOid;
+	int32		typmod = -1;
+	char	   *why = NULL;
+	char	   *type_sql = NULL;
+	char	   *default_sql = NULL;
+	ListCell   *lc;
+
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+		return;
+
+	foreach(lc, def->constraints)
+	{
+		Constraint *con = (Constraint *) lfirst(lc);
+
+		switch (con->contype)
+		{
+			case CONSTR_DEFAULT:
+				raw_default = con->raw_expr;
+				break;
+			case CONSTR_IDENTITY:
+				rewrite = true;
+				why = "an identity column takes a new sequence value for every existing row";
+				break;
+			case CONSTR_GENERATED:
+				rewrite = true;
+				why = "a stored generated column is computed and written for every existing row";
+				break;
+			case CONSTR_NOTNULL:
+				not_null = true;
+				break;
+			case CONSTR_PRIMARY:
+				not_null = true;
+				unique = true;
+				break;
+			case CONSTR_UNIQUE:
+				unique = true;
+				break;
+			case CONSTR_FOREIGN:
+				fk = con;
+				break;
+			case CONSTR_CHECK:
+				check = true;
+				break;
+			default:
+				break;
+		}
+	}
+
+	if (typename_is_serial(def->typeName))
+	{
+		/* a nextval() default: volatile */
+		char	   *name = strVal(llast(def->typeName->names));
+
+		rewrite = true;
+		why = "a serial column takes a new sequence value for every existing row";
+		type_sql = pstrdup(strstr(name, "big") || strcmp(name, "serial8") == 0 ?
+						   "bigint" :
+						   strstr(name, "small") || strcmp(name, "serial2") == 0 ?
+						   "smallint" : "integer");
+	}
+	else if ((typid = lookup_type(def->typeName, &typmod)) != InvalidOid)
+	{
+		type_sql = format_type_with_typemod(typid, typmod);
+		if (DomainHasConstraints(typid))
+		{
+			rewrite = true;
+			why = psprintf("its type %s is a domain with constraints, checked by rewriting every row",
+						   type_sql);
+		}
+		if (raw_default != NULL)
+		{
+			Node	   *cooked = cook_default(raw_default, typid, typmod);
+
+			if (cooked != NULL)
+				default_sql = deparse_expression(cooked, NIL, false, false);
+			if (cooked != NULL && contain_volatile_functions(cooked))
+			{
+				rewrite = true;
+				if (why == NULL)
+					why = psprintf("its default %s is volatile, so every existing row gets its own value",
+								   default_sql);
+			}
+			else if (cooked != NULL &&
+					 !(IsA(cooked, Const) && ((Const *) cooked)->constisnull))
+				stored_default = true;
+		}
+	}
+
+	if (rewrite)
+	{
+		Hazard	   *hz;
+
+		eff->rewrite = eff->scan = true;
+		hz = add_hazard(eff, RULE_ADD_COLUMN_REWRITE, (Node *) def, cmd_sql,
+						def->colname, InvalidOid);
+		hz->why = why;
+		hz->type_sql = type_sql;
+		hz->expr_sql = default_sql;
+	}
+	else if (not_null && !stored_default)
+		eff->scan = true;		/* Phase 3 verifies the new NOT NULL */
+
+	if (check)
+		eff->scan = true;		/* the new CHECK is validated in Phase 3 */
+	if (unique)
+	{
+		eff->scan = true;
+		add_hazard(eff, RULE_ADD_UNIQUE_CONSTRAINT, (Node *) def, cmd_sql,
+				   def->colname, InvalidOid);
+	}
+	if (fk != NULL)
+	{
+		/*
+		 * transformAlterTableStmt skips validating an inline REFERENCES when
+		 * the new column has no default: every value is NULL.
+		 */
+		RelEffect  *pk = effect_for_rangevar(insp, fk->pktable,
+											 ShareRowExclusiveLock);
+
+		if (raw_default != NULL)
+		{
+			eff->scan = true;
+			add_hazard(eff, RULE_ADD_FOREIGN_KEY, (Node *) fk, cmd_sql,
+					   def->colname, pk ? pk->relid : InvalidOid);
+		}
+	}
+}
+
+/*
+ * Would converting the column through this expression rewrite the table?
+ * Mirrors ATColumnChangeRequiresRewrite() in tablecmds.c (static there).
+ */
+static bool
+column_change_requires_rewrite(Node *expr, AttrNumber varattno)
+{
+	for (;;)
+	{
+		if (IsA(expr, Var) && ((Var *) expr)->varattno == varattno)
+			return false;
+		else if (IsA(expr, RelabelType))
+			expr = (Node *) ((RelabelType *) expr)->arg;
+		else if (IsA(expr, CoerceToDomain))
+		{
+			CoerceToDomain *d = (CoerceToDomain *) expr;
+
+			if (DomainHasConstraints(d->resulttype))
+				return true;
+			expr = (Node *) d->arg;
+		}
+		else if (IsA(expr, FuncExpr))
+		{
+			FuncExpr   *f = (FuncExpr *) expr;
+
+			switch (f->funcid)
+			{
+				case F_TIMESTAMPTZ_TIMESTAMP:
+				case F_TIMESTAMP_TIMESTAMPTZ:
+					if (TimestampTimestampTzRequiresRewrite())
+						return true;
+					expr = linitial(f->args);
+					break;
+				default:
+					return true;
+			}
+		}
+		else
+			return true;
+	}
+}
+
+/*
+ * ALTER COLUMN ... TYPE: build the same conversion ATPrepAlterColumnType
+ * builds (a Var of the old type coerced to the new one, simplified by
+ * expression_planner so that length-coercion support functions drop out)
+ * and ask whether it requires a rewrite.  A USING clause other than the
+ * bare column is taken to rewrite: evaluating it needs the table opened.
+ */
+static void
+inspect_alter_type(RelEffect *eff, AlterTableCmd *cmd, const char *cmd_sql)
+{
+	ColumnDef  *def = castNode(ColumnDef, cmd->def);
+	bool		rewrite = true;
+	HeapTuple	atttup;
+	Oid			newtypid;
+	int32		newtypmod = -1;
+	char	   *old_type = NULL;
+
+	if (!OidIsValid(eff->relid))
+		return;					/* new in this script: nothing to rewrite */
+	newtypid = lookup_type(def->typeName, &newtypmod);
+	if (!OidIsValid(newtypid))
+		return;
+	atttup = SearchSysCacheAttName(eff->relid, cmd->name);
+	if (HeapTupleIsValid(atttup))
+	{
+		Form_pg_attribute att = (Form_pg_attribute) GETSTRUCT(atttup);
+		Node	   *using = def->raw_default;
+		bool		plain_using = true;
+
+		old_type = format_type_with_typemod(att->atttypid, att->atttypmod);
+
+		if (using != NULL)
+		{
+			plain_using = false;
+			if (IsA(using, ColumnRef))
+			{
+				List	   *fields = ((ColumnRef *) using)->fields;
+
+				plain_using = list_length(fields) == 1 &&
+					IsA(linitial(fields), String) &&
+					strcmp(strVal(linitial(fields)), cmd->name) == 0;
+			}
+		}
+		if (plain_using)
+		{
+			Node	   *expr;
+
+			expr = (Node *) makeVar(1, att->attnum, att->atttypid,
+									att->atttypmod, att->attcollation, 0);
+			expr = coerce_to_target_type(NULL, expr, att->atttypid,
+										 newtypid, newtypmod,
+										 COERCION_ASSIGNMENT,
+										 COERCE_IMPLICIT_CAST, -1);
+			if (expr == NULL)
+			{
+				ReleaseSysCache(atttup);
+				return;			/* no cast: PostgreSQL will say so */
+			}
+			expr = (Node *) expression_planner((Expr *) expr);
+			rewrite = column_change_requires_rewrite(expr, att->attnum);
+		}
+		ReleaseSysCache(atttup);
+	}
+
+	if (rewrite)
+	{
+		Hazard	   *hz;
+
+		eff->rewrite = eff->scan = true;
+		hz = add_hazard(eff, RULE_ALTER_COLUMN_TYPE, (Node *) cmd, cmd_sql,
+						cmd->name, InvalidOid);
+		hz->type_sql = format_type_with_typemod(newtypid, newtypmod);
+		hz->why = old_type ?
+			psprintf("converting %s to %s is not binary compatible, so every row is rewritten and every index rebuilt",
+					 old_type, hz->type_sql) :
+			pstrdup("the conversion rewrites every row and rebuilds every index");
+	}
+}
+
+/* ADD CONSTRAINT: CHECK, FOREIGN KEY, PRIMARY KEY, UNIQUE, EXCLUDE */
+static void
+inspect_add_constraint(Inspection *insp, RelEffect *eff, Constraint *con,
+					   const char *cmd_sql)
+{
+	switch (con->contype)
+	{
+		case CONSTR_CHECK:
+			if (!con->skip_validation)
+			{
+				eff->scan = true;
+				add_hazard(eff, RULE_ADD_CHECK, (Node *) con, cmd_sql,
+						   con->conname, InvalidOid);
+			}
+			break;
+		case CONSTR_FOREIGN:
+			{
+				RelEffect  *pk = effect_for_rangevar(insp, con->pktable,
+													 ShareRowExclusiveLock);
+
+				if (!con->skip_validation)
+				{
+					eff->scan = true;
+					add_hazard(eff, RULE_ADD_FOREIGN_KEY, (Node *) con,
+							   cmd_sql, con->conname,
+							   pk ? pk->relid : InvalidOid);
+				}
+			}
+			break;
+		case CONSTR_PRIMARY:
+		case CONSTR_UNIQUE:
+		case CONSTR_EXCLUSION:
+			if (con->indexname == NULL)
+			{
+				eff->scan = true;
+				add_hazard(eff, RULE_ADD_UNIQUE_CONSTRAINT, (Node *) con,
+						   cmd_sql, con->conname, InvalidOid);
+			}
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * ATTACH PARTITION scans the partition unless its constraints already imply
+ * the partition bound, exactly as ATExecAttachPartition decides.  Proving
+ * that needs the parent's partition key, so both relations are opened under
+ * ACCESS SHARE, taken only if free at once and released straight after: the
+ * statement itself takes stronger locks on both.  If either is busy we
+ * cannot prove anything and assume the scan.
+ */
+static bool
+attach_is_proved(Oid parentid, Oid partid, PartitionBoundSpec *rawbound,
+				 char **check_sql)
+{
+	Relation	parent;
+	Relation	part;
+	ParseState *pstate;
+	PartitionBoundSpec *bound;
+	List	   *constraint;
+	bool		proved;
+
+	if (!ConditionalLockRelationOid(parentid, AccessShareLock))
+		return false;
+	if (!ConditionalLockRelationOid(partid, AccessShareLock))
+	{
+		UnlockRelationOid(parentid, AccessShareLock);
+		return false;
+	}
+	parent = relation_open(parentid, NoLock);
+	part = relation_open(partid, NoLock);
+
+	pstate = make_parsestate(NULL);
+	bound = transformPartitionBound(pstate, parent, copyObject(rawbound));
+	constraint = list_concat(get_qual_from_partbound(parent, bound),
+							 RelationGetPartitionQual(parent));
+	if (constraint == NIL)
+		proved = true;
+	else
+	{
+		constraint = (List *) eval_const_expressions(NULL, (Node *) constraint);
+		constraint = (List *) canonicalize_qual((Expr *) constraint, true);
+		constraint = list_make1(make_ands_explicit(constraint));
+		constraint = map_partition_varattnos(constraint, 1, part, parent);
+		proved = PartConstraintImpliedByRelConstraint(part, constraint);
+		*check_sql = deparse_expression(linitial(constraint),
+										deparse_context_for(RelationGetRelationName(part),
+															partid),
+										false, false);
+	}
+
+	relation_close(part, NoLock);
+	relation_close(parent, NoLock);
+	UnlockRelationOid(partid, AccessShareLock);
+	UnlockRelationOid(parentid, AccessShareLock);
+	return proved;
+}
+
+static void
+inspect_partition_cmd(Inspection *insp, RelEffect *eff, AlterTableCmd *cmd,
+					  const char *cmd_sql)
+{
+	PartitionCmd *pc = castNode(PartitionCmd, cmd->def);
+
+	if (cmd->subtype == AT_AttachPartition)
+	{
+		RelEffect  *part = effect_for_rangevar(insp, pc->name,
+											   AccessExclusiveLock);
+		Oid			defpart;
+
+		char	   *check_sql = NULL;
+
+		if (part == NULL)
+			return;
+		if (!OidIsValid(eff->relid) || !OidIsValid(part->relid) ||
+			!attach_is_proved(eff->relid, part->relid, pc->bound, &check_sql))
+		{
+			Hazard	   *hz;
+
+			part->scan = true;
+			hz = add_hazard(part, RULE_ATTACH_PARTITION, (Node *) cmd, cmd_sql,
+							part->relname, eff->relid);
+			hz->expr_sql = check_sql;
+		}
+
+		/* The default partition is scanned for rows of the new bound */
+		defpart = OidIsValid(eff->relid) ?
+			get_default_partition_oid(eff->relid) : InvalidOid;
+		if (OidIsValid(defpart) && defpart != part->relid)
+		{
+			RelEffect  *def = effect_for(insp, defpart, NULL,
+										 AccessExclusiveLock);
+
+			def->scan = true;
+			add_hazard(def, RULE_ATTACH_PARTITION, (Node *) cmd, cmd_sql,
+					   def->relname, eff->relid);
+		}
+	}
+	else if (cmd->subtype == AT_DetachPartition)
+	{
+		RelEffect  *part = effect_for_rangevar(insp, pc->name,
+											   pc->concurrent ?
+											   ShareUpdateExclusiveLock :
+											   AccessExclusiveLock);
+
+		if (!pc->concurrent)
+			add_hazard(eff, RULE_DETACH_PARTITION, (Node *) cmd, cmd_sql,
+					   part ? part->relname : pc->name->relname,
+					   part ? part->relid : InvalidOid);
+	}
+}
+
+/* Does this SET TABLESPACE / SET LOGGED / SET UNLOGGED change anything? */
+static bool
+storage_change_rewrites(Oid relid, AlterTableCmd *cmd)
+{
+	HeapTuple	tup;
+	Form_pg_class cls;
+	bool		rewrite = true;
+
+	if (!OidIsValid(relid))
+		return false;
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	cls = (Form_pg_class) GETSTRUCT(tup);
+	if (!RELKIND_HAS_STORAGE(cls->relkind))
+		rewrite = false;		/* partitioned: only the default changes */
+	else if (cmd->subtype == AT_SetLogged)
+		rewrite = cls->relpersistence != RELPERSISTENCE_PERMANENT;
+	else if (cmd->subtype == AT_SetUnLogged)
+		rewrite = cls->relpersistence != RELPERSISTENCE_UNLOGGED;
+	else if (cmd->subtype == AT_SetTableSpace)
+	{
+		Oid			spc = get_tablespace_oid(cmd->name, true);
+		Oid			cur = OidIsValid(cls->reltablespace) ?
+		cls->reltablespace : MyDatabaseTableSpace;
+
+		rewrite = OidIsValid(spc) && spc != cur;
+	}
+	ReleaseSysCache(tup);
+	return rewrite;
+}
+
+static void
+inspect_alter_table(Inspection *insp, AlterTableStmt *stmt)
+{
+	RelEffect  *eff;
+	List	   *cmd_sqls;
+	char		relkind;
+	ListCell   *lc;
+	int			i = 0;
+
+	if (stmt->objtype != OBJECT_TABLE && stmt->objtype != OBJECT_MATVIEW &&
+		stmt->objtype != OBJECT_INDEX)
+		return;
+
+	eff = effect_for_rangevar(insp, stmt->relation,
+							  AlterTableGetLockLevel(stmt->cmds));
+	if (eff == NULL)
+		return;
+	relkind = OidIsValid(eff->relid) ? get_rel_relkind(eff->relid) :
+		RELKIND_RELATION;
+	cmd_sqls = sql_split_alter_cmds(insp->sql);
+	if (list_length(cmd_sqls) != list_length(stmt->cmds))
+		cmd_sqls = NIL;			/* could not cut the text: hints use names */
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+		const char *cmd_sql = cmd_sqls ? (char *) list_nth(cmd_sqls, i) : NULL;
+
+		i++;
+		switch (cmd->subtype)
+		{
+			case AT_AddColumn:
+#ifdef MG_HAS_RECURSE_SUBTYPES
+			case AT_AddColumnRecurse:
+#endif
+				inspect_add_column(insp, eff, castNode(ColumnDef, cmd->def),
+								   cmd_sql, relkind);
+				break;
+			case AT_AlterColumnType:
+				inspect_alter_type(eff, cmd, cmd_sql);
+				break;
+			case AT_SetNotNull:
+				if (!OidIsValid(eff->relid) ||
+					!rel_not_null_proved(eff->relid, cmd->name))
+				{
+					eff->scan = true;
+					add_hazard(eff, RULE_SET_NOT_NULL, (Node *) cmd, cmd_sql,
+							   cmd->name, InvalidOid);
+				}
+				break;
+			case AT_AddConstraint:
+#ifdef MG_HAS_RECURSE_SUBTYPES
+			case AT_AddConstraintRecurse:
+#endif
+				if (IsA(cmd->def, Constraint))
+					inspect_add_constraint(insp, eff,
+										   (Constraint *) cmd->def, cmd_sql);
+				break;
+			case AT_ValidateConstraint:
+#ifdef MG_HAS_RECURSE_SUBTYPES
+			case AT_ValidateConstraintRecurse:
+#endif
+				/* The safe path: a scan under SHARE UPDATE EXCLUSIVE */
+				eff->scan = true;
+				break;
+			case AT_DropColumn:
+#ifdef MG_HAS_RECURSE_SUBTYPES
+			case AT_DropColumnRecurse:
+#endif
+				add_hazard(eff, RULE_DROP_COLUMN, (Node *) cmd, cmd_sql,
+						   cmd->name, InvalidOid);
+				break;
+			case AT_SetTableSpace:
+			case AT_SetLogged:
+			case AT_SetUnLogged:
+				if (storage_change_rewrites(eff->relid, cmd))
+				{
+					eff->rewrite = eff->scan = true;
+					add_hazard(eff, RULE_REWRITE_TABLE, (Node *) cmd, cmd_sql,
+							   NULL, InvalidOid);
+				}
+				break;
+			case AT_SetAccessMethod:
+				eff->rewrite = eff->scan = true;
+				add_hazard(eff, RULE_REWRITE_TABLE, (Node *) cmd, cmd_sql,
+						   NULL, InvalidOid);
+				break;
+			case AT_AttachPartition:
+			case AT_DetachPartition:
+				if (stmt->objtype == OBJECT_TABLE)
+					inspect_partition_cmd(insp, eff, cmd, cmd_sql);
+				break;
+			default:
+				/* the lock from AlterTableGetLockLevel is all there is */
+				break;
+		}
+	}
+}
+
+/*---- Other statements ----*/
+
+static void
+inspect_index(Inspection *insp, IndexStmt *stmt)
+{
+	RelEffect  *eff = effect_for_rangevar(insp, stmt->relation,
+										  stmt->concurrent ?
+										  ShareUpdateExclusiveLock : ShareLock);
+
+	if (eff == NULL)
+		return;
+
+	/* CREATE INDEX ON ONLY parent builds nothing: it only makes an invalid index */
+	if (!stmt->relation->inh &&
+		OidIsValid(eff->relid) &&
+		get_rel_relkind(eff->relid) == RELKIND_PARTITIONED_TABLE)
+		return;
+
+	eff->scan = true;
+	if (!stmt->concurrent)
+		add_hazard(eff, RULE_CREATE_INDEX, (Node *) stmt, insp->sql,
+				   stmt->idxname, InvalidOid);
+}
+
+static void
+inspect_drop(Inspection *insp, DropStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->objects)
+	{
+		RangeVar   *rv = makeRangeVarFromNameList((List *) lfirst(lc));
+
+		if (stmt->removeType == OBJECT_INDEX)
+		{
+			Oid			indexid = RangeVarGetRelid(rv, NoLock, true);
+			Oid			heapid;
+			RelEffect  *eff;
+
+			if (!OidIsValid(indexid))
+				continue;
+			heapid = IndexGetRelation(indexid, true);
+			if (!OidIsValid(heapid))
+				continue;
+			eff = effect_for(insp, heapid, NULL,
+							 stmt->concurrent ? ShareUpdateExclusiveLock :
+							 AccessExclusiveLock);
+			if (!stmt->concurrent)
+				add_hazard(eff, RULE_DROP_INDEX, (Node *) stmt, insp->sql,
+						   quote_qualified_identifier(rv->schemaname,
+													  rv->relname),
+						   indexid);
+		}
+		else if (stmt->removeType == OBJECT_TABLE ||
+				 stmt->removeType == OBJECT_MATVIEW)
+		{
+			RelEffect  *eff = effect_for_rangevar(insp, rv,
+												  AccessExclusiveLock);
+
+			if (eff != NULL)
+				add_hazard(eff, RULE_DROP_TABLE, (Node *) stmt, insp->sql,
+						   NULL, InvalidOid);
+		}
+	}
+}
+
+static void
+inspect_reindex(Inspection *insp, ReindexStmt *stmt)
+{
+	bool		concurrent = option_is_set(stmt->params, "concurrently");
+	RelEffect  *eff;
+
+	if (stmt->kind == REINDEX_OBJECT_INDEX)
+	{
+		Oid			indexid = RangeVarGetRelid(stmt->relation, NoLock, true);
+		Oid			heapid;
+		RelEffect  *idx;
+
+		if (!OidIsValid(indexid))
+			return;
+		heapid = IndexGetRelation(indexid, true);
+		if (!OidIsValid(heapid))
+			return;
+		eff = effect_for(insp, heapid, NULL,
+						 concurrent ? ShareUpdateExclusiveLock : ShareLock);
+		idx = effect_for(insp, indexid, stmt->relation,
+						 concurrent ? ShareUpdateExclusiveLock :
+						 AccessExclusiveLock);
+		idx->rewrite = true;	/* a new relfilenode for the index */
+	}
+	else if (stmt->kind == REINDEX_OBJECT_TABLE)
+	{
+		eff = effect_for_rangevar(insp, stmt->relation,
+								  concurrent ? ShareUpdateExclusiveLock :
+								  ShareLock);
+		if (eff == NULL)
+			return;
+	}
+	else
+		return;					/* SCHEMA, SYSTEM, DATABASE: not per table */
+
+	eff->scan = true;
+	if (!concurrent)
+		add_hazard(eff, RULE_REINDEX, (Node *) stmt, insp->sql,
+				   stmt->relation->relname, InvalidOid);
+}
+
+/* CLUSTER and VACUUM FULL: a complete copy under ACCESS EXCLUSIVE */
+static void
+inspect_table_copy(Inspection *insp, RangeVar *rv, Node *stmt)
+{
+	RelEffect  *eff = effect_for_rangevar(insp, rv, AccessExclusiveLock);
+
+	if (eff == NULL)
+		return;
+	eff->rewrite = eff->scan = true;
+	add_hazard(eff, RULE_REWRITE_TABLE, stmt, insp->sql, NULL, InvalidOid);
+}
+
+static void
+inspect_vacuum(Inspection *insp, VacuumStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (!stmt->is_vacuumcmd || !option_is_set(stmt->options, "full"))
+		return;
+	foreach(lc, stmt->rels)
+	{
+		VacuumRelation *vrel = (VacuumRelation *) lfirst(lc);
+
+		if (vrel->relation != NULL)
+			inspect_table_copy(insp, vrel->relation, (Node *) stmt);
+	}
+}
+
+static void
+inspect_refresh(Inspection *insp, RefreshMatViewStmt *stmt)
+{
+	RelEffect  *eff = effect_for_rangevar(insp, stmt->relation,
+										  stmt->concurrent ? ExclusiveLock :
+										  AccessExclusiveLock);
+
+	if (eff == NULL)
+		return;
+	if (stmt->concurrent)
+	{
+		eff->scan = true;		/* diffs the old contents against the new */
+		return;
+	}
+	eff->rewrite = true;		/* a new heap, filled from the query */
+	if (!stmt->skipData)
+		add_hazard(eff, RULE_REFRESH_MATVIEW, (Node *) stmt, insp->sql,
+				   NULL, InvalidOid);
+}
+
+static void
+inspect_truncate(Inspection *insp, TruncateStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->relations)
+	{
+		RelEffect  *eff = effect_for_rangevar(insp, (RangeVar *) lfirst(lc),
+											  AccessExclusiveLock);
+
+		if (eff == NULL)
+			continue;
+		eff->rewrite = true;	/* a new, empty relfilenode */
+		add_hazard(eff, RULE_TRUNCATE, (Node *) stmt, insp->sql, NULL,
+				   InvalidOid);
+	}
+}
+
+static void
+inspect_rename(Inspection *insp, RenameStmt *stmt)
+{
+	RelEffect  *eff;
+
+	switch (stmt->renameType)
+	{
+		case OBJECT_TABLE:
+		case OBJECT_MATVIEW:
+			eff = effect_for_rangevar(insp, stmt->relation, AccessExclusiveLock);
+			if (eff)
+				add_hazard(eff, RULE_RENAME_TABLE, (Node *) stmt, insp->sql,
+						   stmt->newname, InvalidOid);
+			break;
+		case OBJECT_COLUMN:
+			if (stmt->relationType != OBJECT_TABLE &&
+				stmt->relationType != OBJECT_MATVIEW)
+				break;
+			eff = effect_for_rangevar(insp, stmt->relation, AccessExclusiveLock);
+			if (eff)
+				add_hazard(eff, RULE_RENAME_COLUMN, (Node *) stmt, insp->sql,
+						   stmt->subname, InvalidOid);
+			break;
+		case OBJECT_TABCONSTRAINT:
+			(void) effect_for_rangevar(insp, stmt->relation,
+									   AccessExclusiveLock);
+			break;
+		case OBJECT_INDEX:
+			(void) effect_for_rangevar(insp, stmt->relation,
+									   ShareUpdateExclusiveLock);
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * Inspect one statement.  Returns a list of RelEffect, one per relation it
+ * touches, empty for statements we do not judge.
+ */
+List *
+inspect_statement(Node *parsetree, const char *sql, ScriptState *script)
+{
+	Inspection	insp;
+
+	insp.command = GetCommandTagName(CreateCommandTag(parsetree));
+	insp.sql = sql;
+	insp.script = script;
+	insp.effects = NIL;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_AlterTableStmt:
+			inspect_alter_table(&insp, (AlterTableStmt *) parsetree);
+			break;
+		case T_IndexStmt:
+			inspect_index(&insp, (IndexStmt *) parsetree);
+			break;
+		case T_DropStmt:
+			inspect_drop(&insp, (DropStmt *) parsetree);
+			break;
+		case T_ReindexStmt:
+			inspect_reindex(&insp, (ReindexStmt *) parsetree);
+			break;
+		case T_ClusterStmt:
+			if (((ClusterStmt *) parsetree)->relation != NULL)
+				inspect_table_copy(&insp, ((ClusterStmt *) parsetree)->relation,
+								   parsetree);
+			break;
+		case T_VacuumStmt:
+			inspect_vacuum(&insp, (VacuumStmt *) parsetree);
+			break;
+		case T_RefreshMatViewStmt:
+			inspect_refresh(&insp, (RefreshMatViewStmt *) parsetree);
+			break;
+		case T_TruncateStmt:
+			inspect_truncate(&insp, (TruncateStmt *) parsetree);
+			break;
+		case T_RenameStmt:
+			inspect_rename(&insp, (RenameStmt *) parsetree);
+			break;
+		default:
+			break;
+	}
+	return insp.effects;
+}
+
+/*
+ * check() only: remember relations a script statement creates, so that
+ * later statements of the script treat them as new.
+ */
+void
+inspect_note_created(Node *parsetree, ScriptState *script)
+{
+	RangeVar   *rv = NULL;
+
+	if (IsA(parsetree, CreateStmt))
+		rv = ((CreateStmt *) parsetree)->relation;
+	else if (IsA(parsetree, CreateTableAsStmt))
+		rv = ((CreateTableAsStmt *) parsetree)->into->rel;
+	if (rv != NULL)
+		script->created = lappend(script->created, rv);
+}

@@ -1,0 +1,126 @@
+/*-------------------------------------------------------------------------
+ *
+ * migration_guard.c
+ *	  Module load: settings (GUCs) and installation of the utility hook.
+ *
+ * The guard is meant to be loaded through shared_preload_libraries so that
+ * every backend judges DDL from its first statement.  Loading it later (LOAD,
+ * session_preload_libraries, or implicitly by CREATE EXTENSION calling one of
+ * its functions) still installs the hook in that backend, but the install
+ * script warns the DBA, because other backends are not guarded.
+ *
+ * Copyright (c) 2026, migration_guard developers
+ *
+ * IDENTIFICATION
+ *	  src/migration_guard.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+#include "migration_guard.h"
+
+PG_MODULE_MAGIC;
+
+/*---- GUC variables ----*/
+
+int			mg_mode = GUARD_MODE_ENFORCE;
+int			mg_large_table_threshold = 10 * 1024;	/* kB: 10 MB */
+char	   *mg_allow = NULL;
+char	   *mg_reason = NULL;
+
+static const struct config_enum_entry mode_options[] = {
+	{"enforce", GUARD_MODE_ENFORCE, false},
+	{"warn", GUARD_MODE_WARN, false},
+	{"off", GUARD_MODE_OFF, false},
+	{NULL, 0, false}
+};
+
+/* Was the library loaded by the postmaster (shared_preload_libraries)? */
+static bool mg_preloaded = false;
+
+void		_PG_init(void);
+
+PG_FUNCTION_INFO_V1(mg_preload_status);
+
+/*
+ * Module load callback
+ */
+void
+_PG_init(void)
+{
+	mg_preloaded = process_shared_preload_libraries_in_progress;
+
+	/* GUC: migration_guard.mode = enforce | warn | off */
+	DefineCustomEnumVariable("migration_guard.mode",
+							 "Whether risky DDL is refused, only warned about, or not inspected.",
+							 "enforce refuses statements whose rule says block; "
+							 "warn turns every refusal into a WARNING; off skips the guard.",
+							 &mg_mode,
+							 GUARD_MODE_ENFORCE,
+							 mode_options,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	/* GUC: migration_guard.large_table_threshold = size */
+	DefineCustomIntVariable("migration_guard.large_table_threshold",
+							"Tables larger than this are protected by the size-dependent rules.",
+							"Below it, index builds, scans and rewrites are fast enough to run "
+							"under their lock.  Size is heap plus TOAST, partitions summed.",
+							&mg_large_table_threshold,
+							10 * 1024,
+							0,
+							INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	/* GUC: migration_guard.allow = 'rule_id, ...' | 'all' */
+	DefineCustomStringVariable("migration_guard.allow",
+							   "Rule ids whose findings are let through for this session or transaction.",
+							   "A comma-separated list of rule ids, or \"all\".  Every statement "
+							   "let through this way is recorded as overridden.",
+							   &mg_allow,
+							   "",
+							   PGC_USERSET,
+							   GUC_LIST_INPUT,
+							   allow_check_hook, allow_assign_hook, NULL);
+
+	/* GUC: migration_guard.reason = 'free text' */
+	DefineCustomStringVariable("migration_guard.reason",
+							   "Why the current overrides are needed; recorded with them.",
+							   NULL,
+							   &mg_reason,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("migration_guard");
+
+	hook_install();
+}
+
+/*
+ * migration_guard._preload_status(): called by the install script, so that
+ * CREATE EXTENSION in a server that did not preload us says so.
+ */
+Datum
+mg_preload_status(PG_FUNCTION_ARGS)
+{
+	if (!mg_preloaded)
+		ereport(WARNING,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("migration_guard is not loaded via shared_preload_libraries"),
+				 errdetail("Only this session is guarded; DDL from other sessions runs unchecked."),
+				 errhint("Add migration_guard to shared_preload_libraries in postgresql.conf "
+						 "(shared_preload_libraries = 'migration_guard') and restart the server.")));
+	PG_RETURN_BOOL(mg_preloaded);
+}

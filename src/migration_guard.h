@@ -1,0 +1,182 @@
+/*-------------------------------------------------------------------------
+ *
+ * migration_guard.h
+ *	  Types shared by the stages of the guard: inspect, measure, judge, act.
+ *
+ * One DDL statement flows through the guard like this:
+ *
+ *	inspect.c	parse node -> list of RelEffect (lock, rewrite, scan, hazards)
+ *	relstats.c	relation -> RelSize (bytes, estimated rows)
+ *	rules.c		RelEffect + RelSize + settings -> list of Finding
+ *	hook.c		Finding -> run, WARNING, or ERROR
+ *
+ * migration_guard.check() (check.c) runs the very same inspect/measure/judge
+ * path over a script without executing it.
+ *
+ * Copyright (c) 2026, migration_guard developers
+ *
+ * IDENTIFICATION
+ *	  src/migration_guard.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATION_GUARD_H
+#define MIGRATION_GUARD_H
+
+#include "pg_compat.h"
+
+#include "nodes/pg_list.h"
+#include "storage/lockdefs.h"
+#include "utils/guc.h"
+
+/* SQLSTATE of a statement refused by the guard (class MG: migration guard) */
+#define ERRCODE_MG_STATEMENT_BLOCKED	MAKE_SQLSTATE('M','G','0','0','1')
+
+/*---- Settings (GUCs, defined in migration_guard.c) ----*/
+
+typedef enum GuardMode
+{
+	GUARD_MODE_OFF,
+	GUARD_MODE_WARN,
+	GUARD_MODE_ENFORCE
+} GuardMode;
+
+extern int	mg_mode;
+extern int	mg_large_table_threshold;	/* in kB */
+extern char *mg_allow;
+extern char *mg_reason;
+
+/*---- Rules ----*/
+
+/*
+ * Every hazard inspect.c can recognise is named after the rule that judges
+ * it.  Keep this list, rule_defs[] in rules.c and the README in step.
+ */
+typedef enum RuleId
+{
+	RULE_CREATE_INDEX,
+	RULE_DROP_INDEX,
+	RULE_REINDEX,
+	RULE_ADD_COLUMN_REWRITE,
+	RULE_ALTER_COLUMN_TYPE,
+	RULE_SET_NOT_NULL,
+	RULE_ADD_CHECK,
+	RULE_ADD_FOREIGN_KEY,
+	RULE_ADD_UNIQUE_CONSTRAINT,
+	RULE_REWRITE_TABLE,
+	RULE_ATTACH_PARTITION,
+	RULE_DETACH_PARTITION,
+	RULE_REFRESH_MATVIEW,
+	RULE_DROP_COLUMN,
+	RULE_RENAME_COLUMN,
+	RULE_RENAME_TABLE,
+	RULE_DROP_TABLE,
+	RULE_TRUNCATE,
+	NUM_RULES
+} RuleId;
+
+typedef enum Verdict
+{
+	VERDICT_OK,
+	VERDICT_WARN,
+	VERDICT_BLOCK
+} Verdict;
+
+/*---- What inspect.c finds out about a statement ----*/
+
+/*
+ * One thing a statement does that a rule may object to, e.g. "adds column
+ * x with a volatile default".  The text fields feed the messages and the
+ * safe SQL in the HINT.
+ */
+typedef struct Hazard
+{
+	RuleId		rule;
+	Node	   *cause;			/* the statement or ALTER TABLE subcommand */
+	char	   *cause_sql;		/* its source text, when it could be cut out */
+	char	   *subject;		/* column, index or constraint name */
+	char	   *why;			/* what makes it costly, one phrase */
+	char	   *type_sql;		/* type of a new or changed column */
+	char	   *expr_sql;		/* default, or partition bound as a CHECK */
+	Oid			other_relid;	/* second relation involved, if any */
+} Hazard;
+
+/*
+ * What one statement does to one relation.  A relation that is not found in
+ * the catalog (dropped, or created earlier in a check() script) has relid
+ * InvalidOid and is_new set.
+ */
+typedef struct RelEffect
+{
+	const char *command;		/* command tag, e.g. "ALTER TABLE" */
+	Oid			relid;
+	char	   *relname;		/* name as SQL: quoted, schema-qualified */
+	LOCKMODE	lockmode;		/* strongest lock the statement takes on it */
+	bool		rewrite;		/* new relfilenode for it (or its partitions) */
+	bool		scan;			/* reads every row while holding the lock */
+	bool		is_new;			/* invisible to other sessions: never judged */
+	List	   *hazards;		/* list of Hazard * */
+	const char *stmt_sql;		/* the whole statement's text */
+} RelEffect;
+
+/* Size of a relation, from the catalog and the file system, lock-free */
+typedef struct RelSize
+{
+	int64		bytes;			/* heap + TOAST, partitions summed */
+	int64		rows;			/* estimated */
+	int			partitions;		/* leaf partitions summed, 0 if not partitioned */
+} RelSize;
+
+/* A rule's judgement of one hazard (or of a harmless effect: rule < 0) */
+typedef struct Finding
+{
+	RelEffect  *effect;
+	RelSize		size;
+	int			rule;			/* RuleId, or -1 for "nothing to report" */
+	Verdict		verdict;
+	bool		allowed;		/* would block or warn, let through by allow */
+	char	   *message;
+	char	   *detail;
+	char	   *hint;
+} Finding;
+
+/*
+ * State of a check() script: relations created by earlier statements.  The
+ * hook passes NULL.
+ */
+typedef struct ScriptState
+{
+	List	   *created;		/* list of RangeVar * */
+} ScriptState;
+
+/* inspect.c */
+extern bool inspect_is_guarded(Node *parsetree);
+extern List *inspect_statement(Node *parsetree, const char *sql,
+							   ScriptState *script);
+extern void inspect_note_created(Node *parsetree, ScriptState *script);
+
+/* relstats.c */
+extern RelSize measure_relation(Oid relid);
+extern bool rel_is_invisible_to_others(Oid relid);
+extern bool rel_not_null_proved(Oid relid, const char *colname);
+extern char *rel_quoted_name(Oid relid);
+extern char *format_bytes(int64 bytes);
+
+/* rules.c */
+extern const char *rule_name(int rule);
+extern int	rule_lookup(const char *name);
+extern List *judge_statement(Node *parsetree, const char *sql,
+							 ScriptState *script);
+extern const char *lock_mode_name(LOCKMODE mode);
+extern bool allow_check_hook(char **newval, void **extra, GucSource source);
+extern void allow_assign_hook(const char *newval, void *extra);
+
+/* suggest.c */
+extern char *suggest_safe_sql(const RelEffect *eff, const Hazard *hz);
+extern char *sql_cut_statement(const char *query, int location, int len);
+extern List *sql_split_alter_cmds(const char *stmt_sql);
+
+/* hook.c */
+extern void hook_install(void);
+
+#endif							/* MIGRATION_GUARD_H */

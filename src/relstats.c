@@ -1,0 +1,362 @@
+/*-------------------------------------------------------------------------
+ *
+ * relstats.c
+ *	  Measure: what the catalog and the file system say about a relation,
+ *	  found without taking or waiting for any lock on it.
+ *
+ * The guard runs before the statement has locked anything, and must never
+ * queue behind a lock to make a decision.  So nothing here opens a relation:
+ * sizes come from stat() on the relation's segment files (the way
+ * pg_relation_size counts them), row counts from pg_class statistics, and
+ * constraints from the syscache.  A relation dropped concurrently simply
+ * measures as empty.
+ *
+ * Copyright (c) 2026, migration_guard developers
+ *
+ * IDENTIFICATION
+ *	  src/relstats.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/catalog.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_tablespace.h"
+#include "common/relpath.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/optimizer.h"
+#include "storage/bufpage.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/relmapper.h"
+#include "utils/syscache.h"
+
+#include "migration_guard.h"
+
+/*
+ * Bytes on disk of one fork of a relation, summing its 1 GB segments.
+ * A missing file (relation dropped meanwhile, or fork never created) is 0.
+ */
+static int64
+fork_bytes(const MgRelFile *rf, ForkNumber forknum)
+{
+	char	   *path = mg_relpath(*rf, InvalidBackendId, forknum);
+	int64		total = 0;
+	int			segno;
+
+	for (segno = 0;; segno++)
+	{
+		char		segpath[MAXPGPATH];
+		struct stat st;
+
+		if (segno == 0)
+			snprintf(segpath, MAXPGPATH, "%s", path);
+		else
+			snprintf(segpath, MAXPGPATH, "%s.%d", path, segno);
+		if (stat(segpath, &st) < 0)
+			break;				/* ENOENT ends the segments; anything else: 0 */
+		total += st.st_size;
+	}
+	pfree(path);
+	return total;
+}
+
+/*
+ * Main, FSM and VM forks of a relation described by its pg_class row; the
+ * main fork alone is also returned in *main_bytes when asked for.
+ */
+static int64
+class_bytes(Oid relid, Form_pg_class cls, int64 *main_bytes)
+{
+	MgRelFile	rf;
+	Oid			filenode = cls->relfilenode;
+	Oid			spc = cls->reltablespace;
+	int64		total = 0;
+	ForkNumber	fork;
+
+	if (!RELKIND_HAS_STORAGE(cls->relkind) ||
+		cls->relpersistence == RELPERSISTENCE_TEMP)
+		return 0;
+	if (!OidIsValid(filenode))
+		filenode = RelationMapOidToFilenode(relid, cls->relisshared);
+	if (!OidIsValid(filenode))
+		return 0;
+	if (!OidIsValid(spc))
+		spc = cls->relisshared ? GLOBALTABLESPACE_OID : MyDatabaseTableSpace;
+	MG_RELFILE_SET(rf, spc, cls->relisshared ? InvalidOid : MyDatabaseId,
+				   filenode);
+
+	for (fork = MAIN_FORKNUM; fork <= VISIBILITYMAP_FORKNUM; fork++)
+	{
+		int64		b = fork_bytes(&rf, fork);
+
+		if (fork == MAIN_FORKNUM && main_bytes)
+			*main_bytes = b;
+		total += b;
+	}
+	return total;
+}
+
+/*
+ * Estimated rows of a leaf relation: pg_class density scaled to the current
+ * size, as the planner does; where statistics were never gathered, from the
+ * block count and the average width of the columns' types.
+ */
+static int64
+class_rows(Oid relid, Form_pg_class cls, int64 bytes)
+{
+	double		pages = (double) bytes / BLCKSZ;
+	int32		width = 0;
+	int			attnum;
+
+	if (cls->reltuples >= 0 && cls->relpages > 0)
+		return (int64) (cls->reltuples / cls->relpages * pages + 0.5);
+	if (cls->reltuples >= 0 && pages == 0)
+		return (int64) cls->reltuples;
+	if (pages == 0)
+		return 0;
+
+	for (attnum = 1; attnum <= cls->relnatts; attnum++)
+	{
+		HeapTuple	atttup = SearchSysCache2(ATTNUM,
+											 ObjectIdGetDatum(relid),
+											 Int16GetDatum(attnum));
+
+		if (HeapTupleIsValid(atttup))
+		{
+			Form_pg_attribute att = (Form_pg_attribute) GETSTRUCT(atttup);
+
+			if (!att->attisdropped)
+				width += get_typavgwidth(att->atttypid, att->atttypmod);
+			ReleaseSysCache(atttup);
+		}
+	}
+	width += MAXALIGN(SizeofHeapTupleHeader) + sizeof(ItemIdData);
+	return (int64) (pages * (BLCKSZ - SizeOfPageHeaderData) / width);
+}
+
+/* Heap + TOAST bytes and estimated rows of one relation (no recursion) */
+static void
+measure_one(Oid relid, RelSize *size)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Form_pg_class cls;
+	int64		bytes;
+	int64		main_bytes = 0;
+
+	if (!HeapTupleIsValid(tup))
+		return;					/* dropped concurrently */
+	cls = (Form_pg_class) GETSTRUCT(tup);
+
+	bytes = class_bytes(relid, cls, &main_bytes);
+	size->rows += class_rows(relid, cls, main_bytes);
+	if (OidIsValid(cls->reltoastrelid))
+	{
+		HeapTuple	ttup = SearchSysCache1(RELOID,
+										   ObjectIdGetDatum(cls->reltoastrelid));
+
+		if (HeapTupleIsValid(ttup))
+		{
+			Form_pg_class tcls = (Form_pg_class) GETSTRUCT(ttup);
+			char	   *idxname = psprintf("%s_index", NameStr(tcls->relname));
+			Oid			idxid = get_relname_relid(idxname, tcls->relnamespace);
+			HeapTuple	itup;
+
+			bytes += class_bytes(cls->reltoastrelid, tcls, NULL);
+
+			/* pg_table_size counts the TOAST index too */
+			itup = OidIsValid(idxid) ?
+				SearchSysCache1(RELOID, ObjectIdGetDatum(idxid)) : NULL;
+			if (HeapTupleIsValid(itup))
+			{
+				bytes += class_bytes(idxid, (Form_pg_class) GETSTRUCT(itup), NULL);
+				ReleaseSysCache(itup);
+			}
+			ReleaseSysCache(ttup);
+		}
+	}
+	size->bytes += bytes;
+	ReleaseSysCache(tup);
+}
+
+/*
+ * Size of a relation for the rules: heap plus TOAST, and for a partitioned
+ * table or index the sum over its leaf partitions (the parent is empty).
+ */
+RelSize
+measure_relation(Oid relid)
+{
+	RelSize		size = {0, 0, 0};
+	char		relkind = get_rel_relkind(relid);
+
+	if (relkind == RELKIND_PARTITIONED_TABLE ||
+		relkind == RELKIND_PARTITIONED_INDEX)
+	{
+		/* pg_inherits is read without locking the partitions */
+		List	   *parts = find_all_inheritors(relid, NoLock, NULL);
+		ListCell   *lc;
+
+		foreach(lc, parts)
+		{
+			Oid			part = lfirst_oid(lc);
+			char		kind = get_rel_relkind(part);
+
+			if (kind == RELKIND_PARTITIONED_TABLE ||
+				kind == RELKIND_PARTITIONED_INDEX || kind == '\0')
+				continue;
+			measure_one(part, &size);
+			size.partitions++;
+		}
+	}
+	else if (relkind != '\0')
+		measure_one(relid, &size);
+	return size;
+}
+
+/*
+ * Can no other session see this relation?  True for temporary relations and
+ * for relations created in the current transaction.
+ *
+ * The pg_class row's xmin is a cheap first test: a relation created in this
+ * transaction has a row inserted by it.  The row is also rewritten by many
+ * ALTERs of old relations, so the relcache entry has the final word.
+ */
+bool
+rel_is_invisible_to_others(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		result = false;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+
+	if (((Form_pg_class) GETSTRUCT(tup))->relpersistence == RELPERSISTENCE_TEMP)
+		result = true;
+	else if (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)))
+	{
+		/*
+		 * The relcache entry of a relation created in this transaction is
+		 * already built (creating it did so) and cannot have been evicted,
+		 * so this lookup does not read the relation itself.
+		 */
+		Relation	rel = RelationIdGetRelation(relid);
+
+		if (RelationIsValid(rel))
+		{
+			result = rel->rd_createSubid != InvalidSubTransactionId;
+			RelationClose(rel);
+		}
+	}
+	ReleaseSysCache(tup);
+	return result;
+}
+
+/*
+ * Would SET NOT NULL on this column skip its verification scan?  It does
+ * when the column is already NOT NULL, or when a validated CHECK constraint
+ * implies "col IS NOT NULL" (tablecmds.c, NotNullImpliedByRelConstraints).
+ * A column we cannot find (added earlier in a check() script) is unproved.
+ */
+bool
+rel_not_null_proved(Oid relid, const char *colname)
+{
+	HeapTuple	atttup;
+	Form_pg_attribute att;
+	NullTest   *nnulltest;
+	Relation	conrel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	contup;
+	bool		proved = false;
+
+	atttup = SearchSysCacheAttName(relid, colname);
+	if (!HeapTupleIsValid(atttup))
+		return false;
+	att = (Form_pg_attribute) GETSTRUCT(atttup);
+	if (att->attnotnull)
+	{
+		ReleaseSysCache(atttup);
+		return true;
+	}
+
+	nnulltest = makeNode(NullTest);
+	nnulltest->arg = (Expr *) makeVar(1, att->attnum, att->atttypid,
+									  att->atttypmod, att->attcollation, 0);
+	nnulltest->nulltesttype = IS_NOT_NULL;
+	nnulltest->argisrow = false;
+	nnulltest->location = -1;
+	ReleaseSysCache(atttup);
+
+	/* Catalog scan: locks pg_constraint, never the user's table */
+	conrel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(conrel, ConstraintRelidTypidNameIndexId, true,
+							  NULL, 1, &key);
+	while (!proved && HeapTupleIsValid(contup = systable_getnext(scan)))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(contup);
+		Datum		conbin;
+		bool		isnull;
+		Node	   *cexpr;
+
+		if (con->contype != CONSTRAINT_CHECK || !con->convalidated)
+			continue;
+		conbin = heap_getattr(contup, Anum_pg_constraint_conbin,
+							  RelationGetDescr(conrel), &isnull);
+		if (isnull)
+			continue;
+
+		/* The same normalisation PostgreSQL applies before proving */
+		cexpr = stringToNode(TextDatumGetCString(conbin));
+		cexpr = eval_const_expressions(NULL, cexpr);
+		cexpr = (Node *) canonicalize_qual((Expr *) cexpr, true);
+		proved = predicate_implied_by(list_make1(nnulltest),
+									  make_ands_implicit((Expr *) cexpr),
+									  false);
+	}
+	systable_endscan(scan);
+	table_close(conrel, AccessShareLock);
+	return proved;
+}
+
+/*
+ * A relation's name as the user would write it in SQL: bare when visible in
+ * the search_path, schema-qualified otherwise, quoted where needed.
+ */
+char *
+rel_quoted_name(Oid relid)
+{
+	char	   *relname = get_rel_name(relid);
+
+	if (relname == NULL)
+		return pstrdup("(dropped)");
+	if (RelationIsVisible(relid))
+		return pstrdup(quote_identifier(relname));
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  relname);
+}
+
+/* "1234 MB" style, as pg_size_pretty writes it */
+char *
+format_bytes(int64 bytes)
+{
+	return text_to_cstring(DatumGetTextPP(DirectFunctionCall1(pg_size_pretty,
+															  Int64GetDatum(bytes))));
+}

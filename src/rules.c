@@ -1,0 +1,349 @@
+/*-------------------------------------------------------------------------
+ *
+ * rules.c
+ *	  Judge: the rulebook.  Effects of a statement, the size of each
+ *	  relation and the session's settings become Findings, each with a
+ *	  verdict and a message that teaches the safe way.
+ *
+ * judge_statement() is the one entry point shared by the ProcessUtility
+ * hook and migration_guard.check(): inspect, measure, judge.  Whatever one
+ * of them decides about a statement, the other decides too.
+ *
+ * Copyright (c) 2026, migration_guard developers
+ *
+ * IDENTIFICATION
+ *	  src/rules.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "lib/stringinfo.h"
+#include "storage/lock.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/varlena.h"
+
+#include "migration_guard.h"
+
+typedef struct RuleDef
+{
+	const char *name;			/* stable id, used in migration_guard.allow */
+	bool		size_dependent; /* fires only above the threshold */
+	Verdict		verdict;		/* default verdict */
+	const char *message;		/* primary message, see fill_message() */
+} RuleDef;
+
+/* In RuleId order */
+static const RuleDef rule_defs[NUM_RULES] = {
+	{"create_index", true, VERDICT_BLOCK,
+	"CREATE INDEX would block writes to table {table} while the index is built"},
+	{"drop_index", true, VERDICT_BLOCK,
+	"DROP INDEX {subject} would block all access to table {table}"},
+	{"reindex", true, VERDICT_BLOCK,
+	"REINDEX would block writes to table {table} while the index is rebuilt"},
+	{"add_column_rewrite", true, VERDICT_BLOCK,
+	"adding column {subject} would rewrite table {table}"},
+	{"alter_column_type", true, VERDICT_BLOCK,
+	"changing the type of column {subject} would rewrite table {table}"},
+	{"set_not_null", true, VERDICT_BLOCK,
+	"SET NOT NULL on column {subject} would scan table {table} under ACCESS EXCLUSIVE lock"},
+	{"add_check", true, VERDICT_BLOCK,
+	"adding a CHECK constraint would scan table {table} under ACCESS EXCLUSIVE lock"},
+	{"add_foreign_key", true, VERDICT_BLOCK,
+	"adding a foreign key would scan table {table} while blocking writes"},
+	{"add_unique_constraint", true, VERDICT_BLOCK,
+	"adding a unique constraint would build an index on table {table} under ACCESS EXCLUSIVE lock"},
+	{"rewrite_table", true, VERDICT_BLOCK,
+	"{command} would rewrite table {table} under ACCESS EXCLUSIVE lock"},
+	{"attach_partition", true, VERDICT_BLOCK,
+	"ATTACH PARTITION would scan table {table} under ACCESS EXCLUSIVE lock"},
+	{"detach_partition", true, VERDICT_BLOCK,
+	"DETACH PARTITION would block all access to partitioned table {table}"},
+	{"refresh_matview", true, VERDICT_BLOCK,
+	"REFRESH MATERIALIZED VIEW would block reads of {table} for the whole refresh"},
+	{"drop_column", false, VERDICT_WARN,
+	"dropping column {subject} of table {table} breaks code that still uses it"},
+	{"rename_column", false, VERDICT_WARN,
+	"renaming column {subject} of table {table} breaks code that still uses the old name"},
+	{"rename_table", false, VERDICT_WARN,
+	"renaming table {table} breaks code that still uses the old name"},
+	{"drop_table", false, VERDICT_WARN,
+	"dropping table {table} deletes its data and breaks code that still uses it"},
+	{"truncate", false, VERDICT_WARN,
+	"TRUNCATE deletes every row of table {table}"},
+};
+
+/* Parsed migration_guard.allow: one flag per rule, set by the assign hook */
+static bool *allowed_rules = NULL;
+
+const char *
+rule_name(int rule)
+{
+	return (rule >= 0 && rule < NUM_RULES) ? rule_defs[rule].name : NULL;
+}
+
+int
+rule_lookup(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < NUM_RULES; i++)
+		if (strcmp(rule_defs[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/*---- migration_guard.allow ----*/
+
+bool
+allow_check_hook(char **newval, void **extra, GucSource source)
+{
+	char	   *rawstring = pstrdup(*newval);
+	List	   *elems;
+	ListCell   *lc;
+	bool	   *flags;
+
+	if (!SplitIdentifierString(rawstring, ',', &elems))
+	{
+		GUC_check_errdetail("List syntax is invalid.");
+		pfree(rawstring);
+		list_free(elems);
+		return false;
+	}
+
+	flags = (bool *) malloc(NUM_RULES * sizeof(bool));
+	if (flags == NULL)
+		return false;
+	memset(flags, 0, NUM_RULES * sizeof(bool));
+
+	foreach(lc, elems)
+	{
+		char	   *name = (char *) lfirst(lc);
+		int			rule;
+
+		if (strcmp(name, "all") == 0)
+		{
+			memset(flags, 1, NUM_RULES * sizeof(bool));
+			continue;
+		}
+		rule = rule_lookup(name);
+		if (rule < 0)
+		{
+			StringInfoData ids;
+			int			i;
+
+			initStringInfo(&ids);
+			for (i = 0; i < NUM_RULES; i++)
+				appendStringInfo(&ids, "%s%s", i ? ", " : "", rule_defs[i].name);
+			GUC_check_errdetail("\"%s\" is not a migration_guard rule id.", name);
+			GUC_check_errhint("Valid rule ids are: all, %s.", ids.data);
+			free(flags);
+			pfree(rawstring);
+			list_free(elems);
+			return false;
+		}
+		flags[rule] = true;
+	}
+	pfree(rawstring);
+	list_free(elems);
+	*extra = flags;
+	return true;
+}
+
+void
+allow_assign_hook(const char *newval, void *extra)
+{
+	allowed_rules = (bool *) extra;
+}
+
+/*---- Words for locks ----*/
+
+/* As pg_locks.mode spells it */
+const char *
+lock_mode_name(LOCKMODE mode)
+{
+	return GetLockmodeName(DEFAULT_LOCKMETHOD, mode);
+}
+
+/* As the documentation and the LOCK command spell it */
+static const char *
+lock_sql_name(LOCKMODE mode)
+{
+	static const char *const names[] = {
+		"no", "ACCESS SHARE", "ROW SHARE", "ROW EXCLUSIVE",
+		"SHARE UPDATE EXCLUSIVE", "SHARE", "SHARE ROW EXCLUSIVE",
+		"EXCLUSIVE", "ACCESS EXCLUSIVE"
+	};
+
+	return (mode >= 0 && mode <= AccessExclusiveLock) ? names[mode] : "unknown";
+}
+
+/* What a lock blocks, in the words of someone who runs the application */
+static const char *
+lock_blocks(LOCKMODE mode)
+{
+	switch (mode)
+	{
+		case AccessExclusiveLock:
+			return "blocks every read and write of the table, even a plain SELECT";
+		case ExclusiveLock:
+			return "blocks INSERT, UPDATE and DELETE and SELECT ... FOR UPDATE; plain SELECTs still run";
+		case ShareRowExclusiveLock:
+		case ShareLock:
+			return "blocks INSERT, UPDATE and DELETE; plain SELECTs still run";
+		case ShareUpdateExclusiveLock:
+			return "blocks VACUUM and other schema changes; reads and writes still run";
+		case RowExclusiveLock:
+			return "blocks CREATE INDEX and stronger locks; reads and writes still run";
+		default:
+			return "blocks only ACCESS EXCLUSIVE requests";
+	}
+}
+
+/*---- Judging ----*/
+
+/*
+ * Expand a rule's message template: {subject} is the column, index or
+ * constraint, {table} the relation, {command} the command tag.
+ */
+static char *
+fill_message(const char *tmpl, const char *subject, const char *table,
+			 const char *command)
+{
+	StringInfoData buf;
+	const char *p;
+
+	initStringInfo(&buf);
+	for (p = tmpl; *p; p++)
+	{
+		if (strncmp(p, "{subject}", 9) == 0)
+			appendStringInfoString(&buf, subject), p += 8;
+		else if (strncmp(p, "{table}", 7) == 0)
+			appendStringInfoString(&buf, table), p += 6;
+		else if (strncmp(p, "{command}", 9) == 0)
+			appendStringInfoString(&buf, command), p += 8;
+		else
+			appendStringInfoChar(&buf, *p);
+	}
+	return buf.data;
+}
+
+static char *
+size_phrase(const RelSize *size)
+{
+	char	   *parts = size->partitions > 0 ?
+	psprintf(", summed over %d partitions", size->partitions) : pstrdup("");
+
+	return psprintf("%s with about " INT64_FORMAT " rows%s",
+					format_bytes(size->bytes), size->rows, parts);
+}
+
+static void
+build_messages(Finding *f, const Hazard *hz)
+{
+	const RelEffect *eff = f->effect;
+	const RuleDef *def = &rule_defs[hz->rule];
+	StringInfoData detail;
+	StringInfoData hint;
+	char	   *subject = psprintf("\"%s\"", hz->subject ? hz->subject : "");
+	char	   *table = psprintf("\"%s\"", eff->relname);
+
+	if (eff->relname[0] == '"')
+		table = pstrdup(eff->relname);
+	f->message = fill_message(def->message, subject, table, eff->command);
+
+	initStringInfo(&detail);
+	appendStringInfo(&detail, "Table %s is %s. ", table, size_phrase(&f->size));
+	appendStringInfo(&detail, "%s takes %s lock on it",
+					 eff->command,
+					 eff->lockmode == AccessExclusiveLock ? "an ACCESS EXCLUSIVE" :
+					 psprintf("a %s", lock_sql_name(eff->lockmode)));
+	if (eff->rewrite && eff->scan)
+		appendStringInfoString(&detail, " and holds it while it rewrites every row into a new file");
+	else if (eff->rewrite)
+		appendStringInfoString(&detail, " and replaces the table's file");
+	else if (eff->scan)
+		appendStringInfoString(&detail, " and holds it while it reads every row");
+	appendStringInfo(&detail, ". That lock %s.", lock_blocks(eff->lockmode));
+	if (hz->why)
+		appendStringInfo(&detail, " It does so because %s.", hz->why);
+	if (def->size_dependent)
+		appendStringInfo(&detail, " Tables over migration_guard.large_table_threshold (%s) are protected.",
+						 format_bytes((int64) mg_large_table_threshold * 1024));
+	f->detail = detail.data;
+
+	initStringInfo(&hint);
+	appendStringInfo(&hint, "%s To run it anyway: SET migration_guard.allow = '%s';",
+					 suggest_safe_sql(eff, hz), def->name);
+	f->hint = hint.data;
+}
+
+static Finding *
+new_finding(RelEffect *eff, RelSize size)
+{
+	Finding    *f = palloc0(sizeof(Finding));
+
+	f->effect = eff;
+	f->size = size;
+	f->rule = -1;
+	f->verdict = VERDICT_OK;
+	return f;
+}
+
+/*
+ * Inspect, measure and judge one statement.  Returns one Finding per hazard
+ * that fires, plus one "nothing to report" Finding (rule -1) for each
+ * affected relation where none fires.
+ */
+List *
+judge_statement(Node *parsetree, const char *sql, ScriptState *script)
+{
+	List	   *effects = inspect_statement(parsetree, sql, script);
+	List	   *findings = NIL;
+	int64		threshold = (int64) mg_large_table_threshold * 1024;
+	ListCell   *lc;
+
+	foreach(lc, effects)
+	{
+		RelEffect  *eff = (RelEffect *) lfirst(lc);
+		RelSize		size = {0, 0, 0};
+		int			fired = 0;
+		ListCell   *hc;
+
+		if (OidIsValid(eff->relid))
+			size = measure_relation(eff->relid);
+
+		foreach(hc, eff->hazards)
+		{
+			Hazard	   *hz = (Hazard *) lfirst(hc);
+			const RuleDef *def = &rule_defs[hz->rule];
+			Finding    *f;
+
+			if (eff->is_new)
+				break;			/* nobody else can see it */
+			if (def->size_dependent && size.bytes <= threshold)
+				continue;
+
+			f = new_finding(eff, size);
+			f->rule = hz->rule;
+			f->verdict = def->verdict;
+			if (mg_mode == GUARD_MODE_OFF)
+				f->verdict = VERDICT_OK;
+			else if (mg_mode == GUARD_MODE_WARN && f->verdict == VERDICT_BLOCK)
+				f->verdict = VERDICT_WARN;
+			if (allowed_rules != NULL && allowed_rules[hz->rule] &&
+				f->verdict != VERDICT_OK)
+			{
+				f->allowed = true;
+				f->verdict = VERDICT_OK;
+			}
+			build_messages(f, hz);
+			findings = lappend(findings, f);
+			fired++;
+		}
+		if (fired == 0)
+			findings = lappend(findings, new_finding(eff, size));
+	}
+	return findings;
+}

@@ -1,0 +1,566 @@
+/*-------------------------------------------------------------------------
+ *
+ * suggest.c
+ *	  The safe alternative, written as SQL built from the user's own
+ *	  statement: their table, column, index and constraint names, and where
+ *	  possible their own text with the risky part changed.
+ *
+ * Cutting the user's text needs a tokenizer that knows SQL's quoting rules
+ * (strings, quoted identifiers, dollar quotes, comments), so that a comma
+ * or keyword inside a literal is never taken for structure.  The statement
+ * has already been parsed by PostgreSQL, so this tokenizer only has to find
+ * boundaries, never to reject anything.
+ *
+ * Copyright (c) 2026, migration_guard developers
+ *
+ * IDENTIFICATION
+ *	  src/suggest.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_class.h"
+#include "lib/stringinfo.h"
+#include "nodes/parsenodes.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "migration_guard.h"
+
+/* Rows per batch in the backfill loops we suggest */
+#define BACKFILL_BATCH "10000"
+
+typedef struct SqlToken
+{
+	int			start;
+	int			end;			/* one past the last byte */
+	char		kind;			/* 'w' word, 'q' quoted or literal, 'p' punctuation */
+} SqlToken;
+
+static bool
+ident_char(unsigned char c, bool first)
+{
+	return c == '_' || c >= 0x80 || isalpha(c) || (!first && (isdigit(c) || c == '$'));
+}
+
+/*
+ * Split SQL text into tokens, skipping whitespace and comments.  Returns
+ * the number of tokens; *tokens is palloc'd.
+ */
+static int
+sql_tokenize(const char *s, SqlToken **tokens)
+{
+	int			len = strlen(s);
+	int			n = 0;
+	int			cap = 64;
+	int			i = 0;
+	SqlToken   *tok = palloc(cap * sizeof(SqlToken));
+
+	while (i < len)
+	{
+		unsigned char c = s[i];
+		int			start = i;
+		char		kind = 'p';
+
+		if (isspace(c))
+		{
+			i++;
+			continue;
+		}
+		if (c == '-' && s[i + 1] == '-')
+		{
+			while (i < len && s[i] != '\n')
+				i++;
+			continue;
+		}
+		if (c == '/' && s[i + 1] == '*')
+		{
+			int			depth = 0;
+
+			do
+			{
+				if (s[i] == '/' && s[i + 1] == '*')
+					depth++, i += 2;
+				else if (s[i] == '*' && s[i + 1] == '/')
+					depth--, i += 2;
+				else
+					i++;
+			} while (i < len && depth > 0);
+			continue;
+		}
+
+		if (c == '\'' || c == '"' ||
+			((c == 'E' || c == 'e') && s[i + 1] == '\''))
+		{
+			bool		backslash = (c == 'E' || c == 'e');
+			char		quote;
+
+			if (backslash)
+				i++;
+			quote = s[i++];
+			while (i < len)
+			{
+				if (backslash && s[i] == '\\' && i + 1 < len)
+					i += 2;
+				else if (s[i] == quote && s[i + 1] == quote)
+					i += 2;
+				else if (s[i] == quote)
+				{
+					i++;
+					break;
+				}
+				else
+					i++;
+			}
+			kind = 'q';
+		}
+		else if (c == '$' && (s[i + 1] == '$' || ident_char(s[i + 1], true)))
+		{
+			/* $tag$ ... $tag$, or a $ inside something we do not know */
+			int			j = i + 1;
+
+			while (j < len && s[j] != '$' && ident_char(s[j], false))
+				j++;
+			if (j < len && s[j] == '$')
+			{
+				int			taglen = j - i + 1;
+				const char *close;
+
+				close = strstr(s + j + 1, pnstrdup(s + i, taglen));
+				i = close ? (int) (close - s) + taglen : len;
+				kind = 'q';
+			}
+			else
+				i++;
+		}
+		else if (ident_char(c, true) || isdigit(c))
+		{
+			i++;
+			while (i < len && ident_char(s[i], false))
+				i++;
+			kind = 'w';
+		}
+		else
+			i++;
+
+		if (n == cap)
+		{
+			cap *= 2;
+			tok = repalloc(tok, cap * sizeof(SqlToken));
+		}
+		tok[n].start = start;
+		tok[n].end = i;
+		tok[n].kind = kind;
+		n++;
+	}
+	*tokens = tok;
+	return n;
+}
+
+static bool
+token_is(const char *s, const SqlToken *t, const char *word)
+{
+	int			wlen = strlen(word);
+
+	return t->kind == 'w' && t->end - t->start == wlen &&
+		pg_strncasecmp(s + t->start, word, wlen) == 0;
+}
+
+/*
+ * One statement's text out of a query string, as PostgreSQL locates it
+ * (stmt_location, stmt_len; a length of 0 means "to the end"), without
+ * surrounding blanks or the final semicolon.
+ */
+char *
+sql_cut_statement(const char *query, int location, int len)
+{
+	int			qlen;
+	const char *start;
+	int			n;
+
+	if (query == NULL)
+		return pstrdup("");
+	qlen = strlen(query);
+	if (location < 0 || location > qlen)
+		location = 0, len = 0;
+	start = query + location;
+	n = (len <= 0 || location + len > qlen) ? qlen - location : len;
+	while (n > 0 && isspace((unsigned char) *start))
+		start++, n--;
+	while (n > 0 && (isspace((unsigned char) start[n - 1]) || start[n - 1] == ';'))
+		n--;
+	return pnstrdup(start, n);
+}
+
+/*
+ * The text of each subcommand of an ALTER TABLE statement, in order: the
+ * grammar keeps them in the order written, separated by top-level commas.
+ * Returns NIL for anything that does not look like ALTER ... name cmd, ...
+ */
+List *
+sql_split_alter_cmds(const char *sql)
+{
+	SqlToken   *t;
+	int			n = sql_tokenize(sql, &t);
+	int			i = 0;
+	int			depth = 0;
+	int			seg_start;
+	List	   *result = NIL;
+
+	if (n < 3 || !token_is(sql, &t[0], "ALTER"))
+		return NIL;
+	i = 1;
+	if (token_is(sql, &t[i], "MATERIALIZED") || token_is(sql, &t[i], "FOREIGN"))
+		i++;
+	i++;						/* TABLE, INDEX, VIEW */
+	if (i + 1 < n && token_is(sql, &t[i], "IF") && token_is(sql, &t[i + 1], "EXISTS"))
+		i += 2;
+	if (i < n && token_is(sql, &t[i], "ONLY"))
+		i++;
+	/* the name: ident [. ident [. ident]] [*] */
+	i++;
+	while (i + 1 < n && sql[t[i].start] == '.' && t[i].kind == 'p')
+		i += 2;
+	if (i < n && sql[t[i].start] == '*' && t[i].kind == 'p')
+		i++;
+	if (i >= n)
+		return NIL;
+
+	seg_start = i;
+	for (; i <= n; i++)
+	{
+		char		c = i < n && t[i].kind == 'p' ? sql[t[i].start] : '\0';
+
+		if (c == '(' || c == '[')
+			depth++;
+		else if (c == ')' || c == ']')
+			depth--;
+		else if (i == n || (c == ',' && depth == 0))
+		{
+			if (i > seg_start)
+				result = lappend(result,
+								 pnstrdup(sql + t[seg_start].start,
+										  t[i - 1].end - t[seg_start].start));
+			seg_start = i + 1;
+		}
+	}
+	return result;
+}
+
+/* The text with "insert" put in front of the first token equal to "word" */
+static char *
+insert_before_word(const char *sql, const char *word, int nth_after,
+				   const char *insert)
+{
+	SqlToken   *t;
+	int			n = sql_tokenize(sql, &t);
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (token_is(sql, &t[i], word))
+		{
+			int			at = (i + nth_after < n) ? t[i + nth_after].start :
+			(int) strlen(sql);
+
+			return psprintf("%.*s%s%s", at, sql, insert, sql + at);
+		}
+	}
+	return NULL;
+}
+
+/* "ALTER TABLE t <cmd> NOT VALID; ALTER TABLE t VALIDATE CONSTRAINT c;" */
+static void
+append_not_valid_recipe(StringInfo buf, const RelEffect *eff, const Hazard *hz,
+						const char *conname)
+{
+	const char *cmd = hz->cause_sql;
+	char	   *named = NULL;
+
+	if (cmd != NULL && !insert_before_word(cmd, "CONSTRAINT", 0, ""))
+		named = insert_before_word(cmd, "ADD", 1,
+								   psprintf("CONSTRAINT %s ",
+											quote_identifier(conname)));
+	if (named == NULL)
+		named = (char *) cmd;
+	if (named != NULL)
+		appendStringInfo(buf, "ALTER TABLE %s %s NOT VALID; ", eff->relname, named);
+	else
+		appendStringInfo(buf, "ALTER TABLE %s ADD CONSTRAINT %s ... NOT VALID; ",
+						 eff->relname, quote_identifier(conname));
+	appendStringInfo(buf, "ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+					 eff->relname, quote_identifier(conname));
+}
+
+/* The backfill loop we suggest everywhere: small batches, no long lock */
+static void
+append_backfill(StringInfo buf, const char *rel, const char *col,
+				const char *value, const char *pending)
+{
+	appendStringInfo(buf,
+					 "UPDATE %s SET %s = %s WHERE ctid IN (SELECT ctid FROM %s WHERE %s LIMIT "
+					 BACKFILL_BATCH ");  -- repeat until it updates 0 rows",
+					 rel, col, value, rel, pending);
+}
+
+static void
+append_not_null_recipe(StringInfo buf, const char *rel, const char *relname,
+					   const char *col)
+{
+	char	   *con = psprintf("%s_%s_not_null", relname, col);
+	const char *qcon = quote_identifier(con);
+	const char *qcol = quote_identifier(col);
+
+	appendStringInfo(buf,
+					 "ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID; "
+					 "ALTER TABLE %s VALIDATE CONSTRAINT %s; "
+					 "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL; "
+					 "ALTER TABLE %s DROP CONSTRAINT %s;",
+					 rel, qcon, qcol, rel, qcon, rel, qcol, rel, qcon);
+}
+
+/* A name PostgreSQL itself would choose, good enough for a suggestion */
+static char *
+bare_relname(const RelEffect *eff)
+{
+	char	   *name = OidIsValid(eff->relid) ? get_rel_name(eff->relid) : NULL;
+
+	return name ? name : pstrdup(eff->relname);
+}
+
+static char *
+key_columns(List *keys)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, keys)
+		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "",
+						 quote_identifier(strVal(lfirst(lc))));
+	return buf.data;
+}
+
+/*
+ * The safe SQL for a hazard, as one line of statements the user can paste.
+ */
+char *
+suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
+{
+	StringInfoData buf;
+	const char *rel = eff->relname;
+	char	   *relname = bare_relname(eff);
+	const char *col = hz->subject ? quote_identifier(hz->subject) : NULL;
+
+	initStringInfo(&buf);
+	switch (hz->rule)
+	{
+		case RULE_CREATE_INDEX:
+			if (OidIsValid(eff->relid) &&
+				get_rel_relkind(eff->relid) == RELKIND_PARTITIONED_TABLE)
+			{
+				char	   *only = insert_before_word(eff->stmt_sql, "ON", 1, "ONLY ");
+
+				appendStringInfo(&buf,
+								 "%s; then, for each partition, CREATE INDEX CONCURRENTLY ... ON <partition> (same columns); "
+								 "ALTER INDEX %s ATTACH PARTITION <partition index>;",
+								 only ? only : eff->stmt_sql,
+								 hz->subject ? quote_identifier(hz->subject) : "<index>");
+			}
+			else
+			{
+				char	   *conc = insert_before_word(eff->stmt_sql, "INDEX", 1,
+													  "CONCURRENTLY ");
+
+				appendStringInfo(&buf, "%s; (CONCURRENTLY cannot run inside a transaction block: "
+								 "put it in a migration of its own, without a transaction)",
+								 conc ? conc : "CREATE INDEX CONCURRENTLY ...");
+			}
+			break;
+		case RULE_DROP_INDEX:
+			appendStringInfo(&buf, "DROP INDEX CONCURRENTLY %s; (outside a transaction block, one index per statement)",
+							 hz->subject);
+			break;
+		case RULE_REINDEX:
+			appendStringInfo(&buf, "%s; (outside a transaction block)",
+							 insert_before_word(eff->stmt_sql, "REINDEX", 2, "CONCURRENTLY ")
+							 ? insert_before_word(eff->stmt_sql, "REINDEX", 2, "CONCURRENTLY ")
+							 : "REINDEX ... CONCURRENTLY");
+			break;
+		case RULE_ADD_COLUMN_REWRITE:
+			appendStringInfo(&buf, "ALTER TABLE %s ADD COLUMN %s %s; ",
+							 rel, col, hz->type_sql ? hz->type_sql : "<type>");
+			if (hz->expr_sql != NULL)
+			{
+				char	   *pending = psprintf("%s IS NULL", col);
+
+				appendStringInfo(&buf, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s; ",
+								 rel, col, hz->expr_sql);
+				append_backfill(&buf, rel, col, "DEFAULT", pending);
+			}
+			else
+			{
+				appendStringInfo(&buf, "-- fill it for new rows (a default or a trigger), then backfill in batches: ");
+				append_backfill(&buf, rel, col, "<value>", psprintf("%s IS NULL", col));
+			}
+			appendStringInfoString(&buf, "; then, if it must be NOT NULL: ");
+			append_not_null_recipe(&buf, rel, relname, hz->subject);
+			break;
+		case RULE_ALTER_COLUMN_TYPE:
+			{
+				char	   *newcol = psprintf("%s_new", hz->subject);
+				const char *qnew = quote_identifier(newcol);
+				char	   *fn = psprintf("%s_%s_sync", relname, newcol);
+				const char *qfn = quote_identifier(fn);
+				char	   *value = psprintf("%s::%s", col, hz->type_sql);
+
+				appendStringInfo(&buf,
+								 "ALTER TABLE %s ADD COLUMN %s %s; "
+								 "CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.%s := NEW.%s; RETURN NEW; END$$; "
+								 "CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s(); ",
+								 rel, qnew, hz->type_sql, qfn, qnew, value, qfn, rel, qfn);
+				append_backfill(&buf, rel, qnew, value,
+								psprintf("%s IS NULL AND %s IS NOT NULL", qnew, col));
+				appendStringInfo(&buf,
+								 "; then switch the application to %s and, in one short transaction, "
+								 "drop the trigger, rename %s away and %s to %s; drop the old column later.",
+								 qnew, col, qnew, col);
+			}
+			break;
+		case RULE_SET_NOT_NULL:
+			append_not_null_recipe(&buf, rel, relname, hz->subject);
+			break;
+		case RULE_ADD_CHECK:
+			append_not_valid_recipe(&buf, eff, hz,
+									hz->subject ? hz->subject :
+									psprintf("%s_check", relname));
+			break;
+		case RULE_ADD_FOREIGN_KEY:
+			if (IsA(hz->cause, Constraint) && hz->cause_sql &&
+				pg_strncasecmp(hz->cause_sql, "ADD COLUMN", 10) != 0 &&
+				!insert_before_word(hz->cause_sql, "COLUMN", 0, ""))
+			{
+				Constraint *con = (Constraint *) hz->cause;
+				char	   *name = con->conname ? con->conname :
+				psprintf("%s_%s_fkey", relname,
+						 con->fk_attrs ? strVal(linitial(con->fk_attrs)) : "ref");
+
+				append_not_valid_recipe(&buf, eff, hz, name);
+			}
+			else
+			{
+				/* inline REFERENCES on ADD COLUMN with a default */
+				Constraint *con = (Constraint *) hz->cause;
+				char	   *name = psprintf("%s_%s_fkey", relname, hz->subject);
+
+				appendStringInfo(&buf,
+								 "add the column without REFERENCES, then "
+								 "ALTER TABLE %s ADD CONSTRAINT %s FOREIGN KEY (%s) REFERENCES %s%s%s%s NOT VALID; "
+								 "ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+								 rel, quote_identifier(name), col,
+								 quote_qualified_identifier(con->pktable->schemaname,
+															con->pktable->relname),
+								 con->pk_attrs ? " (" : "",
+								 con->pk_attrs ? key_columns(con->pk_attrs) : "",
+								 con->pk_attrs ? ")" : "",
+								 rel, quote_identifier(name));
+			}
+			break;
+		case RULE_ADD_UNIQUE_CONSTRAINT:
+			if (IsA(hz->cause, Constraint) &&
+				((Constraint *) hz->cause)->contype != CONSTR_EXCLUSION)
+			{
+				Constraint *con = (Constraint *) hz->cause;
+				bool		pk = con->contype == CONSTR_PRIMARY;
+				char	   *name = con->conname ? con->conname :
+				pk ? psprintf("%s_pkey", relname) :
+				psprintf("%s_%s_key", relname,
+						 con->keys ? strVal(linitial(con->keys)) : "col");
+				const char *qname = quote_identifier(name);
+
+				appendStringInfo(&buf,
+								 "CREATE UNIQUE INDEX CONCURRENTLY %s ON %s (%s); "
+								 "ALTER TABLE %s ADD CONSTRAINT %s %s USING INDEX %s;",
+								 qname, rel, key_columns(con->keys),
+								 rel, qname, pk ? "PRIMARY KEY" : "UNIQUE", qname);
+			}
+			else if (IsA(hz->cause, ColumnDef))
+			{
+				char	   *name = psprintf("%s_%s_key", relname, hz->subject);
+				const char *qname = quote_identifier(name);
+
+				appendStringInfo(&buf,
+								 "add the column without the constraint, then "
+								 "CREATE UNIQUE INDEX CONCURRENTLY %s ON %s (%s); "
+								 "ALTER TABLE %s ADD CONSTRAINT %s UNIQUE USING INDEX %s;",
+								 qname, rel, col, rel, qname, qname);
+			}
+			else
+				appendStringInfoString(&buf,
+									   "An exclusion constraint cannot be built online: "
+									   "add it in a maintenance window, or enforce the rule in the application until then.");
+			break;
+		case RULE_REWRITE_TABLE:
+			if (IsA(hz->cause, VacuumStmt))
+				appendStringInfo(&buf, "VACUUM %s; makes the space reusable without blocking reads or writes; "
+								 "to give space back to the operating system online, use pg_repack (pg_repack --table=%s).",
+								 rel, rel);
+			else
+				appendStringInfo(&buf, "PostgreSQL has no online form of this rewrite: "
+								 "rebuild online with pg_repack (pg_repack --table=%s), or run it in a maintenance window.",
+								 rel);
+			break;
+		case RULE_ATTACH_PARTITION:
+			{
+				char	   *con = psprintf("%s_partition_bound", relname);
+				const char *qcon = quote_identifier(con);
+
+				appendStringInfo(&buf,
+								 "ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s) NOT VALID; "
+								 "ALTER TABLE %s VALIDATE CONSTRAINT %s; "
+								 "then ATTACH PARTITION (it skips the scan), and ALTER TABLE %s DROP CONSTRAINT %s;",
+								 rel, qcon,
+								 hz->expr_sql ? hz->expr_sql : "<expression matching the partition bound>",
+								 rel, qcon, rel, qcon);
+			}
+			break;
+		case RULE_DETACH_PARTITION:
+			appendStringInfo(&buf, "ALTER TABLE %s DETACH PARTITION %s CONCURRENTLY; "
+							 "(outside a transaction block; not possible while the table has a default partition)",
+							 rel, hz->subject);
+			break;
+		case RULE_REFRESH_MATVIEW:
+			appendStringInfo(&buf, "REFRESH MATERIALIZED VIEW CONCURRENTLY %s; "
+							 "(needs a unique index on the view: CREATE UNIQUE INDEX CONCURRENTLY ON %s (...))",
+							 rel, rel);
+			break;
+		case RULE_DROP_COLUMN:
+			appendStringInfo(&buf, "Deploy application code that no longer reads or writes column %s "
+							 "(Rails: ignored_columns; Prisma and Django: remove the field) before you drop it.",
+							 col);
+			break;
+		case RULE_RENAME_COLUMN:
+			appendStringInfo(&buf, "Add the new column, write to both, backfill, move the reads, "
+							 "and only then drop %s; or rename when no deployed code uses %s any more.",
+							 col, col);
+			break;
+		case RULE_RENAME_TABLE:
+			appendStringInfo(&buf, "BEGIN; ALTER TABLE %s RENAME TO %s; CREATE VIEW %s AS SELECT * FROM %s; COMMIT; "
+							 "then drop the view once no deployed code uses the old name.",
+							 rel, quote_identifier(hz->subject), rel,
+							 quote_identifier(hz->subject));
+			break;
+		case RULE_DROP_TABLE:
+			appendStringInfo(&buf, "Deploy code that no longer uses %s and keep a copy (pg_dump --table=%s) before you drop it.",
+							 rel, rel);
+			break;
+		case RULE_TRUNCATE:
+			appendStringInfo(&buf, "Make sure no deployed code still needs the rows of %s; "
+							 "to remove only some of them, DELETE in batches.", rel);
+			break;
+		case NUM_RULES:
+			break;
+	}
+	return buf.data;
+}

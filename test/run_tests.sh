@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The whole test command: install what is missing, build, install the
+# extension, run every suite on a throwaway cluster as a non-root user, and
+# end with one line "N passed, N failed".
+#
+#   sudo bash test/run_tests.sh        (as root on a fresh Debian bookworm)
+#
+# Run as a non-root user it skips the package and install steps and expects
+# the extension to be installed already.
+set -u
+cd "$(dirname "$0")/.."
+top=$(pwd)
+PGVER=15
+PGBIN=/usr/lib/postgresql/$PGVER/bin
+test_user=${MG_TEST_USER:-postgres}
+
+log() { echo "== $*"; }
+
+if [ "$(id -u)" = 0 ]; then
+	need=""
+	for pkg in postgresql-$PGVER postgresql-server-dev-$PGVER postgresql-contrib make gcc libipc-run-perl; do
+		dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
+	done
+	if [ -n "$need" ]; then
+		log "installing:$need"
+		apt-get update -q >/dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $need >/dev/null || { echo "apt-get failed"; echo "0 passed, 1 failed"; exit 1; }
+	fi
+	log "building"
+	make -s clean >/dev/null 2>&1
+	if ! make -s with_llvm=no >/tmp/mg_build.log 2>&1 || ! make -s with_llvm=no install >>/tmp/mg_build.log 2>&1; then
+		cat /tmp/mg_build.log
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+	grep 'warning:' /tmp/mg_build.log && log "build has warnings"
+	id "$test_user" >/dev/null 2>&1 || useradd -m "$test_user"
+	run_as() { runuser -u "$test_user" -- "$@"; }
+else
+	run_as() { "$@"; }
+fi
+
+# A work directory the test user owns: pg_regress writes results and its
+# temporary instance there.
+work=$(mktemp -d /tmp/mg_test.XXXXXX)
+cp -r sql expected test "$work"/
+chown -R "$test_user" "$work" 2>/dev/null || true
+passed=0
+failed=0
+
+# --- pg_regress suites (sql/, expected/; schedule in the Makefile) ---------
+tests=$(sed -n 's/^REGRESS = //p' Makefile)
+log "pg_regress: $tests"
+pg_regress=$($PGBIN/pg_config --pkglibdir)/pgxs/src/test/regress/pg_regress
+(cd "$work" && run_as "$pg_regress" --temp-instance="$work/tmp_check" \
+	--temp-config="$work/test/regress.conf" --bindir="$PGBIN" \
+	--inputdir="$work" --outputdir="$work" --dbname=contrib_regression \
+	$tests) > "$work/regress.log" 2>&1
+cat "$work/regress.log"
+p=$(grep -cE '^(ok|test) .* ok( |$)|\.\.\. ok' "$work/regress.log")
+f=$(grep -cE 'FAILED|failed \(ignored\)' "$work/regress.log")
+passed=$((passed + p))
+failed=$((failed + f))
+if [ "$p" = 0 ] && [ "$f" = 0 ]; then failed=$((failed + 1)); fi
+if [ -f "$work/regression.diffs" ]; then
+	log "regression.diffs"
+	head -300 "$work/regression.diffs"
+	mkdir -p "$top/test/tmp" && cp "$work/regression.diffs" "$top/test/tmp/" 2>/dev/null
+fi
+
+rm -rf "$work"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
