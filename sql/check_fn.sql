@@ -1,1 +1,80 @@
-SELECT 1;
+--
+-- migration_guard.check(): the dry run of a whole migration script.
+--
+SET migration_guard.large_table_threshold = '1MB';
+
+-- one row per statement, relation and finding; nothing is executed
+SELECT statement, command, relation, lock_mode, rewrite, scan, rule, verdict
+  FROM migration_guard.check($$
+    CREATE TABLE audit_events (id bigint, big_id int, note text);
+    CREATE INDEX ON audit_events (big_id);
+    ALTER TABLE audit_events ADD COLUMN u uuid DEFAULT gen_random_uuid();
+    ALTER TABLE big ADD COLUMN org_id bigint;
+    ALTER TABLE big ALTER COLUMN org_id SET NOT NULL;
+    CREATE INDEX big_org_idx ON big (org_id);
+    ALTER TABLE big ADD CONSTRAINT big_ref_fkey FOREIGN KEY (ref) REFERENCES small (id) NOT VALID;
+    ALTER TABLE big VALIDATE CONSTRAINT big_ref_fkey;
+    UPDATE big SET org_id = 1 WHERE id < 100;
+    SELECT 1;
+  $$);
+-- nothing ran
+SELECT to_regclass('audit_events') AS created,
+       (SELECT count(*) FROM pg_attribute WHERE attrelid = 'big'::regclass AND attname = 'org_id') AS added;
+
+-- message, detail and hint, as the hook would raise them
+SELECT rule, verdict, message, detail, hint
+  FROM migration_guard.check('ALTER TABLE big ADD COLUMN org_id uuid NOT NULL DEFAULT gen_random_uuid()');
+SELECT rule, message, hint
+  FROM migration_guard.check($$ALTER TABLE big ADD CONSTRAINT big_ref_fkey FOREIGN KEY (ref) REFERENCES small (id) ON DELETE CASCADE, ADD CHECK (amount > 0)$$);
+SELECT rule, hint FROM migration_guard.check('ALTER TABLE "big" ALTER COLUMN "val" SET NOT NULL');
+SELECT rule, hint FROM migration_guard.check('ALTER TABLE big ADD PRIMARY KEY (id, val)');
+SELECT rule, hint FROM migration_guard.check('REINDEX INDEX big_name_idx');
+SELECT rule, hint FROM migration_guard.check('ALTER TABLE parted ATTACH PARTITION parted_3 FOR VALUES FROM (40000) TO (60000)');
+SELECT rule, hint FROM migration_guard.check('CREATE INDEX parted_v_idx ON parted (v)');
+SELECT rule, hint FROM migration_guard.check('ALTER TABLE big RENAME TO accounts');
+
+-- the verdict follows the session's settings, as the hook's does
+SET migration_guard.mode = warn;
+SELECT rule, verdict FROM migration_guard.check('CREATE INDEX ON big (val)');
+RESET migration_guard.mode;
+SET migration_guard.allow = 'create_index';
+SELECT rule, verdict FROM migration_guard.check('CREATE INDEX ON big (val)');
+RESET migration_guard.allow;
+
+-- the hook and check() agree: each refused statement is "block" in check()
+CREATE TABLE hook_vs_check (stmt text);
+INSERT INTO hook_vs_check VALUES
+  ('CREATE INDEX ON big (val)'), ('CREATE INDEX ON small (val)'),
+  ('ALTER TABLE big ALTER COLUMN val SET NOT NULL'),
+  ('ALTER TABLE big ALTER COLUMN code SET NOT NULL'),
+  ('ALTER TABLE big ALTER COLUMN name TYPE text'),
+  ('ALTER TABLE big ALTER COLUMN name TYPE varchar(5)'),
+  ('ALTER TABLE big ADD COLUMN x int DEFAULT 0'),
+  ('ALTER TABLE big ADD COLUMN x float8 DEFAULT random()'),
+  ('DROP INDEX big_name_idx'), ('TRUNCATE small');
+CREATE FUNCTION hook_refuses(stmt text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  BEGIN
+    EXECUTE stmt;
+    RAISE EXCEPTION USING ERRCODE = 'MGT02';
+  EXCEPTION
+    WHEN SQLSTATE 'MG001' THEN RETURN true;
+    WHEN SQLSTATE 'MGT02' THEN RETURN false;
+  END;
+END $$;
+SET client_min_messages = error;
+SELECT stmt, hook_refuses(stmt) AS hook_refuses,
+       (SELECT bool_or(verdict = 'block') FROM migration_guard.check(stmt)) AS check_blocks
+  FROM hook_vs_check;
+RESET client_min_messages;
+
+-- bad input: syntax errors with their position, empty and NULL scripts
+SELECT * FROM migration_guard.check('CREATE INDEX ON big (val); ALTER TABLE big ADD COLUM x int;');
+SELECT count(*) FROM migration_guard.check('');
+SELECT count(*) FROM migration_guard.check('-- only a comment');
+SELECT count(*) FROM migration_guard.check(NULL);
+SELECT statement, command, relation, rule FROM migration_guard.check('ALTER TABLE no_such_table ADD COLUMN x int; DROP INDEX no_such_index; DROP FUNCTION f(int)');
+-- text with quotes, dollar quotes and comments where the hint cuts the statement
+SELECT rule, hint FROM migration_guard.check($q$
+  ALTER TABLE big /* a, comment */ ADD CONSTRAINT "odd, name" CHECK (val <> 'a,b' AND code <> $$x,$$), DROP COLUMN ref
+$q$);

@@ -1,1 +1,218 @@
-SELECT 1;
+--
+-- Engine agreement: PostgreSQL is the oracle.
+--
+-- For every statement of the corpus, check() predicts the lock mode, rewrite
+-- and scan for each relation; then the statement really runs (guard off) in
+-- a subtransaction that is rolled back, and we observe:
+--   lock     the strongest mode pg_locks shows this backend holding on it
+--   rewrite  its relfilenode (or a leaf partition's) changed
+--   scan     pg_stat_xact_user_tables counted a sequential scan of it (or
+--            of a leaf partition)
+-- Any disagreement is a bug in inspect.c, or a fact to learn.
+--
+SET migration_guard.large_table_threshold = '1MB';
+SET client_min_messages = warning;
+
+CREATE TABLE agreement_corpus (n serial, stmt text, tz text DEFAULT 'UTC');
+
+CREATE FUNCTION lock_rank(mode text) RETURNS int LANGUAGE sql IMMUTABLE AS $$
+  SELECT array_position(ARRAY['AccessShareLock', 'RowShareLock',
+    'RowExclusiveLock', 'ShareUpdateExclusiveLock', 'ShareLock',
+    'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock'], mode)
+$$;
+
+-- leaves of a relation (itself if not partitioned)
+CREATE FUNCTION leaves(r regclass) RETURNS SETOF oid LANGUAGE sql AS $$
+  SELECT relid::oid FROM pg_partition_tree(r) WHERE isleaf
+  UNION SELECT r::oid WHERE NOT EXISTS (SELECT FROM pg_partition_tree(r) WHERE NOT isleaf)
+$$;
+
+CREATE FUNCTION agree(stmt text,
+    OUT relation text, OUT lock_predicted text, OUT lock_observed text,
+    OUT rewrite_predicted boolean, OUT rewrite_observed boolean,
+    OUT scan_predicted boolean, OUT scan_observed boolean)
+RETURNS SETOF record LANGUAGE plpgsql AS $$
+DECLARE
+  pred record;
+  rels oid[];
+  -- per relation: its leaves' relfilenodes and scan counts before the statement
+  before jsonb := '{}';
+  obs jsonb := '{}';
+  r oid;
+BEGIN
+  SELECT array_agg(DISTINCT c.relation::oid) INTO rels
+    FROM migration_guard.check(stmt) c WHERE c.relation IS NOT NULL;
+
+  FOREACH r IN ARRAY coalesce(rels, '{}') LOOP
+    before := before || jsonb_build_object(r::text,
+      (SELECT jsonb_object_agg(l::text, jsonb_build_object(
+                'node', pg_relation_filenode(l),
+                'scans', pg_stat_get_xact_numscans(l)))
+         FROM leaves(r::regclass) l));
+  END LOOP;
+
+  BEGIN
+    SET LOCAL migration_guard.mode = off;
+    EXECUTE stmt;
+    FOREACH r IN ARRAY coalesce(rels, '{}') LOOP
+      obs := obs || jsonb_build_object(r::text, jsonb_build_object(
+        'lock', (SELECT l.mode FROM pg_locks l
+                  WHERE l.locktype = 'relation' AND l.pid = pg_backend_pid()
+                    AND l.relation = r AND l.granted
+                  ORDER BY lock_rank(l.mode) DESC LIMIT 1),
+        -- a leaf that still exists under a new relfilenode
+        'rewrite', (SELECT coalesce(bool_or(pg_relation_filenode(k::oid) IS NOT NULL AND
+                           pg_relation_filenode(k::oid) <> (v ->> 'node')::oid), false)
+                      FROM jsonb_each(before -> r::text) AS e(k, v)),
+        'scan', (SELECT coalesce(bool_or(pg_stat_get_xact_numscans(k::oid) > (v ->> 'scans')::bigint), false)
+                   FROM jsonb_each(before -> r::text) AS e(k, v))));
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'MGT01';
+  EXCEPTION WHEN SQLSTATE 'MGT01' THEN
+    NULL;  -- rolled back: the fixtures are untouched for the next statement
+  END;
+
+  FOR pred IN SELECT DISTINCT c.relation, c.lock_mode, c.rewrite, c.scan
+                FROM migration_guard.check(stmt) c
+               WHERE c.relation IS NOT NULL ORDER BY 1 LOOP
+    relation := pred.relation::text;
+    lock_predicted := pred.lock_mode;
+    lock_observed := obs -> pred.relation::oid::text ->> 'lock';
+    rewrite_predicted := pred.rewrite;
+    rewrite_observed := (obs -> pred.relation::oid::text ->> 'rewrite')::boolean;
+    scan_predicted := pred.scan;
+    scan_observed := (obs -> pred.relation::oid::text ->> 'scan')::boolean;
+    RETURN NEXT;
+  END LOOP;
+END
+$$;
+
+-- helpers the corpus needs
+CREATE TABLE big_fk_target (id int PRIMARY KEY);
+INSERT INTO big_fk_target SELECT g FROM generate_series(1, 100) g;
+CREATE TABLE big_nopk AS SELECT id, val FROM big;
+ALTER TABLE big ADD CONSTRAINT big_ref_fk_nv FOREIGN KEY (ref) REFERENCES big_fk_target (id) NOT VALID;
+-- bound proved by a CHECK, but the parent's index on v is missing
+CREATE TABLE parted_5 (id int, v text, CHECK (id IS NOT NULL AND id >= 80000 AND id < 90000));
+INSERT INTO parted_5 SELECT g, md5(g::text) FROM generate_series(80000, 89999) g;
+ANALYZE big_fk_target, big_nopk, parted_5;
+
+INSERT INTO agreement_corpus (stmt) VALUES
+-- create_index, drop_index, reindex
+  ('CREATE INDEX ON big (val)'),
+  ('CREATE UNIQUE INDEX ON big (id, val)'),
+  ('CREATE INDEX ON parted (v)'),
+  ('CREATE INDEX ON ONLY parted (v)'),
+  ('DROP INDEX big_name_idx'),
+  ('REINDEX INDEX big_name_idx'),
+  ('REINDEX TABLE big'),
+-- add_column_rewrite, and the ADD COLUMNs that must not rewrite
+  ('ALTER TABLE big ADD COLUMN c uuid DEFAULT gen_random_uuid()'),
+  ('ALTER TABLE big ADD COLUMN c float8 DEFAULT random()'),
+  ('ALTER TABLE big ADD COLUMN c timestamptz DEFAULT clock_timestamp()'),
+  ('ALTER TABLE big ADD COLUMN c serial'),
+  ('ALTER TABLE big ADD COLUMN c bigserial'),
+  ('ALTER TABLE big ADD COLUMN c int GENERATED ALWAYS AS IDENTITY'),
+  ('ALTER TABLE big ADD COLUMN c int GENERATED ALWAYS AS (id * 2) STORED'),
+  ('ALTER TABLE big ADD COLUMN c posint'),
+  ('ALTER TABLE big ADD COLUMN c posint DEFAULT 1'),
+  ('ALTER TABLE big ADD COLUMN c plainint DEFAULT 1'),
+  ('ALTER TABLE big ADD COLUMN c timestamptz DEFAULT now()'),
+  ('ALTER TABLE big ADD COLUMN c int DEFAULT 0'),
+  ('ALTER TABLE big ADD COLUMN c text'),
+  ('ALTER TABLE big ADD COLUMN c int NOT NULL DEFAULT 0'),
+  ('ALTER TABLE big ADD COLUMN c text DEFAULT ''x'' NOT NULL'),
+  ('ALTER TABLE big ADD COLUMN c int CHECK (c > 0)'),
+  ('ALTER TABLE big ADD COLUMN c int DEFAULT 1 CHECK (c > 0)'),
+  ('ALTER TABLE big ADD COLUMN c int UNIQUE'),
+  ('ALTER TABLE big ADD COLUMN c int REFERENCES big_fk_target (id)'),
+  ('ALTER TABLE big ADD COLUMN c int DEFAULT 1 REFERENCES big_fk_target (id)'),
+  ('ALTER TABLE parted ADD COLUMN c uuid DEFAULT gen_random_uuid()'),
+  ('ALTER TABLE parted ADD COLUMN c int DEFAULT 7'),
+-- alter_column_type
+  ('ALTER TABLE big ALTER COLUMN val TYPE varchar(50)'),
+  ('ALTER TABLE big ALTER COLUMN name TYPE varchar(40)'),
+  ('ALTER TABLE big ALTER COLUMN name TYPE text'),
+  ('ALTER TABLE big ALTER COLUMN name TYPE varchar(10)'),
+  ('ALTER TABLE big ALTER COLUMN amount TYPE numeric(12,2)'),
+  ('ALTER TABLE big ALTER COLUMN amount TYPE numeric(12,4)'),
+  ('ALTER TABLE big ALTER COLUMN amount TYPE numeric'),
+  ('ALTER TABLE big ALTER COLUMN id TYPE bigint'),
+  ('ALTER TABLE big ALTER COLUMN ref TYPE bigint USING ref::bigint'),
+  ('ALTER TABLE big ALTER COLUMN created TYPE timestamptz'),
+  ('ALTER TABLE big ALTER COLUMN code TYPE varchar(100)'),
+  ('ALTER TABLE parted ALTER COLUMN v TYPE varchar(32)'),
+-- set_not_null
+  ('ALTER TABLE big ALTER COLUMN val SET NOT NULL'),
+  ('ALTER TABLE big ALTER COLUMN code SET NOT NULL'),
+  ('ALTER TABLE big ALTER COLUMN id SET NOT NULL'),
+-- add_check, add_foreign_key, add_unique_constraint
+  ('ALTER TABLE big ADD CONSTRAINT big_id_positive CHECK (id > 0)'),
+  ('ALTER TABLE big ADD CONSTRAINT big_id_positive CHECK (id > 0) NOT VALID'),
+  ('ALTER TABLE big VALIDATE CONSTRAINT big_ref_positive'),
+  ('ALTER TABLE big VALIDATE CONSTRAINT big_code_not_null'),
+  ('ALTER TABLE big VALIDATE CONSTRAINT big_ref_fk_nv'),
+  ('ALTER TABLE big ADD CONSTRAINT big_ref_fkey FOREIGN KEY (ref) REFERENCES big_fk_target (id)'),
+  ('ALTER TABLE big ADD CONSTRAINT big_ref_fkey FOREIGN KEY (ref) REFERENCES big_fk_target (id) NOT VALID'),
+  ('ALTER TABLE big ADD CONSTRAINT big_val_key UNIQUE (val)'),
+  ('ALTER TABLE big ADD CONSTRAINT big_val_key UNIQUE USING INDEX big_val_key_idx'),
+  ('ALTER TABLE big_nopk ADD PRIMARY KEY (id)'),
+  ('ALTER TABLE big ADD CONSTRAINT big_excl EXCLUDE USING btree (id WITH =)'),
+-- rewrite_table
+  ('CLUSTER big USING big_pkey'),
+  ('ALTER TABLE big SET UNLOGGED'),
+  ('ALTER TABLE big SET LOGGED'),
+  ('ALTER TABLE big SET ACCESS METHOD heap'),
+-- partitions
+  ('ALTER TABLE parted ATTACH PARTITION parted_3 FOR VALUES FROM (40000) TO (60000)'),
+  ('ALTER TABLE parted ATTACH PARTITION parted_4 FOR VALUES FROM (60000) TO (80000)'),
+  ('ALTER TABLE parted ATTACH PARTITION parted_5 FOR VALUES FROM (80000) TO (90000)'),
+  ('ALTER TABLE parted DETACH PARTITION parted_2'),
+-- refresh_matview
+  ('REFRESH MATERIALIZED VIEW big_summary'),
+  ('REFRESH MATERIALIZED VIEW big_summary WITH NO DATA'),
+-- breaking changes and data loss
+  ('ALTER TABLE big DROP COLUMN amount'),
+  ('ALTER TABLE big RENAME COLUMN amount TO total'),
+  ('ALTER TABLE big RENAME TO big_renamed'),
+  ('ALTER TABLE big RENAME CONSTRAINT big_ref_positive TO big_ref_pos'),
+  ('ALTER INDEX big_name_idx RENAME TO big_name_idx2'),
+  ('DROP TABLE big_nopk'),
+  ('TRUNCATE big_nopk'),
+-- lock-only changes
+  ('ALTER TABLE big ALTER COLUMN val SET DEFAULT ''x'''),
+  ('ALTER TABLE big ALTER COLUMN val DROP NOT NULL'),
+  ('ALTER TABLE big ALTER COLUMN val SET STATISTICS 500'),
+  ('ALTER TABLE big SET (fillfactor = 70)'),
+  ('ALTER TABLE big DROP CONSTRAINT big_ref_positive'),
+  ('ALTER TABLE big ENABLE ROW LEVEL SECURITY'),
+  ('ALTER TABLE big CLUSTER ON big_pkey');
+
+INSERT INTO agreement_corpus (stmt, tz) VALUES
+  ('ALTER TABLE big ALTER COLUMN created TYPE timestamptz', 'America/New_York');
+
+CREATE TABLE agreement AS
+SELECT c.n, left(c.stmt, 60) AS stmt, a.*
+  FROM agreement_corpus c,
+       LATERAL (SELECT set_config('TimeZone', c.tz, false)) tz,
+       LATERAL agree(c.stmt) a
+ ORDER BY c.n, a.relation;
+RESET TimeZone;
+
+-- everything predicted and observed, side by side
+SELECT n, stmt, relation,
+       lock_predicted AS lock_pred, lock_observed AS lock_obs,
+       rewrite_predicted AS rw_pred, rewrite_observed AS rw_obs,
+       scan_predicted AS scan_pred, scan_observed AS scan_obs
+  FROM agreement ORDER BY n, relation;
+
+-- every statement of the corpus was observed
+SELECT count(*) AS statements_without_rows
+  FROM agreement_corpus c WHERE NOT EXISTS (SELECT FROM agreement a WHERE a.n = c.n);
+
+-- the assertion: no disagreement
+SELECT n, stmt, relation
+  FROM agreement
+ WHERE lock_predicted IS DISTINCT FROM lock_observed
+    OR rewrite_predicted IS DISTINCT FROM rewrite_observed
+    OR scan_predicted IS DISTINCT FROM scan_observed;

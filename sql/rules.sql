@@ -1,1 +1,176 @@
-SELECT 1;
+--
+-- The rulebook, rule by rule: refused above the threshold, silent below it.
+-- Fixtures come from setup.sql: "big" (about 3 MB), "small" (8 kB),
+-- "parted" (partitioned, partitions summed), "big_summary" (matview).
+--
+SET migration_guard.large_table_threshold = '1MB';
+SHOW migration_guard.mode;
+
+-- Full messages for one rule, to see DETAIL and HINT in context
+CREATE INDEX big_val_idx ON big (val);
+
+\set VERBOSITY terse
+
+-- create_index
+CREATE INDEX ON big (val, name);
+CREATE UNIQUE INDEX big_uniq ON big USING btree (id, val) WHERE id > 0;
+CREATE INDEX small_val_idx ON small (val);                   -- small: silent
+BEGIN;
+CREATE INDEX ON ONLY parted (v);                             -- builds nothing
+ROLLBACK;
+CREATE INDEX ON parted (v);                                  -- partitions summed
+
+-- drop_index
+DROP INDEX big_name_idx;
+DROP INDEX small_val_idx;                                     -- small: silent
+
+-- reindex
+REINDEX INDEX big_name_idx;
+REINDEX TABLE big;
+REINDEX TABLE small;                                          -- small: silent
+
+-- add_column_rewrite
+ALTER TABLE big ADD COLUMN org_id uuid NOT NULL DEFAULT gen_random_uuid();
+ALTER TABLE big ADD COLUMN r float8 DEFAULT random();
+ALTER TABLE big ADD COLUMN seq bigserial;
+ALTER TABLE big ADD COLUMN ident int GENERATED ALWAYS AS IDENTITY;
+ALTER TABLE big ADD COLUMN twice int GENERATED ALWAYS AS (id * 2) STORED;
+ALTER TABLE big ADD COLUMN p posint;
+ALTER TABLE parted ADD COLUMN u uuid DEFAULT gen_random_uuid();
+-- no rewrite since PostgreSQL 11: silent
+BEGIN;
+ALTER TABLE big ADD COLUMN created_at timestamptz NOT NULL DEFAULT now();
+ALTER TABLE big ADD COLUMN status text DEFAULT 'active';
+ALTER TABLE big ADD COLUMN note text;
+ALTER TABLE big ADD COLUMN p2 plainint DEFAULT 1;
+ROLLBACK;
+ALTER TABLE small ADD COLUMN u uuid DEFAULT gen_random_uuid(); -- small: silent
+
+-- alter_column_type
+ALTER TABLE big ALTER COLUMN id TYPE bigint;
+ALTER TABLE big ALTER COLUMN name TYPE varchar(10);
+ALTER TABLE big ALTER COLUMN amount TYPE numeric(12,4);
+ALTER TABLE big ALTER COLUMN ref TYPE text USING ref::text;
+-- binary-coercible: silent
+BEGIN;
+ALTER TABLE big ALTER COLUMN name TYPE varchar(40);
+ALTER TABLE big ALTER COLUMN name TYPE text;
+ALTER TABLE big ALTER COLUMN amount TYPE numeric(14,2);
+SET LOCAL TimeZone = 'UTC';
+ALTER TABLE big ALTER COLUMN created TYPE timestamptz;
+ROLLBACK;
+-- timestamp to timestamptz rewrites unless the session's TimeZone is UTC
+ALTER TABLE big ALTER COLUMN created TYPE timestamptz;
+
+-- set_not_null
+ALTER TABLE big ALTER COLUMN val SET NOT NULL;
+BEGIN;
+ALTER TABLE big ALTER COLUMN code SET NOT NULL;                -- proved by a CHECK
+ROLLBACK;
+
+-- add_check
+ALTER TABLE big ADD CONSTRAINT big_amount_positive CHECK (amount >= 0);
+ALTER TABLE big ADD CHECK (amount >= 0);
+BEGIN;
+ALTER TABLE big ADD CONSTRAINT big_amount_positive CHECK (amount >= 0) NOT VALID;
+ALTER TABLE big VALIDATE CONSTRAINT big_amount_positive;
+ROLLBACK;
+
+-- add_foreign_key
+ALTER TABLE big ADD CONSTRAINT big_ref_fkey FOREIGN KEY (ref) REFERENCES small (id);
+ALTER TABLE big ADD COLUMN small_id int DEFAULT 1 REFERENCES small (id);
+BEGIN;
+ALTER TABLE big ADD CONSTRAINT big_ref_fkey FOREIGN KEY (ref) REFERENCES small (id) NOT VALID;
+ALTER TABLE big VALIDATE CONSTRAINT big_ref_fkey;
+ALTER TABLE big ADD COLUMN small_id int REFERENCES small (id); -- all NULL: no scan
+ROLLBACK;
+
+-- add_unique_constraint
+ALTER TABLE big ADD CONSTRAINT big_val_key UNIQUE (val);
+ALTER TABLE big ADD COLUMN email text UNIQUE;
+ALTER TABLE big ADD CONSTRAINT big_no_overlap EXCLUDE USING btree (id WITH =);
+BEGIN;
+ALTER TABLE big ADD CONSTRAINT big_val_key UNIQUE USING INDEX big_val_key_idx;
+ROLLBACK;
+
+-- rewrite_table
+CLUSTER big USING big_pkey;
+VACUUM FULL big;
+ALTER TABLE big SET UNLOGGED;
+BEGIN;
+ALTER TABLE big SET LOGGED;                                   -- already logged
+ALTER TABLE big SET ACCESS METHOD heap;                       -- already heap
+ROLLBACK;
+VACUUM big;                                                   -- not FULL: silent
+
+-- attach_partition, detach_partition
+ALTER TABLE parted ATTACH PARTITION parted_3 FOR VALUES FROM (40000) TO (60000);
+BEGIN;
+ALTER TABLE parted ATTACH PARTITION parted_4 FOR VALUES FROM (60000) TO (80000); -- CHECK proves it
+ROLLBACK;
+\set VERBOSITY default
+BEGIN;
+SET LOCAL migration_guard.allow = 'drop_index';
+DROP INDEX parted_4_v_idx;
+RESET migration_guard.allow;
+ALTER TABLE parted ATTACH PARTITION parted_4 FOR VALUES FROM (60000) TO (80000); -- index to build
+ROLLBACK;
+\set VERBOSITY terse
+ALTER TABLE parted DETACH PARTITION parted_2;
+
+-- refresh_matview
+REFRESH MATERIALIZED VIEW big_copy;
+BEGIN;
+REFRESH MATERIALIZED VIEW big_copy WITH NO DATA;              -- empties it: fast
+ROLLBACK;
+
+-- drop_column, rename_column, rename_table, drop_table, truncate: warn at any size
+BEGIN;
+ALTER TABLE small DROP COLUMN u;
+ALTER TABLE small RENAME COLUMN val TO value;
+ALTER TABLE small RENAME TO tiny;
+TRUNCATE tiny;
+DROP TABLE tiny CASCADE;
+ROLLBACK;
+
+-- several findings in one statement: all are reported, the first refuses
+ALTER TABLE big ADD CONSTRAINT big_amount_positive CHECK (amount >= 0),
+                ALTER COLUMN val SET NOT NULL,
+                DROP COLUMN ref;
+
+-- exemptions: a table created in this transaction, a temporary table
+BEGIN;
+CREATE TABLE brand_new AS SELECT * FROM big;
+CREATE INDEX ON brand_new (val);
+ALTER TABLE brand_new ADD COLUMN u uuid DEFAULT gen_random_uuid();
+ALTER TABLE brand_new ALTER COLUMN val SET NOT NULL;
+ROLLBACK;
+CREATE TEMP TABLE scratch AS SELECT * FROM big;
+CREATE INDEX ON scratch (val);
+ALTER TABLE scratch ADD COLUMN u uuid DEFAULT gen_random_uuid();
+DROP TABLE scratch;
+-- an old table altered earlier in the transaction is still an old table
+BEGIN;
+ALTER TABLE big ADD COLUMN note text;
+CREATE INDEX ON big (note);
+ROLLBACK;
+
+-- DDL from functions and DO blocks is judged like any other
+DO $$ BEGIN EXECUTE 'CREATE INDEX ON big (code)'; END $$;
+CREATE FUNCTION add_index() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  CREATE INDEX ON big (code);
+END $$;
+SELECT add_index();
+DROP FUNCTION add_index();
+
+-- statements the guard does not look at are untouched
+DROP FUNCTION IF EXISTS no_such_function(int), no_such_function2();
+DROP TYPE IF EXISTS no_such_type;
+DROP VIEW IF EXISTS no_such_view;
+ALTER TABLE IF EXISTS no_such_table ADD COLUMN x int;
+CREATE INDEX ON no_such_table (x);
+
+-- nothing was changed by the refused statements
+SELECT count(*) AS big_indexes FROM pg_index WHERE indrelid = 'big'::regclass;
+SELECT attname FROM pg_attribute WHERE attrelid = 'big'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum;

@@ -30,6 +30,23 @@
 
 PG_FUNCTION_INFO_V1(mg_check);
 
+/*
+ * Report a syntax error's position inside the script, not inside the query
+ * that called check(), as SPI does for the queries of a function.
+ */
+static void
+script_error_callback(void *arg)
+{
+	int			pos = geterrposition();
+
+	if (pos > 0)
+	{
+		errposition(0);
+		internalerrposition(pos);
+		internalerrquery((const char *) arg);
+	}
+}
+
 static const char *const verdict_names[] = {"ok", "warn", "block"};
 
 static void
@@ -88,6 +105,7 @@ mg_check(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	ScriptState script = {NIL};
 	int			stmtno = 0;
+	ErrorContextCallback errcallback;
 
 	mg_init_materialized_srf(fcinfo);
 	if (PG_ARGISNULL(0))
@@ -95,7 +113,12 @@ mg_check(PG_FUNCTION_ARGS)
 	script_sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
 	/* Syntax errors surface as PostgreSQL's own, with their position */
+	errcallback.callback = script_error_callback;
+	errcallback.arg = script_sql;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
 	raw = raw_parser(script_sql, RAW_PARSE_DEFAULT);
+	error_context_stack = errcallback.previous;
 
 	foreach(lc, raw)
 	{

@@ -37,6 +37,8 @@
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "commands/tablecmds.h"
@@ -409,6 +411,8 @@ inspect_add_column(Inspection *insp, RelEffect *eff, ColumnDef *def,
 		if (raw_default != NULL)
 		{
 			eff->scan = true;
+			if (pk != NULL)
+				pk->scan = true;
 			add_hazard(eff, RULE_ADD_FOREIGN_KEY, (Node *) fk, cmd_sql,
 					   def->colname, pk ? pk->relid : InvalidOid);
 		}
@@ -536,6 +540,37 @@ inspect_alter_type(RelEffect *eff, AlterTableCmd *cmd, const char *cmd_sql)
 	}
 }
 
+/*
+ * VALIDATE CONSTRAINT: a scan (and, for a foreign key, a join with the
+ * referenced table under ROW SHARE) unless the constraint is already valid,
+ * in which case ATExecValidateConstraint does nothing.
+ */
+static void
+inspect_validate(Inspection *insp, RelEffect *eff, const char *conname)
+{
+	Oid			conoid;
+	HeapTuple	tup;
+	Form_pg_constraint con;
+
+	if (!OidIsValid(eff->relid))
+		return;
+	conoid = get_relation_constraint_oid(eff->relid, conname, true);
+	if (!OidIsValid(conoid))
+		return;
+	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
+	if (!HeapTupleIsValid(tup))
+		return;
+	con = (Form_pg_constraint) GETSTRUCT(tup);
+	if (!con->convalidated &&
+		(con->contype == CONSTRAINT_CHECK || con->contype == CONSTRAINT_FOREIGN))
+	{
+		eff->scan = true;
+		if (con->contype == CONSTRAINT_FOREIGN)
+			effect_for(insp, con->confrelid, NULL, RowShareLock)->scan = true;
+	}
+	ReleaseSysCache(tup);
+}
+
 /* ADD CONSTRAINT: CHECK, FOREIGN KEY, PRIMARY KEY, UNIQUE, EXCLUDE */
 static void
 inspect_add_constraint(Inspection *insp, RelEffect *eff, Constraint *con,
@@ -558,7 +593,10 @@ inspect_add_constraint(Inspection *insp, RelEffect *eff, Constraint *con,
 
 				if (!con->skip_validation)
 				{
+					/* RI_Initial_Check joins the two tables */
 					eff->scan = true;
+					if (pk != NULL)
+						pk->scan = true;
 					add_hazard(eff, RULE_ADD_FOREIGN_KEY, (Node *) con,
 							   cmd_sql, con->conname,
 							   pk ? pk->relid : InvalidOid);
@@ -580,17 +618,106 @@ inspect_add_constraint(Inspection *insp, RelEffect *eff, Constraint *con,
 	}
 }
 
+/* The access method of an index, from its pg_class row */
+static Oid
+index_am(Oid indexid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexid));
+	Oid			am = InvalidOid;
+
+	if (HeapTupleIsValid(tup))
+	{
+		am = ((Form_pg_class) GETSTRUCT(tup))->relam;
+		ReleaseSysCache(tup);
+	}
+	return am;
+}
+
+/*
+ * The column names, access method and uniqueness of an index, as one
+ * string, so that a parent's index and a partition's can be compared the
+ * way AttachPartitionEnsureIndexes matches them (by columns, not by
+ * attribute numbers, which may differ).  Expression indexes never match.
+ */
+static char *
+index_signature(Oid indexid)
+{
+	HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexid));
+	Form_pg_index idx;
+	StringInfoData buf;
+	int			i;
+
+	if (!HeapTupleIsValid(tup))
+		return NULL;
+	idx = (Form_pg_index) GETSTRUCT(tup);
+	if (!heap_attisnull(tup, Anum_pg_index_indexprs, NULL) ||
+		!heap_attisnull(tup, Anum_pg_index_indpred, NULL))
+	{
+		ReleaseSysCache(tup);
+		return NULL;
+	}
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%u/%d:", index_am(indexid), idx->indisunique);
+	for (i = 0; i < idx->indnatts; i++)
+		appendStringInfo(&buf, "%s,", get_attname(idx->indrelid,
+												  idx->indkey.values[i], false));
+	ReleaseSysCache(tup);
+	return buf.data;
+}
+
+/*
+ * How many of the parent's indexes have no counterpart on the partition:
+ * ATTACH PARTITION builds each of them under the partition's lock.
+ */
+static int
+attach_missing_indexes(Relation parent, Relation part)
+{
+	List	   *part_sigs = NIL;
+	ListCell   *lc;
+	int			missing = 0;
+
+	foreach(lc, RelationGetIndexList(part))
+		part_sigs = lappend(part_sigs, index_signature(lfirst_oid(lc)));
+
+	foreach(lc, RelationGetIndexList(parent))
+	{
+		char	   *sig = index_signature(lfirst_oid(lc));
+		ListCell   *pc;
+		bool		found = false;
+
+		foreach(pc, part_sigs)
+		{
+			char	   *psig = (char *) lfirst(pc);
+
+			if (sig && psig && strcmp(sig, psig) == 0)
+			{
+				found = true;
+				part_sigs = foreach_delete_current(part_sigs, pc);
+				break;
+			}
+		}
+		if (!found)
+			missing++;
+	}
+	return missing;
+}
+
 /*
  * ATTACH PARTITION scans the partition unless its constraints already imply
- * the partition bound, exactly as ATExecAttachPartition decides.  Proving
- * that needs the parent's partition key, so both relations are opened under
- * ACCESS SHARE, taken only if free at once and released straight after: the
+ * the partition bound, exactly as ATExecAttachPartition decides, and builds
+ * every index of the parent that the partition lacks.  Deciding that needs
+ * the parent's partition key, so both relations are opened under ACCESS
+ * SHARE, taken only if free at once and released straight after: the
  * statement itself takes stronger locks on both.  If either is busy we
  * cannot prove anything and assume the scan.
+ *
+ * Returns true when neither a scan nor an index build is needed; sets
+ * *check_sql to the partition constraint as a CHECK expression when that
+ * is not proved yet, and *missing_indexes to the number of index builds.
  */
 static bool
 attach_is_proved(Oid parentid, Oid partid, PartitionBoundSpec *rawbound,
-				 char **check_sql)
+				 char **check_sql, int *missing_indexes)
 {
 	Relation	parent;
 	Relation	part;
@@ -622,17 +749,19 @@ attach_is_proved(Oid parentid, Oid partid, PartitionBoundSpec *rawbound,
 		constraint = list_make1(make_ands_explicit(constraint));
 		constraint = map_partition_varattnos(constraint, 1, part, parent);
 		proved = PartConstraintImpliedByRelConstraint(part, constraint);
-		*check_sql = deparse_expression(linitial(constraint),
+		if (!proved)
+			*check_sql = deparse_expression(linitial(constraint),
 										deparse_context_for(RelationGetRelationName(part),
 															partid),
 										false, false);
 	}
+	*missing_indexes = attach_missing_indexes(parent, part);
 
 	relation_close(part, NoLock);
 	relation_close(parent, NoLock);
 	UnlockRelationOid(partid, AccessShareLock);
 	UnlockRelationOid(parentid, AccessShareLock);
-	return proved;
+	return proved && *missing_indexes == 0;
 }
 
 static void
@@ -648,11 +777,13 @@ inspect_partition_cmd(Inspection *insp, RelEffect *eff, AlterTableCmd *cmd,
 		Oid			defpart;
 
 		char	   *check_sql = NULL;
+		int			missing = 0;
 
 		if (part == NULL)
 			return;
 		if (!OidIsValid(eff->relid) || !OidIsValid(part->relid) ||
-			!attach_is_proved(eff->relid, part->relid, pc->bound, &check_sql))
+			!attach_is_proved(eff->relid, part->relid, pc->bound, &check_sql,
+							  &missing))
 		{
 			Hazard	   *hz;
 
@@ -660,6 +791,9 @@ inspect_partition_cmd(Inspection *insp, RelEffect *eff, AlterTableCmd *cmd,
 			hz = add_hazard(part, RULE_ATTACH_PARTITION, (Node *) cmd, cmd_sql,
 							part->relname, eff->relid);
 			hz->expr_sql = check_sql;
+			if (missing > 0)
+				hz->why = psprintf("the partition lacks %d of the parent's indexes, which are built while the lock is held",
+								   missing);
 		}
 
 		/* The default partition is scanned for rows of the new bound */
@@ -689,7 +823,7 @@ inspect_partition_cmd(Inspection *insp, RelEffect *eff, AlterTableCmd *cmd,
 	}
 }
 
-/* Does this SET TABLESPACE / SET LOGGED / SET UNLOGGED change anything? */
+/* Does this SET TABLESPACE / LOGGED / UNLOGGED / ACCESS METHOD change anything? */
 static bool
 storage_change_rewrites(Oid relid, AlterTableCmd *cmd)
 {
@@ -709,6 +843,8 @@ storage_change_rewrites(Oid relid, AlterTableCmd *cmd)
 		rewrite = cls->relpersistence != RELPERSISTENCE_PERMANENT;
 	else if (cmd->subtype == AT_SetUnLogged)
 		rewrite = cls->relpersistence != RELPERSISTENCE_UNLOGGED;
+	else if (cmd->subtype == AT_SetAccessMethod)
+		rewrite = get_table_am_oid(cmd->name, true) != cls->relam;
 	else if (cmd->subtype == AT_SetTableSpace)
 	{
 		Oid			spc = get_tablespace_oid(cmd->name, true);
@@ -783,8 +919,8 @@ inspect_alter_table(Inspection *insp, AlterTableStmt *stmt)
 #ifdef MG_HAS_RECURSE_SUBTYPES
 			case AT_ValidateConstraintRecurse:
 #endif
-				/* The safe path: a scan under SHARE UPDATE EXCLUSIVE */
-				eff->scan = true;
+				/* The safe path: a scan, under SHARE UPDATE EXCLUSIVE */
+				inspect_validate(insp, eff, cmd->name);
 				break;
 			case AT_DropColumn:
 #ifdef MG_HAS_RECURSE_SUBTYPES
@@ -796,17 +932,16 @@ inspect_alter_table(Inspection *insp, AlterTableStmt *stmt)
 			case AT_SetTableSpace:
 			case AT_SetLogged:
 			case AT_SetUnLogged:
+			case AT_SetAccessMethod:
 				if (storage_change_rewrites(eff->relid, cmd))
 				{
 					eff->rewrite = eff->scan = true;
 					add_hazard(eff, RULE_REWRITE_TABLE, (Node *) cmd, cmd_sql,
-							   NULL, InvalidOid);
+							   cmd->subtype == AT_SetTableSpace ? "SET TABLESPACE" :
+							   cmd->subtype == AT_SetLogged ? "SET LOGGED" :
+							   cmd->subtype == AT_SetUnLogged ? "SET UNLOGGED" :
+							   "SET ACCESS METHOD", InvalidOid);
 				}
-				break;
-			case AT_SetAccessMethod:
-				eff->rewrite = eff->scan = true;
-				add_hazard(eff, RULE_REWRITE_TABLE, (Node *) cmd, cmd_sql,
-						   NULL, InvalidOid);
 				break;
 			case AT_AttachPartition:
 			case AT_DetachPartition:
@@ -848,6 +983,11 @@ static void
 inspect_drop(Inspection *insp, DropStmt *stmt)
 {
 	ListCell   *lc;
+
+	/* Only relations have name lists as objects; functions, types... do not */
+	if (stmt->removeType != OBJECT_INDEX && stmt->removeType != OBJECT_TABLE &&
+		stmt->removeType != OBJECT_MATVIEW)
+		return;
 
 	foreach(lc, stmt->objects)
 	{
@@ -936,7 +1076,8 @@ inspect_table_copy(Inspection *insp, RangeVar *rv, Node *stmt)
 	if (eff == NULL)
 		return;
 	eff->rewrite = eff->scan = true;
-	add_hazard(eff, RULE_REWRITE_TABLE, stmt, insp->sql, NULL, InvalidOid);
+	add_hazard(eff, RULE_REWRITE_TABLE, stmt, insp->sql,
+			   IsA(stmt, VacuumStmt) ? "VACUUM FULL" : "CLUSTER", InvalidOid);
 }
 
 static void

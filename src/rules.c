@@ -55,7 +55,7 @@ static const RuleDef rule_defs[NUM_RULES] = {
 	{"add_unique_constraint", true, VERDICT_BLOCK,
 	"adding a unique constraint would build an index on table {table} under ACCESS EXCLUSIVE lock"},
 	{"rewrite_table", true, VERDICT_BLOCK,
-	"{command} would rewrite table {table} under ACCESS EXCLUSIVE lock"},
+	"{action} would rewrite table {table} under ACCESS EXCLUSIVE lock"},
 	{"attach_partition", true, VERDICT_BLOCK,
 	"ATTACH PARTITION would scan table {table} under ACCESS EXCLUSIVE lock"},
 	{"detach_partition", true, VERDICT_BLOCK,
@@ -205,11 +205,12 @@ lock_blocks(LOCKMODE mode)
 
 /*
  * Expand a rule's message template: {subject} is the column, index or
- * constraint, {table} the relation, {command} the command tag.
+ * constraint, quoted; {action} the same, bare (for rules whose subject is
+ * a command, like VACUUM FULL); {table} the relation.
  */
 static char *
 fill_message(const char *tmpl, const char *subject, const char *table,
-			 const char *command)
+			 const char *action)
 {
 	StringInfoData buf;
 	const char *p;
@@ -221,8 +222,8 @@ fill_message(const char *tmpl, const char *subject, const char *table,
 			appendStringInfoString(&buf, subject), p += 8;
 		else if (strncmp(p, "{table}", 7) == 0)
 			appendStringInfoString(&buf, table), p += 6;
-		else if (strncmp(p, "{command}", 9) == 0)
-			appendStringInfoString(&buf, command), p += 8;
+		else if (strncmp(p, "{action}", 8) == 0)
+			appendStringInfoString(&buf, action), p += 7;
 		else
 			appendStringInfoChar(&buf, *p);
 	}
@@ -251,7 +252,8 @@ build_messages(Finding *f, const Hazard *hz)
 
 	if (eff->relname[0] == '"')
 		table = pstrdup(eff->relname);
-	f->message = fill_message(def->message, subject, table, eff->command);
+	f->message = fill_message(def->message, subject, table,
+							  hz->subject ? hz->subject : eff->command);
 
 	initStringInfo(&detail);
 	appendStringInfo(&detail, "Table %s is %s. ", table, size_phrase(&f->size));

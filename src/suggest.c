@@ -516,13 +516,19 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 				char	   *con = psprintf("%s_partition_bound", relname);
 				const char *qcon = quote_identifier(con);
 
-				appendStringInfo(&buf,
-								 "ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s) NOT VALID; "
-								 "ALTER TABLE %s VALIDATE CONSTRAINT %s; "
-								 "then ATTACH PARTITION (it skips the scan), and ALTER TABLE %s DROP CONSTRAINT %s;",
-								 rel, qcon,
-								 hz->expr_sql ? hz->expr_sql : "<expression matching the partition bound>",
-								 rel, qcon, rel, qcon);
+				if (hz->why != NULL)
+					appendStringInfo(&buf,
+									 "Create the parent's missing indexes on %s first, each with "
+									 "CREATE INDEX CONCURRENTLY: ATTACH PARTITION adopts matching indexes instead of building them. ",
+									 rel);
+				if (hz->expr_sql != NULL || hz->why == NULL)
+					appendStringInfo(&buf,
+									 "ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s) NOT VALID; "
+									 "ALTER TABLE %s VALIDATE CONSTRAINT %s; "
+									 "then ATTACH PARTITION (it skips the scan), and ALTER TABLE %s DROP CONSTRAINT %s;",
+									 rel, qcon,
+									 hz->expr_sql ? hz->expr_sql : "<expression matching the partition bound>",
+									 rel, qcon, rel, qcon);
 			}
 			break;
 		case RULE_DETACH_PARTITION:

@@ -68,6 +68,7 @@ if [ -f "$work/regression.diffs" ]; then
 	mkdir -p "$top/test/tmp" && cp "$work/regression.diffs" "$top/test/tmp/" 2>/dev/null
 fi
 
+if [ "$failed" != 0 ]; then mkdir -p "$top/test/tmp" && cp -r "$work/results" "$top/test/tmp/" 2>/dev/null; fi
 rm -rf "$work"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
