@@ -33,8 +33,14 @@
 #include "postgres.h"
 
 #include "access/relation.h"
+#include "access/sysattr.h"
+#include "catalog/pg_collation.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/genam.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_opclass.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
@@ -219,6 +225,22 @@ option_is_set(List *options, const char *name)
 }
 
 /*---- ALTER TABLE ----*/
+
+/* The access method of an index, from its pg_class row */
+static Oid
+index_am(Oid indexid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexid));
+	Oid			am = InvalidOid;
+
+	if (HeapTupleIsValid(tup))
+	{
+		am = ((Form_pg_class) GETSTRUCT(tup))->relam;
+		ReleaseSysCache(tup);
+	}
+	return am;
+}
+
 
 /* Is this raw type name one of the serial pseudo-types? */
 static bool
@@ -462,6 +484,89 @@ column_change_requires_rewrite(Node *expr, AttrNumber varattno)
 }
 
 /*
+ * Without a table rewrite, ALTER COLUMN TYPE still rebuilds each index on
+ * the column that CheckIndexCompatible (indexcmds.c) finds incompatible:
+ * one whose operator class or collation would change, whose polymorphic
+ * operator class sees a new type, that is invalid, or that has expressions
+ * or a predicate.  Returns how many; *first gets one index name.
+ */
+static int
+alter_type_rebuilt_indexes(Oid relid, AttrNumber attnum, Oid oldtypid,
+						   Oid newtypid, Oid newcollid, char **first)
+{
+	Relation	indrel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	int			rebuilt = 0;
+
+	indrel = table_open(IndexRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(indrel, IndexIndrelidIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
+		bool		uses_column = false;
+		bool		compatible = idx->indisvalid;
+		int			i;
+
+		for (i = 0; i < idx->indnatts; i++)
+		{
+			if (idx->indkey.values[i] != attnum)
+				continue;
+			uses_column = true;
+			if (i < idx->indnkeyatts && compatible)
+			{
+				bool		isnull;
+				oidvector  *indclass;
+				oidvector  *indcoll;
+				Oid			am = index_am(idx->indexrelid);
+				Oid			oldopc;
+				Oid			newopc;
+
+				indclass = (oidvector *) DatumGetPointer(heap_getattr(tup, Anum_pg_index_indclass,
+																	  RelationGetDescr(indrel), &isnull));
+				indcoll = (oidvector *) DatumGetPointer(heap_getattr(tup, Anum_pg_index_indcollation,
+																	 RelationGetDescr(indrel), &isnull));
+				oldopc = indclass->values[i];
+				newopc = (oldopc == GetDefaultOpClass(oldtypid, am)) ?
+					GetDefaultOpClass(newtypid, am) : oldopc;
+				if (newopc != oldopc || indcoll->values[i] != newcollid ||
+					(IsPolymorphicType(get_opclass_input_type(oldopc)) &&
+					 oldtypid != newtypid))
+					compatible = false;
+			}
+		}
+		if (!heap_attisnull(tup, Anum_pg_index_indexprs, NULL) ||
+			!heap_attisnull(tup, Anum_pg_index_indpred, NULL))
+		{
+			Bitmapset  *attrs = NULL;
+			bool		isnull;
+			Datum		d;
+
+			d = heap_getattr(tup, Anum_pg_index_indexprs, RelationGetDescr(indrel), &isnull);
+			if (!isnull)
+				pull_varattnos(stringToNode(TextDatumGetCString(d)), 1, &attrs);
+			d = heap_getattr(tup, Anum_pg_index_indpred, RelationGetDescr(indrel), &isnull);
+			if (!isnull)
+				pull_varattnos(stringToNode(TextDatumGetCString(d)), 1, &attrs);
+			if (bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber, attrs))
+				uses_column = true;
+			compatible = false;
+		}
+		if (uses_column && !compatible)
+		{
+			if (rebuilt++ == 0)
+				*first = get_rel_name(idx->indexrelid);
+		}
+	}
+	systable_endscan(scan);
+	table_close(indrel, AccessShareLock);
+	return rebuilt;
+}
+
+/*
  * ALTER COLUMN ... TYPE: build the same conversion ATPrepAlterColumnType
  * builds (a Var of the old type coerced to the new one, simplified by
  * expression_planner so that length-coercion support functions drop out)
@@ -477,6 +582,8 @@ inspect_alter_type(RelEffect *eff, AlterTableCmd *cmd, const char *cmd_sql)
 	Oid			newtypid;
 	int32		newtypmod = -1;
 	char	   *old_type = NULL;
+	int			rebuilt = 0;
+	char	   *rebuilt_name = NULL;
 
 	if (!OidIsValid(eff->relid))
 		return;					/* new in this script: nothing to rewrite */
@@ -522,7 +629,30 @@ inspect_alter_type(RelEffect *eff, AlterTableCmd *cmd, const char *cmd_sql)
 			expr = (Node *) expression_planner((Expr *) expr);
 			rewrite = column_change_requires_rewrite(expr, att->attnum);
 		}
+		if (!rewrite)
+		{
+			Oid			newcollid = get_typcollation(newtypid);
+
+			if (def->collClause != NULL)
+				newcollid = get_collation_oid(def->collClause->collname, true);
+			rebuilt = alter_type_rebuilt_indexes(eff->relid, att->attnum,
+												 att->atttypid, newtypid,
+												 newcollid, &rebuilt_name);
+		}
 		ReleaseSysCache(atttup);
+	}
+
+	if (!rewrite && rebuilt > 0)
+	{
+		Hazard	   *hz;
+
+		eff->scan = true;		/* each index build reads the whole table */
+		hz = add_hazard(eff, RULE_ALTER_COLUMN_TYPE, (Node *) cmd, cmd_sql,
+						cmd->name, InvalidOid);
+		hz->type_sql = format_type_with_typemod(newtypid, newtypmod);
+		hz->why = psprintf("the table is not rewritten, but %d index%s on the column (\"%s\") must be rebuilt for the new type",
+						   rebuilt, rebuilt > 1 ? "es" : "", rebuilt_name);
+		return;
 	}
 
 	if (rewrite)
@@ -616,21 +746,6 @@ inspect_add_constraint(Inspection *insp, RelEffect *eff, Constraint *con,
 		default:
 			break;
 	}
-}
-
-/* The access method of an index, from its pg_class row */
-static Oid
-index_am(Oid indexid)
-{
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexid));
-	Oid			am = InvalidOid;
-
-	if (HeapTupleIsValid(tup))
-	{
-		am = ((Form_pg_class) GETSTRUCT(tup))->relam;
-		ReleaseSysCache(tup);
-	}
-	return am;
 }
 
 /*
