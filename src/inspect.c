@@ -1050,7 +1050,10 @@ inspect_alter_table(Inspection *insp, AlterTableStmt *stmt)
 			case AT_SetAccessMethod:
 				if (storage_change_rewrites(eff->relid, cmd))
 				{
-					eff->rewrite = eff->scan = true;
+					/* SET TABLESPACE copies blocks; the others rewrite rows */
+					eff->rewrite = true;
+					if (cmd->subtype != AT_SetTableSpace)
+						eff->scan = true;
 					add_hazard(eff, RULE_REWRITE_TABLE, (Node *) cmd, cmd_sql,
 							   cmd->subtype == AT_SetTableSpace ? "SET TABLESPACE" :
 							   cmd->subtype == AT_SetLogged ? "SET LOGGED" :

@@ -264,7 +264,7 @@ build_messages(Finding *f, const Hazard *hz)
 	if (eff->rewrite && eff->scan)
 		appendStringInfoString(&detail, " and holds it while it rewrites every row into a new file");
 	else if (eff->rewrite)
-		appendStringInfoString(&detail, " and replaces the table's file");
+		appendStringInfoString(&detail, " and holds it while it writes a new file for the table");
 	else if (eff->scan)
 		appendStringInfoString(&detail, " and holds it while it reads every row");
 	appendStringInfo(&detail, ". That lock %s.", lock_blocks(eff->lockmode));

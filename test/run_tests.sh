@@ -69,6 +69,22 @@ if [ -f "$work/regression.diffs" ]; then
 fi
 
 if [ "$failed" != 0 ]; then mkdir -p "$top/test/tmp" && cp -r "$work/results" "$top/test/tmp/" 2>/dev/null; fi
+# --- TAP suites (test/t/*.pl, PostgreSQL::Test::Cluster) -------------------
+log "TAP: $(cd test/t && echo *.pl)"
+perl_lib=$($PGBIN/pg_config --pkglibdir)/pgxs/src/test/perl
+(cd "$work" && run_as env PATH="$PGBIN:$PATH" PERL5LIB="$perl_lib" TESTDIR="$work" \
+	PG_REGRESS="$pg_regress" prove -v test/t/*.pl) > "$work/tap.log" 2>&1
+cat "$work/tap.log"
+p=$(grep -cE '^ok [0-9]+' "$work/tap.log")
+f=$(grep -cE '^not ok [0-9]+' "$work/tap.log")
+passed=$((passed + p))
+failed=$((failed + f))
+if ! grep -q '^Result: PASS' "$work/tap.log"; then
+	failed=$((failed + 1))
+	log "TAP logs"
+	tail -n 60 "$work"/tmp_check/log/*.log 2>/dev/null
+fi
+
 rm -rf "$work"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
