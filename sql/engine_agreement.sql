@@ -92,6 +92,8 @@ CREATE TABLE big_fk_target (id int PRIMARY KEY);
 INSERT INTO big_fk_target SELECT g FROM generate_series(1, 100) g;
 CREATE TABLE big_nopk AS SELECT id, val FROM big;
 ALTER TABLE big ADD CONSTRAINT big_ref_fk_nv FOREIGN KEY (ref) REFERENCES big_fk_target (id) NOT VALID;
+-- a child whose foreign key reaches into big_fk_target
+CREATE TABLE fk_child (id int, target_id int REFERENCES big_fk_target (id));
 -- indexes that a type change without rewrite must still rebuild: a new
 -- operator class (timestamp_ops to timestamptz_ops), an expression
 SET migration_guard.mode = off;
@@ -185,6 +187,12 @@ INSERT INTO agreement_corpus (stmt) VALUES
   ('ALTER TABLE big RENAME CONSTRAINT big_ref_positive TO big_ref_pos'),
   ('ALTER INDEX big_name_idx RENAME TO big_name_idx2'),
   ('DROP TABLE big_nopk'),
+  ('DROP TABLE fk_child'),
+  ('DROP TABLE big_fk_target CASCADE'),
+  ('ALTER TABLE fk_child DROP COLUMN target_id'),
+  ('ALTER TABLE fk_child DROP CONSTRAINT fk_child_target_id_fkey'),
+  ('ALTER TABLE big DROP CONSTRAINT big_ref_fk_nv'),
+  ('TRUNCATE fk_child'),
   ('TRUNCATE big_nopk'),
 -- lock-only changes
   ('ALTER TABLE big ALTER COLUMN val SET DEFAULT ''x'''),

@@ -61,6 +61,7 @@
 #include "parser/parse_utilcmd.h"
 #include "partitioning/partbounds.h"
 #include "storage/lmgr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -225,6 +226,65 @@ option_is_set(List *options, const char *name)
 }
 
 /*---- ALTER TABLE ----*/
+
+/*
+ * Dropping a foreign key, or a column or table that carries one, removes
+ * the key's triggers from the other table too (RemoveTriggerById), under
+ * ACCESS EXCLUSIVE: a hidden lock on a table the statement does not name.
+ * With side 'o' this finds the tables relid's keys reference (optionally
+ * only keys on column attnum, or named conname); with side 'i' the tables
+ * whose keys reference relid (dropped with CASCADE).
+ */
+static void
+lock_fk_partners(Inspection *insp, Oid relid, char side, AttrNumber attnum,
+				 const char *conname)
+{
+	Relation	conrel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+
+	conrel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyInit(&key,
+				side == 'o' ? Anum_pg_constraint_conrelid : Anum_pg_constraint_confrelid,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(conrel,
+							  side == 'o' ? ConstraintRelidTypidNameIndexId : InvalidOid,
+							  side == 'o', NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+		Oid			partner = side == 'o' ? con->confrelid : con->conrelid;
+
+		if (con->contype != CONSTRAINT_FOREIGN || partner == relid)
+			continue;
+		if (conname != NULL && strcmp(NameStr(con->conname), conname) != 0)
+			continue;
+		if (attnum != InvalidAttrNumber)
+		{
+			bool		isnull;
+			Datum		d = heap_getattr(tup, Anum_pg_constraint_conkey,
+										 RelationGetDescr(conrel), &isnull);
+			ArrayType  *arr;
+			int16	   *keys;
+			int			i;
+			bool		found = false;
+
+			if (isnull)
+				continue;
+			arr = DatumGetArrayTypeP(d);
+			keys = (int16 *) ARR_DATA_PTR(arr);
+			for (i = 0; i < ARR_DIMS(arr)[0]; i++)
+				found |= (keys[i] == attnum);
+			if (!found)
+				continue;
+		}
+		(void) effect_for(insp, partner, NULL, AccessExclusiveLock);
+	}
+	systable_endscan(scan);
+	table_close(conrel, AccessShareLock);
+}
+
 
 /* The access method of an index, from its pg_class row */
 static Oid
@@ -1043,6 +1103,21 @@ inspect_alter_table(Inspection *insp, AlterTableStmt *stmt)
 #endif
 				add_hazard(eff, RULE_DROP_COLUMN, (Node *) cmd, cmd_sql,
 						   cmd->name, InvalidOid);
+				if (OidIsValid(eff->relid))
+				{
+					AttrNumber	attnum = get_attnum(eff->relid, cmd->name);
+
+					if (attnum != InvalidAttrNumber)
+						lock_fk_partners(insp, eff->relid, 'o', attnum, NULL);
+				}
+				break;
+			case AT_DropConstraint:
+#ifdef MG_HAS_RECURSE_SUBTYPES
+			case AT_DropConstraintRecurse:
+#endif
+				if (OidIsValid(eff->relid))
+					lock_fk_partners(insp, eff->relid, 'o', InvalidAttrNumber,
+									 cmd->name);
 				break;
 			case AT_SetTableSpace:
 			case AT_SetLogged:
@@ -1140,6 +1215,12 @@ inspect_drop(Inspection *insp, DropStmt *stmt)
 			if (eff != NULL)
 				add_hazard(eff, RULE_DROP_TABLE, (Node *) stmt, insp->sql,
 						   NULL, InvalidOid);
+			if (eff != NULL && OidIsValid(eff->relid))
+			{
+				lock_fk_partners(insp, eff->relid, 'o', InvalidAttrNumber, NULL);
+				if (stmt->behavior == DROP_CASCADE)
+					lock_fk_partners(insp, eff->relid, 'i', InvalidAttrNumber, NULL);
+			}
 		}
 	}
 }
