@@ -834,8 +834,11 @@ index_signature(Oid indexid)
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "%u/%d:", index_am(indexid), idx->indisunique);
 	for (i = 0; i < idx->indnatts; i++)
-		appendStringInfo(&buf, "%s,", get_attname(idx->indrelid,
-												  idx->indkey.values[i], false));
+	{
+		char	   *att = get_attname(idx->indrelid, idx->indkey.values[i], true);
+
+		appendStringInfo(&buf, "%s,", att ? att : "?");
+	}
 	ReleaseSysCache(tup);
 	return buf.data;
 }
@@ -908,8 +911,20 @@ attach_is_proved(Oid parentid, Oid partid, PartitionBoundSpec *rawbound,
 		UnlockRelationOid(parentid, AccessShareLock);
 		return false;
 	}
-	parent = relation_open(parentid, NoLock);
-	part = relation_open(partid, NoLock);
+	/* Either may have been dropped since we looked its name up */
+	parent = try_relation_open(parentid, NoLock);
+	part = try_relation_open(partid, NoLock);
+	if (parent == NULL || part == NULL ||
+		parent->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
+	{
+		if (part)
+			relation_close(part, NoLock);
+		if (parent)
+			relation_close(parent, NoLock);
+		UnlockRelationOid(partid, AccessShareLock);
+		UnlockRelationOid(parentid, AccessShareLock);
+		return false;
+	}
 
 	pstate = make_parsestate(NULL);
 	bound = transformPartitionBound(pstate, parent, copyObject(rawbound));

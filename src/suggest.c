@@ -21,6 +21,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "lib/stringinfo.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
@@ -342,6 +343,76 @@ key_columns(List *keys)
 	return buf.data;
 }
 
+/* At most this many partitions are spelled out in a hint */
+#define HINT_MAX_PARTITIONS 8
+
+/*
+ * CREATE INDEX on a partitioned table: an invalid index on the parent only,
+ * one CREATE INDEX CONCURRENTLY per partition, each attached to it; the
+ * parent's index becomes valid when the last one is attached.  Built from
+ * the user's statement: everything after the table name (USING, columns,
+ * INCLUDE, WHERE) is kept as written.
+ */
+static void
+append_partitioned_index_recipe(StringInfo buf, const RelEffect *eff,
+								const Hazard *hz)
+{
+	const char *sql = eff->stmt_sql;
+	SqlToken   *t;
+	int			n = sql_tokenize(sql, &t);
+	int			i;
+	int			on = -1;
+	const char *tail = "";
+	char	   *idxname = hz->subject ? pstrdup(hz->subject) :
+	psprintf("%s_idx", bare_relname(eff));
+	const char *qidx = quote_identifier(idxname);
+	bool		unique = false;
+	List	   *parts;
+	ListCell   *lc;
+	int			shown = 0;
+
+	for (i = 0; i < n && on < 0; i++)
+	{
+		if (token_is(sql, &t[i], "UNIQUE"))
+			unique = true;
+		if (token_is(sql, &t[i], "ON"))
+			on = i;
+	}
+	if (on >= 0)
+	{
+		i = on + 1;
+		if (i < n && token_is(sql, &t[i], "ONLY"))
+			i++;
+		i++;					/* the table name, maybe qualified */
+		while (i + 1 < n && t[i].kind == 'p' && sql[t[i].start] == '.')
+			i += 2;
+		if (i < n)
+			tail = sql + t[i].start;
+	}
+
+	appendStringInfo(buf, "CREATE %sINDEX %s ON ONLY %s %s; ",
+					 unique ? "UNIQUE " : "", qidx, eff->relname, tail);
+	parts = find_inheritance_children(eff->relid, NoLock);
+	foreach(lc, parts)
+	{
+		Oid			part = lfirst_oid(lc);
+		char	   *partidx;
+
+		if (shown++ == HINT_MAX_PARTITIONS)
+		{
+			appendStringInfo(buf, "... and the same for the other %d partitions; ",
+							 list_length(parts) - HINT_MAX_PARTITIONS);
+			break;
+		}
+		partidx = psprintf("%s_%s", get_rel_name(part), idxname);
+		appendStringInfo(buf, "CREATE %sINDEX CONCURRENTLY %s ON %s %s; ALTER INDEX %s ATTACH PARTITION %s; ",
+						 unique ? "UNIQUE " : "", quote_identifier(partidx),
+						 rel_quoted_name(part), tail, qidx,
+						 quote_identifier(partidx));
+	}
+	appendStringInfoString(buf, "(each CONCURRENTLY outside a transaction block)");
+}
+
 /*
  * The safe SQL for a hazard, as one line of statements the user can paste.
  */
@@ -359,15 +430,7 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 		case RULE_CREATE_INDEX:
 			if (OidIsValid(eff->relid) &&
 				get_rel_relkind(eff->relid) == RELKIND_PARTITIONED_TABLE)
-			{
-				char	   *only = insert_before_word(eff->stmt_sql, "ON", 1, "ONLY ");
-
-				appendStringInfo(&buf,
-								 "%s; then, for each partition, CREATE INDEX CONCURRENTLY ... ON <partition> (same columns); "
-								 "ALTER INDEX %s ATTACH PARTITION <partition index>;",
-								 only ? only : eff->stmt_sql,
-								 hz->subject ? quote_identifier(hz->subject) : "<index>");
-			}
+				append_partitioned_index_recipe(&buf, eff, hz);
 			else
 			{
 				char	   *conc = insert_before_word(eff->stmt_sql, "INDEX", 1,
