@@ -107,7 +107,8 @@ act_on_findings(List *findings)
 		if (f->allowed)
 		{
 			ereport(NOTICE,
-					(errmsg("%s (allowed by migration_guard.allow)", f->message),
+					(errcode(ERRCODE_WARNING),
+					 errmsg("%s (allowed by migration_guard.allow)", f->message),
 					 errdetail_internal("%s", f->detail)));
 			continue;
 		}
