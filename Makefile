@@ -7,14 +7,15 @@ OBJS = \
 	src/relstats.o \
 	src/rules.o \
 	src/suggest.o \
-	src/check.o
+	src/check.o \
+	src/audit.o
 PGFILEDESC = "migration_guard - refuses DDL that would take production down"
 
 EXTENSION = migration_guard
 DATA = migration_guard--1.0.sql
 
 # The tests need the library preloaded: they run on a temporary instance.
-REGRESS = setup rules modes check_fn engine_agreement
+REGRESS = setup rules modes check_fn audit engine_agreement
 REGRESS_OPTS = --temp-config=$(srcdir)/test/regress.conf
 NO_INSTALLCHECK = 1
 

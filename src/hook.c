@@ -27,12 +27,26 @@
 #include "miscadmin.h"
 #include "tcop/utility.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "migration_guard.h"
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
-static void act_on_findings(List *findings);
+/* What one judged statement amounts to, for acting and for the audit */
+typedef struct Judgement
+{
+	List	   *findings;
+	Finding    *first_block;	/* the finding that refuses it, if any */
+	Finding    *main;			/* the row's relation: first block/fired/any */
+	List	   *rules;			/* ids of the rules that fired */
+	const char *verdict;		/* ok | warned | blocked | overridden */
+	bool		audit;			/* to be recorded */
+} Judgement;
+
+static void summarize(Judgement *j);
+static void report_findings(Judgement *j);
+static void refuse(Judgement *j, const char *command, const char *sql);
 
 /*
  * ProcessUtility hook: judge guarded DDL, then run it through the chain.
@@ -45,6 +59,15 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				  DestReceiver *dest, QueryCompletion *qc)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
+	MemoryContext guardcxt = NULL;
+	AuditRow	row;
+	bool		audit = false;
+	Finding    *main = NULL;
+	List	   *rules = NIL;
+	const char *verdict = NULL;
+	const char *command = NULL;
+	char	   *sql = NULL;
+	TimestampTz start = 0;
 
 	/*
 	 * Cheap exits first: the node-tag switch in inspect_is_guarded() is all
@@ -59,23 +82,31 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		!RecoveryInProgress() &&
 		IsTransactionState())
 	{
-		MemoryContext guardcxt;
 		MemoryContext oldcxt;
-		char	   *sql;
-		List	   *findings;
+		Judgement	j;
 
+		/* a child of the statement's context: it outlives the statement */
 		guardcxt = AllocSetContextCreate(CurrentMemoryContext,
 										 "migration_guard",
 										 ALLOCSET_DEFAULT_SIZES);
 		oldcxt = MemoryContextSwitchTo(guardcxt);
 
+		command = GetCommandTagName(CreateCommandTag(parsetree));
 		sql = sql_cut_statement(queryString, pstmt->stmt_location,
 								pstmt->stmt_len);
-		findings = judge_statement(parsetree, sql, NULL);
-		act_on_findings(findings);
+		j.findings = judge_statement(parsetree, sql, NULL);
+		summarize(&j);
+		report_findings(&j);
+		if (j.first_block != NULL)
+			refuse(&j, command, sql);	/* does not return */
 
+		audit = j.audit;
+		main = j.main;
+		rules = j.rules;
+		verdict = j.verdict;
 		MemoryContextSwitchTo(oldcxt);
-		MemoryContextDelete(guardcxt);
+		if (audit)
+			start = GetCurrentTimestamp();
 	}
 
 	if (prev_ProcessUtility)
@@ -84,40 +115,101 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	else
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree,
 								context, params, queryEnv, dest, qc);
+
+	if (guardcxt != NULL)
+	{
+		if (audit)
+		{
+			MemoryContext oldcxt = MemoryContextSwitchTo(guardcxt);
+			long		secs;
+			int			usecs;
+
+			TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
+			audit_fill_row(&row, command, sql, main, rules, verdict,
+						   secs * 1000.0 + usecs / 1000.0);
+			audit_record_ran(&row);
+			MemoryContextSwitchTo(oldcxt);
+		}
+		MemoryContextDelete(guardcxt);
+	}
 }
 
 /*
- * Report warnings, then refuse the statement if any finding blocks it.
- * Several blocking findings are all reported: the first as the ERROR, the
- * others as WARNINGs just before it, so that one round trip shows the DBA
- * everything that needs changing.
+ * Sum up the findings: the verdict for the audit, the finding that refuses
+ * the statement, and whether migration_guard.audit wants a row.
  */
 static void
-act_on_findings(List *findings)
+summarize(Judgement *j)
 {
 	ListCell   *lc;
-	Finding    *first_block = NULL;
+	bool		warned = false;
+	bool		overridden = false;
+	bool		existing = false;
 
-	foreach(lc, findings)
+	j->first_block = NULL;
+	j->main = NULL;
+	j->rules = NIL;
+	foreach(lc, j->findings)
 	{
 		Finding    *f = (Finding *) lfirst(lc);
 
+		if (!f->effect->is_new)
+			existing = true;
 		if (f->rule < 0)
+		{
+			if (j->main == NULL && !f->effect->is_new)
+				j->main = f;
+			continue;
+		}
+		j->rules = list_append_unique_int(j->rules, f->rule);
+		if (f->verdict == VERDICT_BLOCK && j->first_block == NULL)
+			j->first_block = f;
+		warned |= (f->verdict == VERDICT_WARN);
+		overridden |= f->allowed;
+	}
+	if (j->first_block)
+		j->main = j->first_block;
+	else
+	{
+		foreach(lc, j->findings)
+		{
+			Finding    *f = (Finding *) lfirst(lc);
+
+			if (f->rule >= 0)
+			{
+				j->main = f;
+				break;
+			}
+		}
+	}
+	j->verdict = j->first_block ? "blocked" : overridden ? "overridden" :
+		warned ? "warned" : "ok";
+	j->audit = existing &&
+		(mg_audit == AUDIT_ALL || (mg_audit == AUDIT_FLAGGED && j->rules != NIL));
+}
+
+/*
+ * NOTICE for each override, WARNING for each warning and for each blocking
+ * finding but the first, which refuse() raises as the ERROR: one round trip
+ * shows the DBA everything that needs changing.
+ */
+static void
+report_findings(Judgement *j)
+{
+	ListCell   *lc;
+
+	foreach(lc, j->findings)
+	{
+		Finding    *f = (Finding *) lfirst(lc);
+
+		if (f->rule < 0 || f == j->first_block)
 			continue;
 		if (f->allowed)
-		{
 			ereport(NOTICE,
 					(errcode(ERRCODE_WARNING),
 					 errmsg("%s (allowed by migration_guard.allow)", f->message),
 					 errdetail_internal("%s", f->detail)));
-			continue;
-		}
-		if (f->verdict == VERDICT_BLOCK && first_block == NULL)
-		{
-			first_block = f;
-			continue;
-		}
-		if (f->verdict != VERDICT_OK)
+		else if (f->verdict != VERDICT_OK)
 			ereport(WARNING,
 					(errcode(f->verdict == VERDICT_BLOCK ?
 							 ERRCODE_MG_STATEMENT_BLOCKED : ERRCODE_WARNING),
@@ -125,13 +217,35 @@ act_on_findings(List *findings)
 					 errdetail_internal("%s", f->detail),
 					 errhint("%s", f->hint)));
 	}
+}
 
-	if (first_block != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_MG_STATEMENT_BLOCKED),
-				 errmsg("%s", first_block->message),
-				 errdetail_internal("%s", first_block->detail),
-				 errhint("%s", first_block->hint)));
+/*
+ * Refuse the statement.  Its audit row is committed first, by a background
+ * worker, since this transaction is about to abort.
+ */
+static void
+refuse(Judgement *j, const char *command, const char *sql)
+{
+	Finding    *f = j->first_block;
+
+	if (j->audit)
+	{
+		AuditRow	row;
+
+		audit_fill_row(&row, command, sql, j->main, j->rules, "blocked", -1);
+		if (!audit_record_blocked(&row))
+			ereport(WARNING,
+					(errcode(ERRCODE_WARNING),
+					 errmsg("refusal not recorded in migration_guard.audit_log"),
+					 errdetail("It was written to the server log instead.")));
+	}
+
+	ereport(ERROR,
+			(errcode(f->override_denied ? ERRCODE_INSUFFICIENT_PRIVILEGE :
+					 ERRCODE_MG_STATEMENT_BLOCKED),
+			 errmsg("%s", f->message),
+			 errdetail_internal("%s", f->detail),
+			 errhint("%s", f->hint)));
 }
 
 void

@@ -33,12 +33,21 @@ PG_MODULE_MAGIC;
 int			mg_mode = GUARD_MODE_ENFORCE;
 int			mg_large_table_threshold = 10 * 1024;	/* kB: 10 MB */
 char	   *mg_allow = NULL;
+int			mg_audit = AUDIT_ALL;
+char	   *mg_override_role = NULL;
 char	   *mg_reason = NULL;
 
 static const struct config_enum_entry mode_options[] = {
 	{"enforce", GUARD_MODE_ENFORCE, false},
 	{"warn", GUARD_MODE_WARN, false},
 	{"off", GUARD_MODE_OFF, false},
+	{NULL, 0, false}
+};
+
+static const struct config_enum_entry audit_options[] = {
+	{"all", AUDIT_ALL, false},
+	{"flagged", AUDIT_FLAGGED, false},
+	{"off", AUDIT_OFF, false},
 	{NULL, 0, false}
 };
 
@@ -100,6 +109,28 @@ _PG_init(void)
 							   &mg_reason,
 							   "",
 							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
+
+	/* GUC: migration_guard.audit = all | flagged | off */
+	DefineCustomEnumVariable("migration_guard.audit",
+							 "Which judged statements are recorded in migration_guard.audit_log.",
+							 "all records every DDL statement on an existing relation; flagged only "
+							 "those where a rule fired (warned, blocked, overridden); off nothing.",
+							 &mg_audit,
+							 AUDIT_ALL,
+							 audit_options,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	/* GUC: migration_guard.override_role = 'role' */
+	DefineCustomStringVariable("migration_guard.override_role",
+							   "Only members of this role may override rules with migration_guard.allow.",
+							   "Empty means any role may.",
+							   &mg_override_role,
+							   "",
+							   PGC_SUSET,
 							   0,
 							   NULL, NULL, NULL);
 

@@ -41,7 +41,16 @@ typedef enum GuardMode
 	GUARD_MODE_ENFORCE
 } GuardMode;
 
+typedef enum AuditLevel
+{
+	AUDIT_OFF,
+	AUDIT_FLAGGED,				/* statements where a rule fired */
+	AUDIT_ALL					/* every judged statement */
+} AuditLevel;
+
 extern int	mg_mode;
+extern int	mg_audit;
+extern char *mg_override_role;
 extern int	mg_large_table_threshold;	/* in kB */
 extern char *mg_allow;
 extern char *mg_reason;
@@ -135,6 +144,7 @@ typedef struct Finding
 	int			rule;			/* RuleId, or -1 for "nothing to report" */
 	Verdict		verdict;
 	bool		allowed;		/* would block or warn, let through by allow */
+	bool		override_denied;	/* allow named it, override_role refused */
 	char	   *message;
 	char	   *detail;
 	char	   *hint;
@@ -175,6 +185,19 @@ extern void allow_assign_hook(const char *newval, void *extra);
 extern char *suggest_safe_sql(const RelEffect *eff, const Hazard *hz);
 extern char *sql_cut_statement(const char *query, int location, int len);
 extern List *sql_split_alter_cmds(const char *stmt_sql);
+
+/* audit.c: one row of migration_guard.audit_log, values as text */
+#define AUDIT_NFIELDS 21
+typedef struct AuditRow
+{
+	char	   *values[AUDIT_NFIELDS];
+} AuditRow;
+
+extern void audit_fill_row(AuditRow *row, const char *command, const char *sql,
+						   const Finding *main, List *rules,
+						   const char *verdict, double duration_ms);
+extern void audit_record_ran(AuditRow *row);
+extern bool audit_record_blocked(AuditRow *row);
 
 /* hook.c */
 extern void hook_install(void);

@@ -20,6 +20,8 @@
 
 #include "lib/stringinfo.h"
 #include "storage/lock.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/varlena.h"
@@ -279,6 +281,28 @@ build_messages(Finding *f, const Hazard *hz)
 	appendStringInfo(&hint, "%s To run it anyway: SET migration_guard.allow = '%s';",
 					 suggest_safe_sql(eff, hz), def->name);
 	f->hint = hint.data;
+
+	if (f->override_denied)
+	{
+		f->detail = psprintf("migration_guard.allow names rule \"%s\", but only members of role \"%s\" may override rules. Without the override: %s. %s",
+							 def->name, mg_override_role, f->message, f->detail);
+		f->message = psprintf("permission denied to override migration_guard rule \"%s\"",
+							  def->name);
+		f->hint = psprintf("%s Or ask a member of role \"%s\" to run it.",
+						   suggest_safe_sql(eff, hz), mg_override_role);
+	}
+}
+
+/* May the current role override rules (migration_guard.override_role)? */
+static bool
+may_override(void)
+{
+	Oid			roleid;
+
+	if (mg_override_role == NULL || mg_override_role[0] == '\0')
+		return true;
+	roleid = get_role_oid(mg_override_role, true);
+	return OidIsValid(roleid) && is_member_of_role(GetUserId(), roleid);
 }
 
 static Finding *
@@ -337,8 +361,13 @@ judge_statement(Node *parsetree, const char *sql, ScriptState *script)
 			if (allowed_rules != NULL && allowed_rules[hz->rule] &&
 				f->verdict != VERDICT_OK)
 			{
-				f->allowed = true;
-				f->verdict = VERDICT_OK;
+				if (may_override())
+				{
+					f->allowed = true;
+					f->verdict = VERDICT_OK;
+				}
+				else
+					f->override_denied = true;	/* verdict stands */
 			}
 			build_messages(f, hz);
 			findings = lappend(findings, f);

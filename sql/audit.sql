@@ -1,0 +1,148 @@
+--
+-- The audit log: what is recorded, what a rollback leaves, who may write
+-- and who may override.
+--
+SET migration_guard.large_table_threshold = '1MB';
+\set VERBOSITY terse
+TRUNCATE migration_guard.audit_log;
+
+-- ok: a statement that ran, committed
+ALTER TABLE small ADD COLUMN note text;
+-- warned: ran with a WARNING
+ALTER TABLE small DROP COLUMN note;
+-- overridden: allowed, with the reason
+BEGIN;
+SET LOCAL migration_guard.allow = 'create_index';
+SET LOCAL migration_guard.reason = 'off-peak window, ticket 42';
+CREATE INDEX big_audit_idx ON big (val);
+COMMIT;
+-- blocked: refused inside a transaction that then rolls back; the row stays
+BEGIN;
+ALTER TABLE big ADD COLUMN u uuid DEFAULT gen_random_uuid();
+ROLLBACK;
+-- rolled back: a statement that ran in a transaction that aborted leaves
+-- no row
+BEGIN;
+ALTER TABLE small ADD COLUMN gone int;
+ROLLBACK;
+-- not recorded: statements on relations nobody else can see, and non-DDL
+BEGIN;
+CREATE TABLE brand_new (id int);
+CREATE INDEX ON brand_new (id);
+ROLLBACK;
+SELECT 1 AS not_ddl;
+
+SELECT command, relation_name, verdict, rules, reason, lock_mode, rewrite, scan,
+       table_bytes > 1024 * 1024 AS large, est_rows, duration_ms IS NOT NULL AS timed,
+       xid IS NOT NULL AS has_xid, statement, statement_truncated,
+       role_name, session_role, backend_pid = pg_backend_pid() AS this_backend
+  FROM migration_guard.audit_log ORDER BY id;
+
+-- the view: transaction outcome where it can be known
+SELECT command, verdict, transaction FROM migration_guard.audit ORDER BY id;
+SELECT column_name FROM information_schema.columns
+ WHERE table_schema = 'migration_guard' AND table_name = 'audit' ORDER BY ordinal_position;
+
+-- DDL in a multi-statement string: each row holds its own statement only
+ALTER TABLE small ADD COLUMN a int\; ALTER TABLE small ADD COLUMN b int;
+SELECT statement FROM migration_guard.audit_log WHERE statement LIKE 'ALTER TABLE small ADD COLUMN _ int' ORDER BY id;
+ALTER TABLE small DROP COLUMN a, DROP COLUMN b;
+
+-- migration_guard.audit = flagged: only statements where a rule fired
+SET migration_guard.audit = flagged;
+ALTER TABLE small ADD COLUMN c int;
+ALTER TABLE small DROP COLUMN c;
+SET migration_guard.audit = off;
+ALTER TABLE small ADD COLUMN c int;
+ALTER TABLE small DROP COLUMN c;
+RESET migration_guard.audit;
+SELECT statement, verdict FROM migration_guard.audit_log
+ WHERE statement LIKE 'ALTER TABLE small % COLUMN c%' ORDER BY id;
+
+-- statement text: quotes, dollar quotes and binary garbage are stored as
+-- they are (parameters, never spliced); more than 64 kB is cut and flagged
+DO $do$
+BEGIN
+  EXECUTE format('ALTER TABLE small ADD COLUMN q text DEFAULT %L', E'it''s $$ \\x01\\x7f'' ); DROP TABLE big; --');
+  EXECUTE 'ALTER TABLE small DROP COLUMN q';
+  EXECUTE 'ALTER TABLE small ADD CONSTRAINT long CHECK (val <> ''' || repeat('x', 1024 * 1024) || ''') NOT VALID';
+  EXECUTE 'ALTER TABLE small DROP CONSTRAINT long';
+END
+$do$;
+SELECT left(statement, 60) AS statement, length(statement), statement_truncated
+  FROM migration_guard.audit_log
+ WHERE statement LIKE 'ALTER TABLE small ADD COLUMN q%' OR statement LIKE 'ALTER TABLE small ADD CONSTRAINT long%'
+ ORDER BY id;
+SELECT statement = format('ALTER TABLE small ADD COLUMN q text DEFAULT %L', E'it''s $$ \\x01\\x7f'' ); DROP TABLE big; --')
+       AS stored_exactly
+  FROM migration_guard.audit_log WHERE statement LIKE 'ALTER TABLE small ADD COLUMN q%';
+SELECT to_regclass('big') IS NOT NULL AS big_still_there;
+
+-- privileges: only the extension writes; readers are pg_monitor and grantees
+CREATE ROLE mg_auditor LOGIN;
+CREATE ROLE mg_dev LOGIN;
+CREATE ROLE mg_dba;
+GRANT pg_monitor TO mg_auditor;
+GRANT ALL ON small TO mg_dev;
+GRANT USAGE ON SCHEMA migration_guard TO mg_dev, mg_auditor;
+GRANT CREATE ON SCHEMA public TO mg_dev;
+SET ROLE mg_dev;
+CREATE TABLE dev_table AS SELECT g AS id, 'v' || g AS val FROM generate_series(1, 100) g;
+SELECT count(*) FROM migration_guard.audit_log;
+INSERT INTO migration_guard.audit_log (role_name, session_role, backend_pid, command, statement, verdict)
+  VALUES ('x', 'x', 1, 'x', 'x', 'ok');
+UPDATE migration_guard.audit_log SET verdict = 'ok';
+DELETE FROM migration_guard.audit_log;
+TRUNCATE migration_guard.audit_log;
+SELECT migration_guard.purge_audit('0 seconds');
+SET migration_guard.mode = off;
+SET migration_guard.large_table_threshold = '100GB';
+SET migration_guard.audit = off;
+SET migration_guard.override_role = '';
+-- a non-superuser's statements are recorded, as that role
+ALTER TABLE dev_table ADD COLUMN by_dev int;
+ALTER TABLE dev_table DROP COLUMN by_dev;
+RESET ROLE;
+SET ROLE mg_auditor;
+SELECT count(*) > 0 AS auditor_reads FROM migration_guard.audit;
+RESET ROLE;
+SELECT role_name, session_role, verdict FROM migration_guard.audit_log WHERE statement LIKE '%by_dev%' ORDER BY id;
+
+-- override_role: only its members may override
+SET migration_guard.override_role = 'mg_dba';
+SET migration_guard.large_table_threshold = 0;
+SET ROLE mg_dev;
+SET migration_guard.allow = 'drop_column';
+ALTER TABLE dev_table ADD COLUMN x int;
+\set VERBOSITY default
+BEGIN;
+SET LOCAL migration_guard.allow = 'set_not_null';
+ALTER TABLE dev_table ALTER COLUMN val SET NOT NULL;
+ROLLBACK;
+\set VERBOSITY terse
+RESET migration_guard.allow;
+RESET ROLE;
+GRANT mg_dba TO mg_dev;
+SET ROLE mg_dev;
+BEGIN;
+SET LOCAL migration_guard.allow = 'set_not_null';
+ALTER TABLE dev_table ALTER COLUMN val SET NOT NULL;
+ROLLBACK;
+SET migration_guard.allow = 'drop_column';
+ALTER TABLE dev_table DROP COLUMN x;
+RESET migration_guard.allow;
+RESET ROLE;
+RESET migration_guard.override_role;
+RESET migration_guard.large_table_threshold;
+SELECT role_name, verdict, rules FROM migration_guard.audit_log
+ WHERE role_name = 'mg_dev' ORDER BY id;
+
+-- the owner purges
+SELECT migration_guard.purge_audit('1 hour') AS purged_nothing_recent;
+SET migration_guard.allow = 'drop_table';
+DROP TABLE dev_table;
+RESET migration_guard.allow;
+REVOKE CREATE ON SCHEMA public FROM mg_dev;
+REVOKE ALL ON small FROM mg_dev;
+REVOKE USAGE ON SCHEMA migration_guard FROM mg_dev, mg_auditor;
+DROP ROLE mg_dev, mg_auditor, mg_dba;

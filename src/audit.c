@@ -1,0 +1,401 @@
+/*-------------------------------------------------------------------------
+ *
+ * audit.c
+ *	  Audit: one row in migration_guard.audit_log per judged statement.
+ *
+ * Statements that ran are recorded in their own transaction, by SPI, as
+ * the extension's owner: a migration that rolls back leaves no row.
+ *
+ * A refused statement's transaction is about to abort, so its row is
+ * written by a dynamic background worker that inserts it in a transaction
+ * of its own while the refusing backend waits, for AUDIT_WAIT_MS at most.
+ * The worker gives up on locks after the same time, so a transaction that
+ * holds a lock on the audit table cannot make the two wait on each other.
+ * If no worker could be started, or it did not finish, the row goes to the
+ * server log instead and the client is told so.
+ *
+ * Both paths run the same INSERT, with every value passed as a parameter:
+ * statement text is never spliced into SQL.
+ *
+ * Copyright (c) 2026, migration_guard developers
+ *
+ * IDENTIFICATION
+ *	  src/audit.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/dsm.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/fmgrprotos.h"
+#include "utils/guc.h"
+#include "utils/inet.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "migration_guard.h"
+
+/* How long a refused statement waits for its row to be committed */
+#define AUDIT_WAIT_MS	5000
+
+/* Statement text longer than this is cut (and flagged) */
+#define AUDIT_STATEMENT_CAP	(64 * 1024)
+
+/* The INSERT both paths run; $n are all text */
+static const char *const audit_insert_sql =
+"INSERT INTO migration_guard.audit_log (logged_at, role_name, session_role,"
+" application_name, client_addr, backend_pid, xid, command, statement,"
+" statement_truncated, relation_oid, relation_name, lock_mode, table_bytes,"
+" est_rows, rewrite, scan, rules, verdict, reason, duration_ms) VALUES ("
+"$1::pg_catalog.timestamptz, $2::pg_catalog.name, $3::pg_catalog.name, $4,"
+" $5::pg_catalog.inet, $6::pg_catalog.int4, $7::pg_catalog.xid8, $8, $9,"
+" $10::pg_catalog.bool, $11::pg_catalog.oid, $12, $13, $14::pg_catalog.int8,"
+" $15::pg_catalog.int8, $16::pg_catalog.bool, $17::pg_catalog.bool,"
+" $18::pg_catalog.text[], $19, $20, $21::pg_catalog.float8)";
+
+static const char *const audit_field_names[AUDIT_NFIELDS] = {
+	"logged_at", "role_name", "session_role", "application_name",
+	"client_addr", "backend_pid", "xid", "command", "statement",
+	"statement_truncated", "relation_oid", "relation_name", "lock_mode",
+	"table_bytes", "est_rows", "rewrite", "scan", "rules", "verdict",
+	"reason", "duration_ms"
+};
+
+/* What the refusing backend hands to the worker, in a DSM segment */
+typedef struct AuditShared
+{
+	Oid			dboid;
+	Oid			owner;
+	bool		done;			/* set by the worker after COMMIT */
+	int32		lens[AUDIT_NFIELDS];	/* -1 for NULL */
+	char		data[FLEXIBLE_ARRAY_MEMBER];	/* values, back to back */
+} AuditShared;
+
+PGDLLEXPORT void mg_audit_worker_main(Datum main_arg);
+
+/*
+ * The owner of the extension in the current database, or InvalidOid when
+ * the extension is not created here (then nothing is written).
+ */
+static Oid
+audit_extension_owner(void)
+{
+	Oid			extoid = get_extension_oid("migration_guard", true);
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	Oid			owner = InvalidOid;
+
+	if (!OidIsValid(extoid))
+		return InvalidOid;
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return owner;
+}
+
+/* inet_client_addr(), as text; NULL over a Unix socket */
+static char *
+client_address(void)
+{
+	LOCAL_FCINFO(fcinfo, 0);
+	Datum		addr;
+
+	InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
+	addr = inet_client_addr(fcinfo);
+	if (fcinfo->isnull)
+		return NULL;
+	return DatumGetCString(DirectFunctionCall1(inet_out, addr));
+}
+
+static char *
+bool_text(bool b)
+{
+	return pstrdup(b ? "true" : "false");
+}
+
+/*
+ * The row's values as text, in audit_field_names order; NULL for SQL NULL.
+ * Everything about the session is taken here, in the backend that ran (or
+ * was refused) the statement, never in the worker.
+ */
+void
+audit_fill_row(AuditRow *row, const char *command, const char *sql,
+			   const Finding *main, List *rules, const char *verdict,
+			   double duration_ms)
+{
+	char	  **v = row->values;
+	FullTransactionId fxid = GetTopFullTransactionIdIfAny();
+	int			len = strlen(sql);
+	StringInfoData buf;
+	ListCell   *lc;
+
+	memset(v, 0, sizeof(row->values));
+	v[0] = pstrdup(timestamptz_to_str(GetCurrentTimestamp()));
+	v[1] = GetUserNameFromId(GetUserId(), false);
+	v[2] = GetUserNameFromId(GetSessionUserId(), false);
+	v[3] = application_name ? pstrdup(application_name) : NULL;
+	v[4] = client_address();
+	v[5] = psprintf("%d", MyProcPid);
+	if (FullTransactionIdIsValid(fxid))
+		v[6] = psprintf(UINT64_FORMAT, U64FromFullTransactionId(fxid));
+	v[7] = pstrdup(command);
+	if (len > AUDIT_STATEMENT_CAP)
+		len = pg_mbcliplen(sql, len, AUDIT_STATEMENT_CAP);
+	v[8] = pnstrdup(sql, len);
+	v[9] = bool_text(sql[len] != '\0');
+	if (main != NULL)
+	{
+		const RelEffect *eff = main->effect;
+
+		if (OidIsValid(eff->relid))
+			v[10] = psprintf("%u", eff->relid);
+		v[11] = pstrdup(eff->relname);
+		v[12] = pstrdup(lock_mode_name(eff->lockmode));
+		v[13] = psprintf(INT64_FORMAT, main->size.bytes);
+		v[14] = psprintf(INT64_FORMAT, main->size.rows);
+		v[15] = bool_text(eff->rewrite);
+		v[16] = bool_text(eff->scan);
+	}
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	foreach(lc, rules)
+		appendStringInfo(&buf, "%s%s", buf.len > 1 ? "," : "",
+						 rule_name(lfirst_int(lc)));
+	appendStringInfoChar(&buf, '}');
+	v[17] = buf.data;
+	v[18] = pstrdup(verdict);
+	if (mg_reason && mg_reason[0] && strcmp(verdict, "overridden") == 0)
+		v[19] = pstrdup(mg_reason);
+	if (duration_ms >= 0)
+		v[20] = psprintf("%.3f", duration_ms);
+}
+
+/* Run the INSERT through SPI (caller has set up user and transaction) */
+static void
+audit_insert(char **values)
+{
+	Oid			types[AUDIT_NFIELDS];
+	Datum		datums[AUDIT_NFIELDS];
+	char		nulls[AUDIT_NFIELDS];
+	int			i;
+	int			ret;
+
+	for (i = 0; i < AUDIT_NFIELDS; i++)
+	{
+		types[i] = TEXTOID;
+		datums[i] = values[i] ? CStringGetTextDatum(values[i]) : (Datum) 0;
+		nulls[i] = values[i] ? ' ' : 'n';
+	}
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_with_args(audit_insert_sql, AUDIT_NFIELDS, types,
+								datums, nulls, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "could not insert audit row: SPI_execute_with_args returned %d", ret);
+	SPI_finish();
+}
+
+/*
+ * A statement that ran: insert its row in the current transaction, as the
+ * extension owner, so that only the extension can write the table.
+ */
+void
+audit_record_ran(AuditRow *row)
+{
+	Oid			owner = audit_extension_owner();
+	Oid			save_userid;
+	int			save_sec_context;
+
+	if (!OidIsValid(owner))
+		return;
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(owner, save_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	audit_insert(row->values);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+}
+
+/* The row as one server-log line, for when it cannot be inserted */
+static void
+audit_log_line(AuditRow *row, const char *why)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < AUDIT_NFIELDS; i++)
+	{
+		if (row->values[i] == NULL)
+			continue;
+		appendStringInfo(&buf, "%s%s=", buf.len ? " " : "", audit_field_names[i]);
+		if (i == 8 || i == 11 || i == 3 || i == 19)
+			appendStringInfoString(&buf, quote_literal_cstr(row->values[i]));
+		else
+			appendStringInfoString(&buf, row->values[i]);
+	}
+	ereport(LOG,
+			(errcode(ERRCODE_WARNING),
+			 errmsg("migration_guard audit: %s", buf.data),
+			 errdetail_internal("%s", why),
+			 errhidestmt(true)));
+}
+
+/*
+ * A refused statement: have a background worker commit the row before the
+ * ERROR aborts this transaction.  Returns true if the row is in the table.
+ */
+bool
+audit_record_blocked(AuditRow *row)
+{
+	Oid			owner = audit_extension_owner();
+	Size		size = offsetof(AuditShared, data);
+	dsm_segment *seg;
+	AuditShared *sh;
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle;
+	char	   *p;
+	int			i;
+	TimestampTz deadline;
+	bool		done = false;
+
+	if (!OidIsValid(owner))
+		return false;			/* extension not created here: nothing to write */
+	if (RecoveryInProgress())
+	{
+		audit_log_line(row, "The server is in recovery.");
+		return false;
+	}
+
+	for (i = 0; i < AUDIT_NFIELDS; i++)
+		if (row->values[i])
+			size += strlen(row->values[i]);
+	seg = dsm_create(size, 0);
+	sh = dsm_segment_address(seg);
+	sh->dboid = MyDatabaseId;
+	sh->owner = owner;
+	sh->done = false;
+	p = sh->data;
+	for (i = 0; i < AUDIT_NFIELDS; i++)
+	{
+		sh->lens[i] = row->values[i] ? strlen(row->values[i]) : -1;
+		if (row->values[i])
+		{
+			memcpy(p, row->values[i], sh->lens[i]);
+			p += sh->lens[i];
+		}
+	}
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "migration_guard");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "mg_audit_worker_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "migration_guard audit writer");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "migration_guard audit writer");
+	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
+	worker.bgw_notify_pid = MyProcPid;
+
+	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	{
+		dsm_detach(seg);
+		audit_log_line(row, "No background worker slot was free (max_worker_processes).");
+		return false;
+	}
+
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), AUDIT_WAIT_MS);
+	for (;;)
+	{
+		pid_t		pid;
+
+		pg_read_barrier();
+		if (sh->done ||
+			GetBackgroundWorkerPid(handle, &pid) == BGWH_STOPPED ||
+			GetCurrentTimestamp() >= deadline)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 20, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	pg_read_barrier();
+	done = sh->done;
+	if (!done)
+	{
+		TerminateBackgroundWorker(handle);
+		audit_log_line(row, "The audit writer did not commit the row in time.");
+	}
+	dsm_detach(seg);
+	return done;
+}
+
+/*
+ * Background worker: insert one refused statement's row and commit.
+ */
+void
+mg_audit_worker_main(Datum main_arg)
+{
+	dsm_segment *seg;
+	AuditShared *sh;
+	char	   *values[AUDIT_NFIELDS];
+	char	   *p;
+	int			i;
+
+	BackgroundWorkerUnblockSignals();
+	seg = dsm_attach(DatumGetUInt32(main_arg));
+	if (seg == NULL)
+		proc_exit(1);			/* the backend gave up already */
+	sh = dsm_segment_address(seg);
+
+	BackgroundWorkerInitializeConnectionByOid(sh->dboid, sh->owner, 0);
+
+	p = sh->data;
+	for (i = 0; i < AUDIT_NFIELDS; i++)
+	{
+		values[i] = sh->lens[i] < 0 ? NULL : pnstrdup(p, sh->lens[i]);
+		if (sh->lens[i] > 0)
+			p += sh->lens[i];
+	}
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	/* never wait longer than the refused backend does */
+	SetConfigOption("lock_timeout", CppAsString2(AUDIT_WAIT_MS), PGC_SUSET,
+					PGC_S_SESSION);
+	PushActiveSnapshot(GetTransactionSnapshot());
+	audit_insert(values);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+
+	sh->done = true;
+	pg_write_barrier();
+	dsm_detach(seg);
+	proc_exit(0);
+}
