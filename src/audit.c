@@ -269,9 +269,10 @@ audit_log_line(AuditRow *row, const char *why)
 
 /*
  * A refused statement: have a background worker commit the row before the
- * ERROR aborts this transaction.  Returns true if the row is in the table.
+ * ERROR aborts this transaction.  Returns NULL if the row is in the table,
+ * else why not (the row then went to the server log).
  */
-bool
+const char *
 audit_record_blocked(AuditRow *row)
 {
 	Oid			owner = audit_extension_owner();
@@ -283,14 +284,16 @@ audit_record_blocked(AuditRow *row)
 	char	   *p;
 	int			i;
 	TimestampTz deadline;
-	bool		done = false;
+	const char *why = NULL;
 
 	if (!OidIsValid(owner))
-		return false;			/* extension not created here: nothing to write */
-	if (RecoveryInProgress())
+		why = "The migration_guard extension is not created in this database.";
+	else if (RecoveryInProgress())
+		why = "The server is in recovery.";
+	if (why != NULL)
 	{
-		audit_log_line(row, "The server is in recovery.");
-		return false;
+		audit_log_line(row, why);
+		return why;
 	}
 
 	for (i = 0; i < AUDIT_NFIELDS; i++)
@@ -326,8 +329,9 @@ audit_record_blocked(AuditRow *row)
 	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
 	{
 		dsm_detach(seg);
-		audit_log_line(row, "No background worker slot was free (max_worker_processes).");
-		return false;
+		why = "No background worker slot was free (max_worker_processes).";
+		audit_log_line(row, why);
+		return why;
 	}
 
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), AUDIT_WAIT_MS);
@@ -346,14 +350,14 @@ audit_record_blocked(AuditRow *row)
 		CHECK_FOR_INTERRUPTS();
 	}
 	pg_read_barrier();
-	done = sh->done;
-	if (!done)
+	if (!sh->done)
 	{
 		TerminateBackgroundWorker(handle);
-		audit_log_line(row, "The audit writer did not commit the row in time.");
+		why = "The audit writer did not commit the row in time.";
+		audit_log_line(row, why);
 	}
 	dsm_detach(seg);
-	return done;
+	return why;
 }
 
 /*

@@ -231,13 +231,15 @@ refuse(Judgement *j, const char *command, const char *sql)
 	if (j->audit)
 	{
 		AuditRow	row;
+		const char *why;
 
 		audit_fill_row(&row, command, sql, j->main, j->rules, "blocked", -1);
-		if (!audit_record_blocked(&row))
+		why = audit_record_blocked(&row);
+		if (why != NULL)
 			ereport(WARNING,
 					(errcode(ERRCODE_WARNING),
 					 errmsg("refusal not recorded in migration_guard.audit_log"),
-					 errdetail("It was written to the server log instead.")));
+					 errdetail("%s It was written to the server log instead.", why)));
 	}
 
 	ereport(ERROR,

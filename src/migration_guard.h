@@ -197,7 +197,7 @@ extern void audit_fill_row(AuditRow *row, const char *command, const char *sql,
 						   const Finding *main, List *rules,
 						   const char *verdict, double duration_ms);
 extern void audit_record_ran(AuditRow *row);
-extern bool audit_record_blocked(AuditRow *row);
+extern const char *audit_record_blocked(AuditRow *row);
 
 /* hook.c */
 extern void hook_install(void);

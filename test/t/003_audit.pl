@@ -1,0 +1,92 @@
+# The audit log under load and when things go wrong:
+#  - 8 sessions issuing DDL at once, refused and not, lose no row and
+#    deadlock nowhere;
+#  - with no background worker slot free, a refusal goes to the server log
+#    and the client is told;
+#  - pg_dump keeps the rows;
+#  - a database without the extension is guarded and nothing is written.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('audit');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'migration_guard'
+max_worker_processes = 16
+migration_guard.large_table_threshold = 0
+});
+$node->start;
+
+my $clients = 8;
+my $per_client = 40;
+$node->safe_psql('postgres', q{
+SET migration_guard.mode = off;
+CREATE EXTENSION migration_guard;
+CREATE TABLE big AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 1000) g;
+});
+$node->safe_psql('postgres', "SET migration_guard.mode = off; CREATE TABLE t_$_ (id int)")
+  for 0 .. $clients - 1;
+
+# Each transaction: one ok, one warned, one refused (caught in a DO block)
+my $script = PostgreSQL::Test::Utils::tempdir() . '/ddl.sql';
+open my $fh, '>', $script or die;
+print $fh q{ALTER TABLE t_:client_id ADD COLUMN c int;
+ALTER TABLE t_:client_id DROP COLUMN c;
+DO $$ BEGIN CREATE INDEX ON big (v); EXCEPTION WHEN SQLSTATE 'MG001' THEN NULL; END $$;
+};
+close $fh;
+
+my $log_offset = -s $node->logfile;
+$node->command_ok(
+	[ 'pgbench', '-n', '-c', $clients, '-j', 2, '-t', $per_client, '-f', $script, 'postgres' ],
+	"$clients sessions issue DDL concurrently");
+
+my $expected = $clients * $per_client;
+is($node->safe_psql('postgres',
+		"SELECT count(*) FILTER (WHERE verdict = 'ok') || ' ' ||
+		        count(*) FILTER (WHERE verdict = 'warned') || ' ' ||
+		        count(*) FILTER (WHERE verdict = 'blocked')
+		   FROM migration_guard.audit_log"),
+	"$expected $expected $expected", 'no audit row lost: ok, warned and blocked rows all there');
+is($node->safe_psql('postgres',
+		"SELECT count(DISTINCT backend_pid) FROM migration_guard.audit_log WHERE verdict = 'blocked'"),
+	$clients, 'refusals of every session recorded');
+my $log = slurp_file($node->logfile, $log_offset);
+unlike($log, qr/deadlock detected/, 'no deadlock');
+unlike($log, qr/migration_guard audit:/, 'no refusal fell back to the server log');
+
+# pg_dump keeps the rows
+my $dump = $node->safe_psql('postgres', 'SELECT 1') && `pg_dump -h @{[$node->host]} -p @{[$node->port]} -d postgres 2>&1`;
+like($dump, qr/COPY migration_guard\.audit_log .*\n(.*\n)*.*CREATE INDEX ON big \(v\)/,
+	'pg_dump contains the audit rows');
+
+# No free worker slot: the row goes to the server log, the client is told
+$node->append_conf('postgresql.conf', "max_worker_processes = 1\n");
+$node->restart;
+$log_offset = -s $node->logfile;
+my ($ret, $out, $err) = $node->psql('postgres', 'BEGIN; CREATE INDEX ON big (id); ROLLBACK;');
+like($err, qr/ERROR:  CREATE INDEX would block writes to table "big"/, 'still refused');
+like($err, qr/WARNING:  refusal not recorded in migration_guard.audit_log/, 'client told the row is not in the table');
+$log = slurp_file($node->logfile, $log_offset);
+like($log, qr/migration_guard audit: .*statement='CREATE INDEX ON big \(id\)'.*verdict=blocked/,
+	'the refusal is in the server log with its fields');
+
+# A database without the extension: guarded; a refusal goes to the server
+# log, and the client is told why; statements that pass run as usual
+$node->safe_psql('postgres', 'CREATE DATABASE plain');
+$node->safe_psql('plain', 'CREATE TABLE t AS SELECT 1 AS id');
+$log_offset = -s $node->logfile;
+($ret, $out, $err) = $node->psql('plain', 'CREATE INDEX ON t (id)');
+like($err, qr/ERROR:  CREATE INDEX would block writes to table "t"/, 'guarded without the extension');
+like($err, qr/DETAIL:  The migration_guard extension is not created in this database/,
+	'the client is told why the refusal is not in an audit table');
+like(slurp_file($node->logfile, $log_offset), qr/migration_guard audit: .*statement='CREATE INDEX ON t \(id\)'/,
+	'the refusal is in the server log');
+($ret, $out, $err) = $node->psql('plain', 'ALTER TABLE t ADD COLUMN x int');
+is($ret, 0, 'statements that pass run without the audit table');
+
+$node->stop;
+done_testing();
