@@ -53,7 +53,7 @@
 
 #include "migration_guard.h"
 
-/* How long a refused statement waits for its row to be committed */
+/* How long a refused statement waits for a worker slot and its row */
 #define AUDIT_WAIT_MS	5000
 
 /* Statement text longer than this is cut (and flagged) */
@@ -326,22 +326,35 @@ audit_record_blocked(AuditRow *row)
 	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
 	worker.bgw_notify_pid = MyProcPid;
 
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	/*
+	 * Slots of workers that just exited are freed by the postmaster a little
+	 * later: under a burst of refusals, retry until the deadline.
+	 */
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), AUDIT_WAIT_MS);
+	while (!RegisterDynamicBackgroundWorker(&worker, &handle))
 	{
-		dsm_detach(seg);
-		why = "No background worker slot was free (max_worker_processes).";
-		audit_log_line(row, why);
-		return why;
+		if (GetCurrentTimestamp() >= deadline)
+		{
+			dsm_detach(seg);
+			why = "No background worker slot was free (max_worker_processes).";
+			audit_log_line(row, why);
+			return why;
+		}
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 10, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
 	}
 
-	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), AUDIT_WAIT_MS);
+	/*
+	 * Wait until the worker has exited, not merely committed, so that its
+	 * slot is free again for the next refusal.
+	 */
 	for (;;)
 	{
 		pid_t		pid;
 
-		pg_read_barrier();
-		if (sh->done ||
-			GetBackgroundWorkerPid(handle, &pid) == BGWH_STOPPED ||
+		if (GetBackgroundWorkerPid(handle, &pid) == BGWH_STOPPED ||
 			GetCurrentTimestamp() >= deadline)
 			break;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,

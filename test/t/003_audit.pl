@@ -12,7 +12,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('audit');
-$node->init;
+$node->init(allows_streaming => 1);
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'migration_guard'
 max_worker_processes = 16
@@ -26,6 +26,7 @@ $node->safe_psql('postgres', q{
 SET migration_guard.mode = off;
 CREATE EXTENSION migration_guard;
 CREATE TABLE big AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 1000) g;
+CREATE INDEX big_id_idx ON big (id);
 });
 $node->safe_psql('postgres', "SET migration_guard.mode = off; CREATE TABLE t_$_ (id int)")
   for 0 .. $clients - 1;
@@ -87,6 +88,38 @@ like(slurp_file($node->logfile, $log_offset), qr/migration_guard audit: .*statem
 	'the refusal is in the server log');
 ($ret, $out, $err) = $node->psql('plain', 'ALTER TABLE t ADD COLUMN x int');
 is($ret, 0, 'statements that pass run without the audit table');
+
+# pg_restore into a guarded server: as documented, with the guard off for
+# the restoring session (its CREATE INDEX on freshly loaded tables would
+# otherwise be refused)
+my $archive = PostgreSQL::Test::Utils::tempdir() . '/db.dump';
+$node->command_ok([ 'pg_dump', '-Fc', '-f', $archive, 'postgres' ], 'pg_dump -Fc');
+$node->safe_psql('postgres', 'CREATE DATABASE restored_plain');
+$node->command_fails([ 'pg_restore', '--exit-on-error', '-d', 'restored_plain', $archive ],
+	'pg_restore with the guard on fails');
+$node->safe_psql('postgres', 'CREATE DATABASE restored');
+{
+	local $ENV{PGOPTIONS} = '-c migration_guard.mode=off';
+	$node->command_ok([ 'pg_restore', '--exit-on-error', '-d', 'restored', $archive ],
+		'pg_restore with PGOPTIONS=-c migration_guard.mode=off');
+}
+is($node->safe_psql('restored',
+		"SELECT count(*) > 0 FROM migration_guard.audit_log WHERE statement = 'CREATE INDEX ON big (v)'"),
+	't', 'the restored database has the audit rows');
+
+# A hot standby: DDL is PostgreSQL's to refuse; check() still answers
+$node->append_conf('postgresql.conf', "max_worker_processes = 16\n");
+$node->restart;
+$node->backup('b');
+my $standby = PostgreSQL::Test::Cluster->new('standby');
+$standby->init_from_backup($node, 'b', has_streaming => 1);
+$standby->start;
+($ret, $out, $err) = $standby->psql('postgres', 'CREATE INDEX ON big (v)');
+like($err, qr/cannot execute CREATE INDEX in a read-only transaction/, 'standby: PostgreSQL refuses DDL');
+is($standby->safe_psql('postgres',
+		"SELECT rule || ' ' || verdict FROM migration_guard.check('CREATE INDEX ON big (v)')"),
+	'create_index block', 'standby: check() works read-only');
+$standby->stop;
 
 $node->stop;
 done_testing();
