@@ -78,3 +78,20 @@ SELECT statement, command, relation, rule FROM migration_guard.check('ALTER TABL
 SELECT rule, hint FROM migration_guard.check($q$
   ALTER TABLE big /* a, comment */ ADD CONSTRAINT "odd, name" CHECK (val <> 'a,b' AND code <> $$x,$$), DROP COLUMN ref
 $q$);
+-- a statement PostgreSQL itself would reject does not end the dry run
+SELECT statement, command, rule, message FROM migration_guard.check($$
+  CREATE FUNCTION next_code() RETURNS int LANGUAGE sql AS 'SELECT 1';
+  ALTER TABLE big ADD COLUMN code2 int DEFAULT next_code();
+  CREATE INDEX ON big (val);
+$$);
+-- a CHECK that is NULL for NULL values does not prove NOT NULL
+SELECT rule FROM migration_guard.check('ALTER TABLE big ALTER COLUMN amount SET NOT NULL');
+-- quoted names: quoted in SQL, once in messages
+SET migration_guard.mode = off;
+CREATE TABLE "Mixed Case" AS SELECT g AS id FROM generate_series(1, 40000) g;
+CREATE INDEX "Mixed Idx" ON "Mixed Case" (id);
+RESET migration_guard.mode;
+SELECT message, hint FROM migration_guard.check('DROP INDEX "Mixed Idx"');
+SET migration_guard.mode = off;
+DROP TABLE "Mixed Case";
+RESET migration_guard.mode;

@@ -99,6 +99,8 @@ CREATE TABLE fk_child (id int, target_id int REFERENCES big_fk_target (id));
 SET migration_guard.mode = off;
 CREATE INDEX big_created_idx ON big (created);
 CREATE INDEX big_name_lower_idx ON big (lower(name));
+-- validated, but NULL for NULL amounts: does not prove NOT NULL
+ALTER TABLE big ADD CONSTRAINT big_amount_nonneg CHECK (amount >= 0);
 RESET migration_guard.mode;
 -- bound proved by a CHECK, but the parent's index on v is missing
 CREATE TABLE parted_5 (id int, v text, CHECK (id IS NOT NULL AND id >= 80000 AND id < 90000));
@@ -155,6 +157,7 @@ INSERT INTO agreement_corpus (stmt) VALUES
   ('ALTER TABLE big ALTER COLUMN val SET NOT NULL'),
   ('ALTER TABLE big ALTER COLUMN code SET NOT NULL'),
   ('ALTER TABLE big ALTER COLUMN id SET NOT NULL'),
+  ('ALTER TABLE big ALTER COLUMN amount SET NOT NULL'),
 -- add_check, add_foreign_key, add_unique_constraint
   ('ALTER TABLE big ADD CONSTRAINT big_id_positive CHECK (id > 0)'),
   ('ALTER TABLE big ADD CONSTRAINT big_id_positive CHECK (id > 0) NOT VALID'),

@@ -91,6 +91,8 @@ typedef struct AuditShared
 
 PGDLLEXPORT void mg_audit_worker_main(Datum main_arg);
 
+static void audit_log_line(AuditRow *row, const char *why);
+
 /*
  * The owner of the extension in the current database, or InvalidOid when
  * the extension is not created here (then nothing is written).
@@ -233,7 +235,12 @@ audit_record_ran(AuditRow *row)
 	int			save_sec_context;
 
 	if (!OidIsValid(owner))
+	{
+		/* no audit table here, but an override must never pass unseen */
+		if (strcmp(row->values[18], "overridden") == 0)
+			audit_log_line(row, "The migration_guard extension is not created in this database.");
 		return;
+	}
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(owner, save_sec_context |
 						   SECURITY_LOCAL_USERID_CHANGE |

@@ -17,12 +17,15 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "parser/parser.h"
 #include "tcop/cmdtag.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
 
 #include "migration_guard.h"
 
@@ -92,6 +95,64 @@ put_row(ReturnSetInfo *rsinfo, int stmtno, const char *command, Finding *f)
 }
 
 /*
+ * A statement that PostgreSQL itself would reject (a default calling a
+ * function the script creates earlier, a bad type modifier) must not end
+ * the dry run of the whole script: judge it in a subtransaction and turn
+ * its error into that statement's row.
+ */
+static List *
+judge_in_subtransaction(Node *stmt, const char *sql, ScriptState *script,
+						char **error)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	List	   *findings = NIL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		findings = judge_statement(stmt, sql, script);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		*error = edata->message;
+		findings = NIL;
+	}
+	PG_END_TRY();
+	return findings;
+}
+
+/* The row of a statement whose inspection failed: it would fail too */
+static void
+put_error_row(ReturnSetInfo *rsinfo, int stmtno, const char *command,
+			  const char *error)
+{
+	Datum		values[CHECK_COLS];
+	bool		nulls[CHECK_COLS];
+
+	memset(nulls, true, sizeof(nulls));
+	values[0] = Int32GetDatum(stmtno);
+	values[1] = CStringGetTextDatum(command);
+	values[9] = CStringGetTextDatum("ok");
+	values[10] = CStringGetTextDatum(psprintf("could not inspect statement: %s", error));
+	values[11] = CStringGetTextDatum("PostgreSQL would raise this error when the statement runs; nothing was judged.");
+	nulls[0] = nulls[1] = nulls[9] = nulls[10] = nulls[11] = false;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/*
  * migration_guard.check(sql text): one row per statement, affected
  * relation and finding; a statement with nothing to report gives one row
  * with rule NULL.
@@ -126,17 +187,27 @@ mg_check(PG_FUNCTION_ARGS)
 		const char *command = GetCommandTagName(CreateCommandTag(rs->stmt));
 		List	   *findings = NIL;
 		ListCell   *fc;
+		bool		failed = false;
 
 		stmtno++;
 		if (inspect_is_guarded(rs->stmt))
-			findings = judge_statement(rs->stmt,
-									   sql_cut_statement(script_sql,
-														 rs->stmt_location,
-														 rs->stmt_len),
-									   &script);
+		{
+			char	   *error = NULL;
+
+			findings = judge_in_subtransaction(rs->stmt,
+											   sql_cut_statement(script_sql,
+																 rs->stmt_location,
+																 rs->stmt_len),
+											   &script, &error);
+			if (error != NULL)
+			{
+				put_error_row(rsinfo, stmtno, command, error);
+				failed = true;
+			}
+		}
 		inspect_note_created(rs->stmt, &script);
 
-		if (findings == NIL)
+		if (findings == NIL && !failed)
 			put_row(rsinfo, stmtno, command, NULL);
 		foreach(fc, findings)
 			put_row(rsinfo, stmtno, command, (Finding *) lfirst(fc));

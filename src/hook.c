@@ -85,7 +85,11 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		MemoryContext oldcxt;
 		Judgement	j;
 
-		/* a child of the statement's context: it outlives the statement */
+		/*
+		 * A child of the statement's context, so that it survives the
+		 * transactions that CONCURRENTLY and VACUUM commit internally; we
+		 * delete it once the statement is done and audited.
+		 */
 		guardcxt = AllocSetContextCreate(CurrentMemoryContext,
 										 "migration_guard",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -211,8 +215,7 @@ report_findings(Judgement *j)
 					 errdetail_internal("%s", f->detail)));
 		else if (f->verdict != VERDICT_OK)
 			ereport(WARNING,
-					(errcode(f->verdict == VERDICT_BLOCK ?
-							 ERRCODE_MG_STATEMENT_BLOCKED : ERRCODE_WARNING),
+					(errcode(ERRCODE_WARNING),
 					 errmsg("%s", f->message),
 					 errdetail_internal("%s", f->detail),
 					 errhint("%s", f->hint)));
@@ -238,7 +241,7 @@ refuse(Judgement *j, const char *command, const char *sql)
 		if (why != NULL)
 			ereport(WARNING,
 					(errcode(ERRCODE_WARNING),
-					 errmsg("refusal not recorded in migration_guard.audit_log"),
+					 errmsg("could not record the refusal in migration_guard.audit_log"),
 					 errdetail("%s It was written to the server log instead.", why)));
 	}
 

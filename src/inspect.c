@@ -160,6 +160,7 @@ effect_for(Inspection *insp, Oid relid, RangeVar *rv, LOCKMODE lockmode)
 	if (OidIsValid(relid))
 	{
 		eff->relname = rel_quoted_name(relid);
+		eff->display = rel_display_name(relid);
 		eff->is_new = rel_is_invisible_to_others(relid);
 	}
 	else
@@ -167,6 +168,9 @@ effect_for(Inspection *insp, Oid relid, RangeVar *rv, LOCKMODE lockmode)
 		eff->relname = rv ? quote_qualified_identifier(rv->schemaname,
 													   rv->relname)
 			: pstrdup("?");
+		eff->display = rv ? (rv->schemaname ?
+							 psprintf("%s.%s", rv->schemaname, rv->relname) :
+							 pstrdup(rv->relname)) : pstrdup("?");
 		eff->is_new = true;
 	}
 	if (rv != NULL && created_in_script(insp->script, rv))
@@ -336,8 +340,9 @@ lookup_type(TypeName *tn, int32 *typmod)
 /*
  * Cook a raw column default the way cookDefault() does (it takes no lock:
  * a default cannot reference the table), so that its volatility is
- * PostgreSQL's own answer.  NULL if it does not cook; the statement will
- * then fail with PostgreSQL's error.
+ * PostgreSQL's own answer.  NULL if it cannot be coerced to the column's
+ * type; a default that does not parse raises the error PostgreSQL would
+ * (check() turns such errors into a row of their own).
  */
 static Node *
 cook_default(Node *raw, Oid typid, int32 typmod)
@@ -492,11 +497,14 @@ inspect_add_column(Inspection *insp, RelEffect *eff, ColumnDef *def,
 
 		if (raw_default != NULL)
 		{
+			Hazard	   *hz;
+
 			eff->scan = true;
 			if (pk != NULL)
 				pk->scan = true;
-			add_hazard(eff, RULE_ADD_FOREIGN_KEY, (Node *) fk, cmd_sql,
-					   def->colname, pk ? pk->relid : InvalidOid);
+			hz = add_hazard(eff, RULE_ADD_FOREIGN_KEY, (Node *) fk, cmd_sql,
+							def->colname, pk ? pk->relid : InvalidOid);
+			hz->inline_column = true;
 		}
 	}
 }
@@ -627,6 +635,52 @@ alter_type_rebuilt_indexes(Oid relid, AttrNumber attnum, Oid oldtypid,
 }
 
 /*
+ * Without a rewrite, ALTER COLUMN TYPE drops and re-adds each CHECK
+ * constraint on the column (ATPostAlterTypeCleanup), and a re-added
+ * validated CHECK is validated again by a full scan.  Returns the name of
+ * the first such constraint, or NULL.
+ */
+static char *
+alter_type_rechecked_constraint(Oid relid, AttrNumber attnum)
+{
+	Relation	conrel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	char	   *found = NULL;
+
+	conrel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(conrel, ConstraintRelidTypidNameIndexId, true,
+							  NULL, 1, &key);
+	while (found == NULL && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+		bool		isnull;
+		Datum		d;
+		ArrayType  *arr;
+		int16	   *keys;
+		int			i;
+
+		if (con->contype != CONSTRAINT_CHECK || !con->convalidated)
+			continue;
+		d = heap_getattr(tup, Anum_pg_constraint_conkey,
+						 RelationGetDescr(conrel), &isnull);
+		if (isnull)
+			continue;
+		arr = DatumGetArrayTypeP(d);
+		keys = (int16 *) ARR_DATA_PTR(arr);
+		for (i = 0; i < ARR_DIMS(arr)[0]; i++)
+			if (keys[i] == attnum)
+				found = pstrdup(NameStr(con->conname));
+	}
+	systable_endscan(scan);
+	table_close(conrel, AccessShareLock);
+	return found;
+}
+
+/*
  * ALTER COLUMN ... TYPE: build the same conversion ATPrepAlterColumnType
  * builds (a Var of the old type coerced to the new one, simplified by
  * expression_planner so that length-coercion support functions drop out)
@@ -644,6 +698,7 @@ inspect_alter_type(RelEffect *eff, AlterTableCmd *cmd, const char *cmd_sql)
 	char	   *old_type = NULL;
 	int			rebuilt = 0;
 	char	   *rebuilt_name = NULL;
+	char	   *rechecked = NULL;
 
 	if (!OidIsValid(eff->relid))
 		return;					/* new in this script: nothing to rewrite */
@@ -698,20 +753,27 @@ inspect_alter_type(RelEffect *eff, AlterTableCmd *cmd, const char *cmd_sql)
 			rebuilt = alter_type_rebuilt_indexes(eff->relid, att->attnum,
 												 att->atttypid, newtypid,
 												 newcollid, &rebuilt_name);
+			rechecked = alter_type_rechecked_constraint(eff->relid,
+														att->attnum);
 		}
 		ReleaseSysCache(atttup);
 	}
 
-	if (!rewrite && rebuilt > 0)
+	if (!rewrite && (rebuilt > 0 || rechecked != NULL))
 	{
 		Hazard	   *hz;
 
-		eff->scan = true;		/* each index build reads the whole table */
+		/* each index build, and each CHECK validation, reads the table */
+		eff->scan = true;
 		hz = add_hazard(eff, RULE_ALTER_COLUMN_TYPE, (Node *) cmd, cmd_sql,
 						cmd->name, InvalidOid);
 		hz->type_sql = format_type_with_typemod(newtypid, newtypmod);
-		hz->why = psprintf("the table is not rewritten, but %d index%s on the column (\"%s\") must be rebuilt for the new type",
-						   rebuilt, rebuilt > 1 ? "es" : "", rebuilt_name);
+		if (rebuilt > 0)
+			hz->why = psprintf("the table is not rewritten, but %d index%s on the column (\"%s\") must be rebuilt for the new type",
+							   rebuilt, rebuilt > 1 ? "es" : "", rebuilt_name);
+		else
+			hz->why = psprintf("the table is not rewritten, but CHECK constraint \"%s\" on the column is validated again by a full scan",
+							   rechecked);
 		return;
 	}
 
@@ -1217,9 +1279,7 @@ inspect_drop(Inspection *insp, DropStmt *stmt)
 							 AccessExclusiveLock);
 			if (!stmt->concurrent)
 				add_hazard(eff, RULE_DROP_INDEX, (Node *) stmt, insp->sql,
-						   quote_qualified_identifier(rv->schemaname,
-													  rv->relname),
-						   indexid);
+						   rv->relname, indexid);
 		}
 		else if (stmt->removeType == OBJECT_TABLE ||
 				 stmt->removeType == OBJECT_MATVIEW)

@@ -103,11 +103,12 @@ typedef struct Hazard
 	RuleId		rule;
 	Node	   *cause;			/* the statement or ALTER TABLE subcommand */
 	char	   *cause_sql;		/* its source text, when it could be cut out */
-	char	   *subject;		/* column, index or constraint name */
+	char	   *subject;		/* column, index or constraint name, bare */
 	char	   *why;			/* what makes it costly, one phrase */
 	char	   *type_sql;		/* type of a new or changed column */
 	char	   *expr_sql;		/* default, or partition bound as a CHECK */
 	Oid			other_relid;	/* second relation involved, if any */
+	bool		inline_column;	/* constraint written inside ADD COLUMN */
 } Hazard;
 
 /*
@@ -120,6 +121,7 @@ typedef struct RelEffect
 	const char *command;		/* command tag, e.g. "ALTER TABLE" */
 	Oid			relid;
 	char	   *relname;		/* name as SQL: quoted, schema-qualified */
+	char	   *display;		/* the same for messages, unquoted */
 	LOCKMODE	lockmode;		/* strongest lock the statement takes on it */
 	bool		rewrite;		/* new relfilenode for it (or its partitions) */
 	bool		scan;			/* reads every row while holding the lock */
@@ -170,6 +172,7 @@ extern RelSize measure_relation(Oid relid);
 extern bool rel_is_invisible_to_others(Oid relid);
 extern bool rel_not_null_proved(Oid relid, const char *colname);
 extern char *rel_quoted_name(Oid relid);
+extern char *rel_display_name(Oid relid);
 extern char *format_bytes(int64 bytes);
 
 /* rules.c */

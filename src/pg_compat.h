@@ -3,9 +3,12 @@
  * pg_compat.h
  *	  The one place where PostgreSQL major-version differences are handled.
  *
- * migration_guard targets PostgreSQL 15.  Anything that differs between the
- * majors we mean to support (14 to 18) is wrapped here, so that the rest of
- * the sources can be written against a single API.
+ * migration_guard is built and tested on PostgreSQL 15 only.  The majors we
+ * mean to support next (14, 16 to 18) differ in APIs the sources use
+ * (relation file paths, backend ids, relation mapper names, the SRF
+ * set-up); each such difference goes here, so that the rest of the sources
+ * are written against one API.  Until they are done, other majors refuse
+ * to build.
  *
  * Copyright (c) 2026, migration_guard developers
  *
@@ -19,8 +22,8 @@
 
 #include "postgres.h"
 
-#if PG_VERSION_NUM < 140000 || PG_VERSION_NUM >= 190000
-#error "migration_guard supports PostgreSQL 14 to 18"
+#if PG_VERSION_NUM < 150000 || PG_VERSION_NUM >= 160000
+#error "migration_guard supports PostgreSQL 15 only so far"
 #endif
 
 /*

@@ -49,6 +49,8 @@
 
 #include "migration_guard.h"
 
+static bool rel_name_parts(Oid relid, char **nspname, char **relname);
+
 /*
  * Bytes on disk of one fork of a relation, summing its 1 GB segments.
  * A missing file (relation dropped meanwhile, or fork never created) is 0.
@@ -269,8 +271,9 @@ rel_is_invisible_to_others(Oid relid)
 
 /*
  * Would SET NOT NULL on this column skip its verification scan?  It does
- * when the column is already NOT NULL, or when a validated CHECK constraint
- * implies "col IS NOT NULL" (tablecmds.c, NotNullImpliedByRelConstraints).
+ * when the column is already NOT NULL, or when the validated CHECK
+ * constraints together imply "col IS NOT NULL" (tablecmds.c,
+ * NotNullImpliedByRelConstraints).
  * A column we cannot find (added earlier in a check() script) is unproved.
  */
 bool
@@ -283,7 +286,8 @@ rel_not_null_proved(Oid relid, const char *colname)
 	SysScanDesc scan;
 	ScanKeyData key;
 	HeapTuple	contup;
-	bool		proved = false;
+	List	   *checks = NIL;
+	bool		proved;
 
 	atttup = SearchSysCacheAttName(relid, colname);
 	if (!HeapTupleIsValid(atttup))
@@ -309,7 +313,7 @@ rel_not_null_proved(Oid relid, const char *colname)
 				F_OIDEQ, ObjectIdGetDatum(relid));
 	scan = systable_beginscan(conrel, ConstraintRelidTypidNameIndexId, true,
 							  NULL, 1, &key);
-	while (!proved && HeapTupleIsValid(contup = systable_getnext(scan)))
+	while (HeapTupleIsValid(contup = systable_getnext(scan)))
 	{
 		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(contup);
 		Datum		conbin;
@@ -327,12 +331,16 @@ rel_not_null_proved(Oid relid, const char *colname)
 		cexpr = stringToNode(TextDatumGetCString(conbin));
 		cexpr = eval_const_expressions(NULL, cexpr);
 		cexpr = (Node *) canonicalize_qual((Expr *) cexpr, true);
-		proved = predicate_implied_by(list_make1(nnulltest),
-									  make_ands_implicit((Expr *) cexpr),
-									  false);
+		checks = list_concat(checks, make_ands_implicit((Expr *) cexpr));
 	}
 	systable_endscan(scan);
 	table_close(conrel, AccessShareLock);
+
+	/*
+	 * Weak implication, as ConstraintImpliedByRelConstraint: a CHECK passes
+	 * when it is NULL, so CHECK (col > 0) does not prove col IS NOT NULL.
+	 */
+	proved = predicate_implied_by(list_make1(nnulltest), checks, true);
 	return proved;
 }
 
@@ -343,14 +351,53 @@ rel_not_null_proved(Oid relid, const char *colname)
 char *
 rel_quoted_name(Oid relid)
 {
-	char	   *relname = get_rel_name(relid);
+	char	   *relname;
+	char	   *nspname;
 
-	if (relname == NULL)
+	if (!rel_name_parts(relid, &nspname, &relname))
 		return pstrdup("(dropped)");
-	if (RelationIsVisible(relid))
-		return pstrdup(quote_identifier(relname));
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-									  relname);
+	return nspname ? quote_qualified_identifier(nspname, relname) :
+		pstrdup(quote_identifier(relname));
+}
+
+/*
+ * The same, unquoted, for messages: 'app.Order' rather than app."Order".
+ */
+char *
+rel_display_name(Oid relid)
+{
+	char	   *relname;
+	char	   *nspname;
+
+	if (!rel_name_parts(relid, &nspname, &relname))
+		return pstrdup("(dropped)");
+	return nspname ? psprintf("%s.%s", nspname, relname) : relname;
+}
+
+/*
+ * A relation's name, and its schema's when it is not visible in the
+ * search_path (*nspname NULL otherwise).  From one pg_class lookup, so that
+ * a relation dropped meanwhile gives false rather than an error.
+ */
+static bool
+rel_name_parts(Oid relid, char **nspname, char **relname)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Form_pg_class cls;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	cls = (Form_pg_class) GETSTRUCT(tup);
+	*relname = pstrdup(NameStr(cls->relname));
+	*nspname = NULL;
+	if (RelnameGetRelid(*relname) != relid)
+	{
+		char	   *nsp = get_namespace_name(cls->relnamespace);
+
+		*nspname = nsp ? nsp : psprintf("%u", cls->relnamespace);
+	}
+	ReleaseSysCache(tup);
+	return true;
 }
 
 /* "1234 MB" style, as pg_size_pretty writes it */

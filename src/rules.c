@@ -250,10 +250,8 @@ build_messages(Finding *f, const Hazard *hz)
 	StringInfoData detail;
 	StringInfoData hint;
 	char	   *subject = psprintf("\"%s\"", hz->subject ? hz->subject : "");
-	char	   *table = psprintf("\"%s\"", eff->relname);
-
-	if (eff->relname[0] == '"')
-		table = pstrdup(eff->relname);
+	char	   *safe_sql;
+	char	   *table = psprintf("\"%s\"", eff->display);
 	f->message = fill_message(def->message, subject, table,
 							  hz->subject ? hz->subject : eff->command);
 
@@ -278,8 +276,9 @@ build_messages(Finding *f, const Hazard *hz)
 	f->detail = detail.data;
 
 	initStringInfo(&hint);
+	safe_sql = suggest_safe_sql(eff, hz);
 	appendStringInfo(&hint, "%s To run it anyway: SET migration_guard.allow = '%s';",
-					 suggest_safe_sql(eff, hz), def->name);
+					 safe_sql, def->name);
 	f->hint = hint.data;
 
 	if (f->override_denied)
@@ -289,7 +288,7 @@ build_messages(Finding *f, const Hazard *hz)
 		f->message = psprintf("permission denied to override migration_guard rule \"%s\"",
 							  def->name);
 		f->hint = psprintf("%s Or ask a member of role \"%s\" to run it.",
-						   suggest_safe_sql(eff, hz), mg_override_role);
+						   safe_sql, mg_override_role);
 	}
 }
 
@@ -337,7 +336,7 @@ judge_statement(Node *parsetree, const char *sql, ScriptState *script)
 		int			fired = 0;
 		ListCell   *hc;
 
-		if (OidIsValid(eff->relid))
+		if (OidIsValid(eff->relid) && !eff->is_new)
 			size = measure_relation(eff->relid);
 
 		foreach(hc, eff->hazards)

@@ -301,7 +301,7 @@ append_backfill(StringInfo buf, const char *rel, const char *col,
 {
 	appendStringInfo(buf,
 					 "UPDATE %s SET %s = %s WHERE ctid IN (SELECT ctid FROM %s WHERE %s LIMIT "
-					 BACKFILL_BATCH ");  -- repeat until it updates 0 rows",
+					 BACKFILL_BATCH "); /* repeat until it updates 0 rows */",
 					 rel, col, value, rel, pending);
 }
 
@@ -405,10 +405,18 @@ append_partitioned_index_recipe(StringInfo buf, const RelEffect *eff,
 			break;
 		}
 		partidx = psprintf("%s_%s", get_rel_name(part), idxname);
-		appendStringInfo(buf, "CREATE %sINDEX CONCURRENTLY %s ON %s %s; ALTER INDEX %s ATTACH PARTITION %s; ",
-						 unique ? "UNIQUE " : "", quote_identifier(partidx),
-						 rel_quoted_name(part), tail, qidx,
-						 quote_identifier(partidx));
+		/* a sub-partitioned child needs the same recipe one level down */
+		appendStringInfo(buf, "CREATE %sINDEX %s%s ON %s%s %s; %sALTER INDEX %s ATTACH PARTITION %s; ",
+						 unique ? "UNIQUE " : "",
+						 get_rel_relkind(part) == RELKIND_PARTITIONED_TABLE ?
+						 "" : "CONCURRENTLY ",
+						 quote_identifier(partidx),
+						 get_rel_relkind(part) == RELKIND_PARTITIONED_TABLE ?
+						 "ONLY " : "",
+						 rel_quoted_name(part), tail,
+						 get_rel_relkind(part) == RELKIND_PARTITIONED_TABLE ?
+						 "/* then the same for its partitions */ " : "",
+						 qidx, quote_identifier(partidx));
 	}
 	appendStringInfoString(buf, "(each CONCURRENTLY outside a transaction block)");
 }
@@ -443,7 +451,7 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 			break;
 		case RULE_DROP_INDEX:
 			appendStringInfo(&buf, "DROP INDEX CONCURRENTLY %s; (outside a transaction block, one index per statement)",
-							 hz->subject);
+							 rel_quoted_name(hz->other_relid));
 			break;
 		case RULE_REINDEX:
 			appendStringInfo(&buf, "%s; (outside a transaction block)",
@@ -464,10 +472,10 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 			}
 			else
 			{
-				appendStringInfo(&buf, "-- fill it for new rows (a default or a trigger), then backfill in batches: ");
+				appendStringInfo(&buf, "/* fill it for new rows with a default or a trigger, then backfill in batches: */ ");
 				append_backfill(&buf, rel, col, "<value>", psprintf("%s IS NULL", col));
 			}
-			appendStringInfoString(&buf, "; then, if it must be NOT NULL: ");
+			appendStringInfoString(&buf, " then, if it must be NOT NULL: ");
 			append_not_null_recipe(&buf, rel, relname, hz->subject);
 			break;
 		case RULE_ALTER_COLUMN_TYPE:
@@ -486,7 +494,7 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 				append_backfill(&buf, rel, qnew, value,
 								psprintf("%s IS NULL AND %s IS NOT NULL", qnew, col));
 				appendStringInfo(&buf,
-								 "; then switch the application to %s and, in one short transaction, "
+								 " then switch the application to %s and, in one short transaction, "
 								 "drop the trigger, rename %s away and %s to %s; drop the old column later.",
 								 qnew, col, qnew, col);
 			}
@@ -500,9 +508,7 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 									psprintf("%s_check", relname));
 			break;
 		case RULE_ADD_FOREIGN_KEY:
-			if (IsA(hz->cause, Constraint) && hz->cause_sql &&
-				pg_strncasecmp(hz->cause_sql, "ADD COLUMN", 10) != 0 &&
-				!insert_before_word(hz->cause_sql, "COLUMN", 0, ""))
+			if (!hz->inline_column)
 			{
 				Constraint *con = (Constraint *) hz->cause;
 				char	   *name = con->conname ? con->conname :
