@@ -76,6 +76,19 @@ SELECT left(statement, 60) AS statement, length(statement), statement_truncated
 SELECT statement = format('ALTER TABLE small ADD COLUMN q text DEFAULT %L', E'it''s $$ \\x01\\x7f'' ); DROP TABLE big; --')
        AS stored_exactly
   FROM migration_guard.audit_log WHERE statement LIKE 'ALTER TABLE small ADD COLUMN q%';
+-- every character from 1 to 255 (no NUL: PostgreSQL text cannot hold one)
+CREATE FUNCTION garbage() RETURNS text LANGUAGE sql IMMUTABLE AS
+  $$ SELECT string_agg(chr(i), '' ORDER BY i) FROM generate_series(1, 255) i $$;
+DO $do$
+BEGIN
+  EXECUTE 'ALTER TABLE small ADD COLUMN g text DEFAULT ' || quote_literal(garbage());
+  EXECUTE 'ALTER TABLE small DROP COLUMN g';
+END
+$do$;
+SELECT count(*) AS garbage_rows_exact
+  FROM migration_guard.audit_log
+ WHERE statement = 'ALTER TABLE small ADD COLUMN g text DEFAULT ' || quote_literal(garbage());
+DROP FUNCTION garbage();
 SELECT to_regclass('big') IS NOT NULL AS big_still_there;
 
 -- privileges: only the extension writes; readers are pg_monitor and grantees
