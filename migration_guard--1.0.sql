@@ -64,7 +64,8 @@ CREATE TABLE migration_guard.audit_log (
     scan             boolean,
     rules            text[] NOT NULL DEFAULT '{}',
     verdict          text NOT NULL
-                     CHECK (verdict IN ('ok', 'warned', 'blocked', 'overridden')),
+                     CHECK (verdict IN ('ok', 'warned', 'blocked', 'overridden',
+                                        'timed_out')),
     reason           text,                 -- migration_guard.reason, for overrides
     duration_ms      double precision      -- statements that ran
 );

@@ -26,6 +26,7 @@
 #include "commands/extension.h"
 #include "miscadmin.h"
 #include "tcop/utility.h"
+#include "storage/proc.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -45,6 +46,13 @@ typedef struct Judgement
 } Judgement;
 
 static void summarize(Judgement *j);
+static void run_statement(PlannedStmt *pstmt, const char *queryString,
+						  bool readOnlyTree, ProcessUtilityContext context,
+						  ParamListInfo params, QueryEnvironment *queryEnv,
+						  DestReceiver *dest, QueryCompletion *qc);
+static const RelEffect *lock_timeout_target(Judgement *j);
+static void explain_lock_timeout(MemoryContext cxt, const RelEffect *eff,
+								 const char *command, AuditRow *row);
 static void report_findings(Judgement *j);
 static void refuse(Judgement *j, const char *command, const char *sql);
 
@@ -68,6 +76,8 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	const char *command = NULL;
 	char	   *sql = NULL;
 	TimestampTz start = 0;
+	const RelEffect *timed = NULL;	/* relation we put lock_timeout on */
+	AuditRow	timeout_row;
 
 	/*
 	 * Cheap exits first: the node-tag switch in inspect_is_guarded() is all
@@ -108,17 +118,45 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		main = j.main;
 		rules = j.rules;
 		verdict = j.verdict;
+		timed = lock_timeout_target(&j);
+		if (timed != NULL && audit)
+			audit_fill_row(&timeout_row, command, sql, main, rules,
+						   "timed_out", -1);
 		MemoryContextSwitchTo(oldcxt);
 		if (audit)
 			start = GetCurrentTimestamp();
 	}
 
-	if (prev_ProcessUtility)
-		prev_ProcessUtility(pstmt, queryString, readOnlyTree,
-							context, params, queryEnv, dest, qc);
+	if (timed == NULL)
+		run_statement(pstmt, queryString, readOnlyTree, context, params,
+					  queryEnv, dest, qc);
 	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree,
-								context, params, queryEnv, dest, qc);
+	{
+		/*
+		 * The race the lock_queue rule cannot see: a holder that arrives
+		 * after we looked.  Wait at most migration_guard.lock_timeout, for
+		 * this statement only; the session's own value (0) comes back on
+		 * success and on error, whatever the statement commits inside.
+		 */
+		int			save_lock_timeout = LockTimeout;
+
+		LockTimeout = mg_lock_timeout;
+		PG_TRY();
+		{
+			run_statement(pstmt, queryString, readOnlyTree, context, params,
+						  queryEnv, dest, qc);
+		}
+		PG_CATCH();
+		{
+			LockTimeout = save_lock_timeout;
+			if (geterrcode() == ERRCODE_LOCK_NOT_AVAILABLE)
+				explain_lock_timeout(guardcxt, timed, command,
+									 audit ? &timeout_row : NULL);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		LockTimeout = save_lock_timeout;
+	}
 
 	if (guardcxt != NULL)
 	{
@@ -136,6 +174,70 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		}
 		MemoryContextDelete(guardcxt);
 	}
+}
+
+/* The chained call, exactly once per statement */
+static void
+run_statement(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+			  ProcessUtilityContext context, ParamListInfo params,
+			  QueryEnvironment *queryEnv, DestReceiver *dest,
+			  QueryCompletion *qc)
+{
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(pstmt, queryString, readOnlyTree,
+							context, params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree,
+								context, params, queryEnv, dest, qc);
+}
+
+/*
+ * Does this statement get migration_guard.lock_timeout?  When it takes
+ * SHARE or stronger on a relation others can see, and the session has no
+ * lock_timeout of its own.  Returns that relation's effect, or NULL.
+ */
+static const RelEffect *
+lock_timeout_target(Judgement *j)
+{
+	ListCell   *lc;
+	const RelEffect *target = NULL;
+
+	if (mg_lock_timeout <= 0 || LockTimeout != 0)
+		return NULL;
+	foreach(lc, j->findings)
+	{
+		Finding    *f = (Finding *) lfirst(lc);
+
+		if (!f->effect->is_new && OidIsValid(f->effect->relid) &&
+			f->effect->lockmode >= ShareLock &&
+			(target == NULL || f->effect->lockmode > target->lockmode))
+			target = f->effect;
+	}
+	return target;
+}
+
+/*
+ * Our lock_timeout ran out: add to PostgreSQL's error what happened and
+ * what to do, and record the statement as timed out (durably: the
+ * transaction is about to abort).
+ */
+static void
+explain_lock_timeout(MemoryContext cxt, const RelEffect *eff,
+					 const char *command, AuditRow *row)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+	ErrorData  *edata = CopyErrorData();
+
+	FlushErrorState();
+	edata->detail = psprintf("migration_guard set lock_timeout to %d ms for this %s because, while it waits for its %s lock on table \"%s\", every later query on that table waits behind it.",
+							 mg_lock_timeout, command,
+							 lock_mode_words(eff->lockmode), eff->display);
+	edata->hint = psprintf("Retry when the table is quiet. To see who holds it: SELECT pid, mode, granted, pg_blocking_pids(pid) FROM pg_locks WHERE relation = '%s'::regclass; to wait longer, set a lock_timeout of your own.",
+						   eff->relname);
+	if (row != NULL)
+		(void) audit_record_blocked(row);
+	MemoryContextSwitchTo(oldcxt);
+	ReThrowError(edata);
 }
 
 /*

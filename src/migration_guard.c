@@ -34,6 +34,8 @@ int			mg_mode = GUARD_MODE_ENFORCE;
 int			mg_large_table_threshold = 10 * 1024;	/* kB: 10 MB */
 char	   *mg_allow = NULL;
 int			mg_audit = AUDIT_ALL;
+int			mg_lock_timeout = 2000;
+int			mg_lock_holder_age = 1000;
 char	   *mg_override_role = NULL;
 char	   *mg_reason = NULL;
 
@@ -123,6 +125,32 @@ _PG_init(void)
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
+
+	/* GUC: migration_guard.lock_timeout = interval */
+	DefineCustomIntVariable("migration_guard.lock_timeout",
+							"lock_timeout applied to a guarded statement when the session has none.",
+							"A statement that must wait longer than this for its lock is cancelled "
+							"rather than left in the queue, where it would block every query that "
+							"arrives after it.  0 disables it.",
+							&mg_lock_timeout,
+							2000,
+							0,
+							INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	/* GUC: migration_guard.lock_holder_age = interval */
+	DefineCustomIntVariable("migration_guard.lock_holder_age",
+							"A guarded statement is refused at once when a transaction older than this holds a conflicting lock.",
+							"Younger holders are simply waited for, under migration_guard.lock_timeout.",
+							&mg_lock_holder_age,
+							1000,
+							0,
+							INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
 
 	/* GUC: migration_guard.override_role = 'role' */
 	DefineCustomStringVariable("migration_guard.override_role",

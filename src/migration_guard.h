@@ -49,6 +49,8 @@ typedef enum AuditLevel
 } AuditLevel;
 
 extern int	mg_mode;
+extern int	mg_lock_timeout;	/* ms */
+extern int	mg_lock_holder_age;	/* ms */
 extern int	mg_audit;
 extern char *mg_override_role;
 extern int	mg_large_table_threshold;	/* in kB */
@@ -81,6 +83,7 @@ typedef enum RuleId
 	RULE_RENAME_TABLE,
 	RULE_DROP_TABLE,
 	RULE_TRUNCATE,
+	RULE_LOCK_QUEUE,
 	NUM_RULES
 } RuleId;
 
@@ -109,6 +112,7 @@ typedef struct Hazard
 	char	   *expr_sql;		/* default, or partition bound as a CHECK */
 	Oid			other_relid;	/* second relation involved, if any */
 	bool		inline_column;	/* constraint written inside ADD COLUMN */
+	struct LockHolder *holder;	/* lock_queue: the oldest holder */
 } Hazard;
 
 /*
@@ -129,6 +133,17 @@ typedef struct RelEffect
 	List	   *hazards;		/* list of Hazard * */
 	const char *stmt_sql;		/* the whole statement's text */
 } RelEffect;
+
+/* A transaction holding a lock that a guarded statement would wait for */
+typedef struct LockHolder
+{
+	int			pid;			/* 0 for a prepared transaction */
+	char	   *role;
+	char	   *application;
+	char	   *state;			/* active, idle in transaction, ... */
+	int64		xact_age_ms;	/* -1 if unknown */
+	char	   *query;			/* its current or last query */
+} LockHolder;
 
 /* Size of a relation, from the catalog and the file system, lock-free */
 typedef struct RelSize
@@ -169,6 +184,7 @@ extern void inspect_note_created(Node *parsetree, ScriptState *script);
 
 /* relstats.c */
 extern RelSize measure_relation(Oid relid);
+extern List *measure_lock_holders(Oid relid, LOCKMODE mode);
 extern bool rel_is_invisible_to_others(Oid relid);
 extern bool rel_not_null_proved(Oid relid, const char *colname);
 extern char *rel_quoted_name(Oid relid);
@@ -181,6 +197,7 @@ extern int	rule_lookup(const char *name);
 extern List *judge_statement(Node *parsetree, const char *sql,
 							 ScriptState *script);
 extern const char *lock_mode_name(LOCKMODE mode);
+extern const char *lock_mode_words(LOCKMODE mode);
 extern bool allow_check_hook(char **newval, void **extra, GucSource source);
 extern void allow_assign_hook(const char *newval, void *extra);
 

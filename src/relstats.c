@@ -46,6 +46,11 @@
 #include "utils/relcache.h"
 #include "utils/relmapper.h"
 #include "utils/syscache.h"
+#include "utils/backend_status.h"
+#include "utils/timestamp.h"
+#include "storage/lock.h"
+#include "storage/proc.h"
+#include "storage/sinvaladt.h"
 
 #include "migration_guard.h"
 
@@ -406,4 +411,72 @@ format_bytes(int64 bytes)
 {
 	return text_to_cstring(DatumGetTextPP(DirectFunctionCall1(pg_size_pretty,
 															  Int64GetDatum(bytes))));
+}
+
+/*
+ * Who holds a lock on this relation that conflicts with "mode", right now:
+ * PostgreSQL's lock manager answers without our waiting (GetLockConflicts
+ * reads the lock table under its partition locks), and the cumulative
+ * statistics system says who each holder is and since when its transaction
+ * runs.  Autovacuum is left out: a conflicting request cancels it (unless
+ * it prevents wraparound, which is kept).
+ */
+List *
+measure_lock_holders(Oid relid, LOCKMODE mode)
+{
+	LOCKTAG		tag;
+	VirtualTransactionId *vxids;
+	int			count;
+	int			i;
+	List	   *holders = NIL;
+	TimestampTz now = GetCurrentTimestamp();
+
+	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
+	vxids = GetLockConflicts(&tag, mode, &count);
+	if (count == 0)
+		return NIL;
+
+	/* the backend status snapshot is per transaction: take a fresh one */
+	pgstat_clear_backend_activity_snapshot();
+
+	for (i = 0; i < count; i++)
+	{
+		PGPROC	   *proc = BackendIdGetProc(vxids[i].backendId);
+		LockHolder *h;
+		int			b;
+
+		if (proc == NULL)
+			continue;
+		if ((proc->statusFlags & PROC_IS_AUTOVACUUM) &&
+			!(proc->statusFlags & PROC_VACUUM_FOR_WRAPAROUND))
+			continue;
+
+		h = palloc0(sizeof(LockHolder));
+		h->pid = proc->pid;
+		h->xact_age_ms = -1;
+		for (b = 1; b <= pgstat_fetch_stat_numbackends(); b++)
+		{
+			LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(b);
+			PgBackendStatus *be;
+
+			if (local == NULL || local->backendStatus.st_procpid != proc->pid)
+				continue;
+			be = &local->backendStatus;
+			h->role = GetUserNameFromId(be->st_userid, true);
+			h->application = pstrdup(be->st_appname ? be->st_appname : "");
+			h->state = pstrdup(be->st_state == STATE_IDLEINTRANSACTION ? "idle in transaction" :
+							   be->st_state == STATE_IDLEINTRANSACTION_ABORTED ?
+							   "idle in transaction (aborted)" :
+							   be->st_state == STATE_RUNNING ? "active" : "other");
+			if (be->st_xact_start_timestamp != 0)
+				h->xact_age_ms = (now - be->st_xact_start_timestamp) / 1000;
+			if (be->st_activity_raw)
+				h->query = pgstat_clip_activity(be->st_activity_raw);
+			break;
+		}
+		if (proc->pid == 0)
+			h->state = pstrdup("prepared transaction");
+		holders = lappend(holders, h);
+	}
+	return holders;
 }

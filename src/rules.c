@@ -20,6 +20,7 @@
 
 #include "lib/stringinfo.h"
 #include "storage/lock.h"
+#include "storage/proc.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -74,6 +75,8 @@ static const RuleDef rule_defs[NUM_RULES] = {
 	"dropping table {table} deletes its data and breaks code that still uses it"},
 	{"truncate", false, VERDICT_WARN,
 	"TRUNCATE deletes every row of table {table}"},
+	{"lock_queue", false, VERDICT_BLOCK,
+	"{action} would wait for a lock on table {table} behind a long-running transaction"},
 };
 
 /* Parsed migration_guard.allow: one flag per rule, set by the assign hook */
@@ -169,8 +172,8 @@ lock_mode_name(LOCKMODE mode)
 }
 
 /* As the documentation and the LOCK command spell it */
-static const char *
-lock_sql_name(LOCKMODE mode)
+const char *
+lock_mode_words(LOCKMODE mode)
 {
 	static const char *const names[] = {
 		"no", "ACCESS SHARE", "ROW SHARE", "ROW EXCLUSIVE",
@@ -260,7 +263,7 @@ build_messages(Finding *f, const Hazard *hz)
 	appendStringInfo(&detail, "%s takes %s lock on it",
 					 eff->command,
 					 eff->lockmode == AccessExclusiveLock ? "an ACCESS EXCLUSIVE" :
-					 psprintf("a %s", lock_sql_name(eff->lockmode)));
+					 psprintf("a %s", lock_mode_words(eff->lockmode)));
 	if (eff->rewrite && eff->scan)
 		appendStringInfoString(&detail, " and holds it while it rewrites every row into a new file");
 	else if (eff->rewrite)
@@ -268,7 +271,9 @@ build_messages(Finding *f, const Hazard *hz)
 	else if (eff->scan)
 		appendStringInfoString(&detail, " and holds it while it reads every row");
 	appendStringInfo(&detail, ". That lock %s.", lock_blocks(eff->lockmode));
-	if (hz->why)
+	if (hz->why && hz->rule == RULE_LOCK_QUEUE)
+		appendStringInfo(&detail, " %s.", hz->why);
+	else if (hz->why)
 		appendStringInfo(&detail, " It does so because %s.", hz->why);
 	if (def->size_dependent)
 		appendStringInfo(&detail, " Tables over migration_guard.large_table_threshold (%s) are protected.",
@@ -317,6 +322,53 @@ new_finding(RelEffect *eff, RelSize size)
 }
 
 /*
+ * lock_queue: a statement that needs SHARE or stronger waits behind every
+ * conflicting holder, and every later query on the table waits behind it.
+ * If a holder's transaction is already old (migration_guard.lock_holder_age)
+ * the wait is likely long: add the hazard.  A session that set its own
+ * lock_timeout chose to wait, and is left alone.
+ */
+static void
+add_lock_queue_hazard(RelEffect *eff)
+{
+	List	   *holders;
+	ListCell   *lc;
+	LockHolder *oldest = NULL;
+	Hazard	   *hz;
+
+	if (eff->is_new || !OidIsValid(eff->relid) || eff->lockmode < ShareLock ||
+		LockTimeout != 0)
+		return;
+	holders = measure_lock_holders(eff->relid, eff->lockmode);
+	foreach(lc, holders)
+	{
+		LockHolder *h = (LockHolder *) lfirst(lc);
+
+		if (h->pid != 0 && h->xact_age_ms < mg_lock_holder_age)
+			continue;			/* young, or age unknown: wait for it */
+		if (oldest == NULL || h->pid == 0 || h->xact_age_ms > oldest->xact_age_ms)
+			oldest = h;
+	}
+	if (oldest == NULL)
+		return;
+
+	hz = palloc0(sizeof(Hazard));
+	hz->rule = RULE_LOCK_QUEUE;
+	hz->holder = oldest;
+	if (oldest->pid == 0)
+		hz->why = pstrdup("A prepared transaction holds a conflicting lock, and while this statement waits for it every new query on the table queues behind it");
+	else
+		hz->why = psprintf("Process %d (role \"%s\", application \"%s\", %s, transaction open for %.1f s) holds a conflicting lock, "
+						   "and while this statement waits for it every new query on the table queues behind it. Its query: %s",
+						   oldest->pid, oldest->role ? oldest->role : "?",
+						   oldest->application ? oldest->application : "",
+						   oldest->state ? oldest->state : "?",
+						   oldest->xact_age_ms / 1000.0,
+						   oldest->query ? oldest->query : "");
+	eff->hazards = lappend(eff->hazards, hz);
+}
+
+/*
  * Inspect, measure and judge one statement.  Returns one Finding per hazard
  * that fires, plus one "nothing to report" Finding (rule -1) for each
  * affected relation where none fires.
@@ -338,6 +390,7 @@ judge_statement(Node *parsetree, const char *sql, ScriptState *script)
 
 		if (OidIsValid(eff->relid) && !eff->is_new)
 			size = measure_relation(eff->relid);
+		add_lock_queue_hazard(eff);
 
 		foreach(hc, eff->hazards)
 		{

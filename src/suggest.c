@@ -634,6 +634,14 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 			appendStringInfo(&buf, "Make sure no deployed code still needs the rows of %s; "
 							 "to remove only some of them, DELETE in batches.", rel);
 			break;
+		case RULE_LOCK_QUEUE:
+			if (hz->holder && hz->holder->pid != 0)
+				appendStringInfo(&buf, "Retry when that transaction has ended, or end it: SELECT pg_terminate_backend(%d); "
+								 "to wait for it anyway, set a lock_timeout of your own (SET lock_timeout = '10s').",
+								 hz->holder->pid);
+			else
+				appendStringInfoString(&buf, "Finish the prepared transaction (COMMIT PREPARED or ROLLBACK PREPARED; see pg_prepared_xacts), then retry.");
+			break;
 		case NUM_RULES:
 			break;
 	}

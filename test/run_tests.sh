@@ -69,6 +69,26 @@ if [ -f "$work/regression.diffs" ]; then
 fi
 
 if [ "$failed" != 0 ]; then mkdir -p "$top/test/tmp" && cp -r "$work/results" "$top/test/tmp/" 2>/dev/null; fi
+# --- isolation suites (test/specs, test/expected) --------------------------
+specs=$(cd test/specs && ls *.spec | sed 's/\.spec$//')
+log "isolation: $specs"
+pg_isolation_regress=$($PGBIN/pg_config --pkglibdir)/pgxs/src/test/isolation/pg_isolation_regress
+(cd "$work" && run_as "$pg_isolation_regress" --temp-instance="$work/tmp_check_iso" \
+	--temp-config="$work/test/isolation.conf" --bindir="$PGBIN" \
+	--inputdir="$work/test" --outputdir="$work/output_iso" --dbname=isolation_regression \
+	$specs) > "$work/iso.log" 2>&1
+cat "$work/iso.log"
+p=$(grep -cE '\.\.\. ok|^ok ' "$work/iso.log")
+f=$(grep -cE 'FAILED' "$work/iso.log")
+passed=$((passed + p))
+failed=$((failed + f))
+if [ "$p" = 0 ] && [ "$f" = 0 ]; then failed=$((failed + 1)); fi
+if [ -f "$work/output_iso/regression.diffs" ]; then
+	log "isolation regression.diffs"
+	head -200 "$work/output_iso/regression.diffs"
+	mkdir -p "$top/test/tmp" && cp -r "$work/output_iso" "$top/test/tmp/" 2>/dev/null
+fi
+
 # --- TAP suites (test/t/*.pl, PostgreSQL::Test::Cluster) -------------------
 log "TAP: $(cd test/t && echo *.pl)"
 perl_lib=$($PGBIN/pg_config --pkglibdir)/pgxs/src/test/perl
