@@ -26,7 +26,9 @@ CREATE FUNCTION migration_guard.check(
     OUT verdict text,
     OUT message text,
     OUT detail text,
-    OUT hint text)
+    OUT hint text,
+    OUT would_wait boolean,
+    OUT waits_for int[])
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'mg_check'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
@@ -104,3 +106,104 @@ AS $$
     SELECT pg_catalog.count(*) FROM gone
 $$;
 REVOKE ALL ON FUNCTION migration_guard.purge_audit(interval) FROM PUBLIC;
+
+--
+-- Lock reports
+--
+
+-- One row per relation-level lock in this database, held or awaited
+CREATE VIEW migration_guard.locks AS
+SELECT l.relation::pg_catalog.regclass AS relation,
+       l.mode,
+       l.granted,
+       l.pid,
+       a.usename AS role,
+       a.application_name,
+       a.state,
+       pg_catalog.now() - a.xact_start AS xact_age,
+       CASE WHEN NOT l.granted THEN pg_catalog.now() - l.waitstart END AS wait_time,
+       a.query_start,
+       pg_catalog.left(a.query, 200) AS query,
+       pg_catalog.pg_blocking_pids(l.pid) AS blocked_by
+  FROM pg_catalog.pg_locks l
+  LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+ WHERE l.locktype = 'relation'
+   AND l.database = (SELECT oid FROM pg_catalog.pg_database
+                      WHERE datname = pg_catalog.current_database());
+REVOKE ALL ON migration_guard.locks FROM PUBLIC;
+GRANT SELECT ON migration_guard.locks TO pg_monitor;
+
+-- For a lock mode: the modes it conflicts with (PostgreSQL's conflict
+-- table, "Explicit Locking" in the documentation), and the common
+-- statements that take each of them, which it therefore blocks
+CREATE FUNCTION migration_guard.lock_conflicts(
+    mode text,
+    OUT conflicts_with text,
+    OUT blocked_statements text)
+RETURNS SETOF record
+LANGUAGE sql STABLE STRICT
+AS $$
+    WITH modes (rank, name, lockname, statements) AS (VALUES
+        (1, 'ACCESS SHARE', 'AccessShareLock', 'SELECT'),
+        (2, 'ROW SHARE', 'RowShareLock', 'SELECT ... FOR UPDATE / FOR SHARE'),
+        (3, 'ROW EXCLUSIVE', 'RowExclusiveLock', 'INSERT, UPDATE, DELETE, MERGE'),
+        (4, 'SHARE UPDATE EXCLUSIVE', 'ShareUpdateExclusiveLock',
+            'VACUUM, ANALYZE, CREATE INDEX CONCURRENTLY, REINDEX CONCURRENTLY, ALTER TABLE VALIDATE CONSTRAINT / SET STATISTICS'),
+        (5, 'SHARE', 'ShareLock', 'CREATE INDEX'),
+        (6, 'SHARE ROW EXCLUSIVE', 'ShareRowExclusiveLock', 'CREATE TRIGGER, ALTER TABLE ADD FOREIGN KEY'),
+        (7, 'EXCLUSIVE', 'ExclusiveLock', 'REFRESH MATERIALIZED VIEW CONCURRENTLY'),
+        (8, 'ACCESS EXCLUSIVE', 'AccessExclusiveLock',
+            'most ALTER TABLE, DROP TABLE, TRUNCATE, VACUUM FULL, CLUSTER, REFRESH MATERIALIZED VIEW, LOCK TABLE')),
+    conflicts (a, b) AS (VALUES
+        (1, 8),
+        (2, 7), (2, 8),
+        (3, 5), (3, 6), (3, 7), (3, 8),
+        (4, 4), (4, 5), (4, 6), (4, 7), (4, 8),
+        (5, 3), (5, 4), (5, 6), (5, 7), (5, 8),
+        (6, 3), (6, 4), (6, 5), (6, 6), (6, 7), (6, 8),
+        (7, 2), (7, 3), (7, 4), (7, 5), (7, 6), (7, 7), (7, 8),
+        (8, 1), (8, 2), (8, 3), (8, 4), (8, 5), (8, 6), (8, 7), (8, 8)),
+    asked AS (
+        SELECT rank FROM modes
+         WHERE pg_catalog.upper(pg_catalog.regexp_replace(mode, '\s+', ' ', 'g'))
+               IN (name, name || ' LOCK', pg_catalog.upper(lockname)))
+    SELECT m.name, m.statements
+      FROM asked JOIN conflicts c ON c.a = asked.rank JOIN modes m ON m.rank = c.b
+     ORDER BY m.rank
+$$;
+
+-- Blocking chains as an indented tree: root blockers first, those waiting
+-- for them underneath
+CREATE FUNCTION migration_guard.lock_tree()
+RETURNS SETOF text
+LANGUAGE sql STABLE
+AS $$
+    WITH RECURSIVE
+    procs AS (
+        SELECT a.pid, pg_catalog.pg_blocking_pids(a.pid) AS blockers,
+               a.usename, a.state, pg_catalog.now() - a.xact_start AS age,
+               pg_catalog.left(pg_catalog.regexp_replace(a.query, '\s+', ' ', 'g'), 80) AS query,
+               (SELECT pg_catalog.string_agg(l.mode || ' on ' || l.relation::pg_catalog.regclass::text, ', ')
+                  FROM pg_catalog.pg_locks l
+                 WHERE l.pid = a.pid AND l.locktype = 'relation' AND NOT l.granted) AS waits_for
+          FROM pg_catalog.pg_stat_activity a
+         WHERE a.datname = pg_catalog.current_database()),
+    tree AS (
+        SELECT p.pid, 0 AS depth, ARRAY[p.pid] AS path
+          FROM procs p
+         WHERE pg_catalog.cardinality(p.blockers) = 0
+           AND EXISTS (SELECT FROM procs q WHERE p.pid = ANY (q.blockers))
+        UNION ALL
+        SELECT p.pid, t.depth + 1, t.path || p.pid
+          FROM tree t JOIN procs p ON t.pid = ANY (p.blockers)
+         WHERE NOT p.pid = ANY (t.path))
+    SELECT pg_catalog.repeat('    ', t.depth)
+           || CASE WHEN t.depth > 0 THEN '└─ waits for ' || coalesce(p.waits_for, 'a lock') || ': ' ELSE '' END
+           || pg_catalog.format('pid %s (%s, %s, transaction %s) %s',
+                                p.pid, p.usename, p.state,
+                                pg_catalog.date_trunc('second', p.age), p.query)
+      FROM tree t JOIN procs p USING (pid)
+     ORDER BY t.path
+$$;
+REVOKE ALL ON FUNCTION migration_guard.lock_tree() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migration_guard.lock_tree() TO pg_monitor;

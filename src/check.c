@@ -23,13 +23,15 @@
 #include "parser/parser.h"
 #include "tcop/cmdtag.h"
 #include "tcop/utility.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
 #include "migration_guard.h"
 
-#define CHECK_COLS 13
+#define CHECK_COLS 15
 
 PG_FUNCTION_INFO_V1(mg_check);
 
@@ -77,6 +79,20 @@ put_row(ReturnSetInfo *rsinfo, int stmtno, const char *command, Finding *f)
 			nulls[6] = false;
 			values[7] = Int64GetDatum(f->size.rows);
 			nulls[7] = false;
+		}
+		if (OidIsValid(eff->relid) && !eff->is_new)
+		{
+			/* the live view: would it wait right now, and on whom */
+			Datum	   *pids = palloc(sizeof(Datum) * (list_length(eff->holders) + 1));
+			int			n = 0;
+			ListCell   *lc;
+
+			foreach(lc, eff->holders)
+				pids[n++] = Int32GetDatum(((LockHolder *) lfirst(lc))->pid);
+			values[13] = BoolGetDatum(n > 0);
+			values[14] = PointerGetDatum(construct_array(pids, n, INT4OID, sizeof(int32),
+														 true, TYPALIGN_INT));
+			nulls[13] = nulls[14] = false;
 		}
 		values[3] = CStringGetTextDatum(lock_mode_name(eff->lockmode));
 		values[4] = BoolGetDatum(eff->rewrite);

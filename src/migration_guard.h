@@ -131,6 +131,7 @@ typedef struct RelEffect
 	bool		scan;			/* reads every row while holding the lock */
 	bool		is_new;			/* invisible to other sessions: never judged */
 	List	   *hazards;		/* list of Hazard * */
+	List	   *holders;		/* LockHolder *: conflicting holders now */
 	const char *stmt_sql;		/* the whole statement's text */
 } RelEffect;
 

@@ -331,7 +331,6 @@ new_finding(RelEffect *eff, RelSize size)
 static void
 add_lock_queue_hazard(RelEffect *eff)
 {
-	List	   *holders;
 	ListCell   *lc;
 	LockHolder *oldest = NULL;
 	Hazard	   *hz;
@@ -339,8 +338,7 @@ add_lock_queue_hazard(RelEffect *eff)
 	if (eff->is_new || !OidIsValid(eff->relid) || eff->lockmode < ShareLock ||
 		LockTimeout != 0)
 		return;
-	holders = measure_lock_holders(eff->relid, eff->lockmode);
-	foreach(lc, holders)
+	foreach(lc, eff->holders)
 	{
 		LockHolder *h = (LockHolder *) lfirst(lc);
 
@@ -389,7 +387,10 @@ judge_statement(Node *parsetree, const char *sql, ScriptState *script)
 		ListCell   *hc;
 
 		if (OidIsValid(eff->relid) && !eff->is_new)
+		{
 			size = measure_relation(eff->relid);
+			eff->holders = measure_lock_holders(eff->relid, eff->lockmode);
+		}
 		add_lock_queue_hazard(eff);
 
 		foreach(hc, eff->hazards)

@@ -1,0 +1,64 @@
+--
+-- Lock reports: lock_conflicts() against the lock manager itself, the
+-- live columns of check(), the locks view.  A second session comes from
+-- dblink.
+--
+CREATE EXTENSION dblink;
+SELECT dblink_connect('other', 'dbname=' || current_database());
+CREATE TABLE lockme (id int);
+
+-- lock_conflicts() for all eight modes
+SELECT m AS mode, string_agg(c.conflicts_with, ', ') AS conflicts_with
+  FROM unnest(ARRAY['ACCESS SHARE', 'ROW SHARE', 'ROW EXCLUSIVE', 'SHARE UPDATE EXCLUSIVE',
+                    'SHARE', 'SHARE ROW EXCLUSIVE', 'EXCLUSIVE', 'ACCESS EXCLUSIVE']) WITH ORDINALITY AS u(m, i),
+       LATERAL migration_guard.lock_conflicts(m) c
+ GROUP BY m, i ORDER BY i;
+SELECT * FROM migration_guard.lock_conflicts('ShareLock');
+SELECT count(*) FROM migration_guard.lock_conflicts('access  exclusive lock');
+SELECT count(*) FROM migration_guard.lock_conflicts('no such mode');
+
+-- ... and against PostgreSQL: the other session holds mode a, this one asks
+-- for mode b with NOWAIT; they conflict exactly when it fails
+CREATE FUNCTION engine_conflicts(a text, b text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM dblink_exec('other', format('BEGIN; LOCK TABLE lockme IN %s MODE', a));
+  BEGIN
+    EXECUTE format('LOCK TABLE lockme IN %s MODE NOWAIT', b);
+    RAISE EXCEPTION USING ERRCODE = 'MGT03';
+  EXCEPTION
+    WHEN lock_not_available THEN
+      PERFORM dblink_exec('other', 'ROLLBACK');
+      RETURN true;
+    WHEN SQLSTATE 'MGT03' THEN
+      PERFORM dblink_exec('other', 'ROLLBACK');
+      RETURN false;
+  END;
+END $$;
+WITH modes(m) AS (SELECT unnest(ARRAY['ACCESS SHARE', 'ROW SHARE', 'ROW EXCLUSIVE',
+        'SHARE UPDATE EXCLUSIVE', 'SHARE', 'SHARE ROW EXCLUSIVE', 'EXCLUSIVE', 'ACCESS EXCLUSIVE']))
+SELECT count(*) AS pairs,
+       count(*) FILTER (WHERE engine_conflicts(a.m, b.m) IS DISTINCT FROM
+                              EXISTS (SELECT FROM migration_guard.lock_conflicts(a.m) c
+                                       WHERE c.conflicts_with = b.m)) AS disagreements
+  FROM modes a, modes b;
+
+-- check() sees who would make a statement wait, right now
+SELECT dblink_exec('other', 'BEGIN');
+SELECT * FROM dblink('other', 'SELECT count(*) FROM lockme') AS t(n bigint);
+SELECT lock_mode, would_wait,
+       waits_for = ARRAY[(SELECT pid FROM dblink('other', 'SELECT pg_backend_pid()') AS t(pid int))] AS waits_for_other
+  FROM migration_guard.check('ALTER TABLE lockme ADD COLUMN x int');
+SELECT lock_mode, would_wait, waits_for
+  FROM migration_guard.check('ALTER TABLE lockme SET (fillfactor = 50)');
+-- the locks view shows the other session's lock
+SELECT relation, mode, granted, role IS NOT NULL AS has_role, state, blocked_by
+  FROM migration_guard.locks
+ WHERE relation = 'lockme'::regclass AND pid <> pg_backend_pid();
+SELECT dblink_exec('other', 'ROLLBACK');
+SELECT would_wait, waits_for FROM migration_guard.check('ALTER TABLE lockme ADD COLUMN x int');
+
+SELECT dblink_disconnect('other');
+DROP FUNCTION engine_conflicts(text, text);
+SET migration_guard.mode = off;
+DROP TABLE lockme;
+DROP EXTENSION dblink;
