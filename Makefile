@@ -8,7 +8,8 @@ OBJS = \
 	src/rules.o \
 	src/suggest.o \
 	src/check.o \
-	src/audit.o
+	src/audit.o \
+	src/held_locks.o
 PGFILEDESC = "migration_guard - refuses DDL that would take production down"
 
 EXTENSION = migration_guard

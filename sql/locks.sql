@@ -61,4 +61,42 @@ SELECT dblink_disconnect('other');
 DROP FUNCTION engine_conflicts(text, text);
 SET migration_guard.mode = off;
 DROP TABLE lockme;
+RESET migration_guard.mode;
 DROP EXTENSION dblink;
+
+-- exclusive_lock_held: a backfill in the transaction of the schema change
+-- keeps the whole table locked while it runs
+SET migration_guard.large_table_threshold = '1MB';
+BEGIN;
+ALTER TABLE big ADD COLUMN flag int;
+UPDATE big SET flag = 1 WHERE id < 10;
+UPDATE big SET flag = 2 WHERE id < 10;
+SELECT count(*) FROM big WHERE flag = 2;
+ROLLBACK;
+-- once per transaction, and not after the lock is gone
+BEGIN;
+SAVEPOINT s;
+ALTER TABLE big ADD COLUMN flag int;
+ROLLBACK TO s;
+SELECT count(*) FROM big;
+ROLLBACK;
+-- small tables: silent
+BEGIN;
+ALTER TABLE small ADD COLUMN flag int;
+UPDATE small SET flag = 1;
+ROLLBACK;
+-- allowed
+BEGIN;
+SET LOCAL migration_guard.allow = 'exclusive_lock_held';
+ALTER TABLE big ADD COLUMN flag int;
+UPDATE big SET flag = 1 WHERE id < 10;
+ROLLBACK;
+-- check() follows it through a script
+SELECT statement, command, relation, rule, verdict
+  FROM migration_guard.check($$
+    ALTER TABLE big ADD COLUMN flag int;
+    UPDATE big SET flag = 1 WHERE id < 1000;
+    UPDATE small SET val = val;
+    DELETE FROM big WHERE id < 0;
+  $$);
+RESET migration_guard.large_table_threshold;

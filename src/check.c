@@ -18,6 +18,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "parser/parser.h"
@@ -150,6 +151,25 @@ judge_in_subtransaction(Node *stmt, const char *sql, ScriptState *script,
 	return findings;
 }
 
+/*
+ * INSERT, UPDATE or DELETE on a large table that an earlier statement of
+ * the script locked in ACCESS EXCLUSIVE mode (a script runs as one
+ * transaction in most migration tools).
+ */
+static List *
+judge_script_dml(Node *stmt, const char *command, ScriptState *script)
+{
+	RangeVar   *rv = IsA(stmt, InsertStmt) ? ((InsertStmt *) stmt)->relation :
+	IsA(stmt, UpdateStmt) ? ((UpdateStmt *) stmt)->relation :
+	((DeleteStmt *) stmt)->relation;
+	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+	HeldLock   *held = OidIsValid(relid) ? held_locks_find(script->held, relid) : NULL;
+
+	if (held == NULL)
+		return NIL;
+	return list_make1(judge_held_lock(held, command));
+}
+
 /* The row of a statement whose inspection failed: it would fail too */
 static void
 put_error_row(ReturnSetInfo *rsinfo, int stmtno, const char *command,
@@ -180,7 +200,7 @@ mg_check(PG_FUNCTION_ARGS)
 	char	   *script_sql;
 	List	   *raw;
 	ListCell   *lc;
-	ScriptState script = {NIL};
+	ScriptState script = {NIL, NIL};
 	int			stmtno = 0;
 	ErrorContextCallback errcallback;
 
@@ -221,6 +241,10 @@ mg_check(PG_FUNCTION_ARGS)
 				failed = true;
 			}
 		}
+		else if (IsA(rs->stmt, InsertStmt) || IsA(rs->stmt, UpdateStmt) ||
+				 IsA(rs->stmt, DeleteStmt))
+			findings = judge_script_dml(rs->stmt, command, &script);
+		held_locks_note(findings, &script.held);
 		inspect_note_created(rs->stmt, &script);
 
 		if (findings == NIL && !failed)

@@ -77,6 +77,7 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	char	   *sql = NULL;
 	TimestampTz start = 0;
 	const RelEffect *timed = NULL;	/* relation we put lock_timeout on */
+	List	   *findings = NIL;
 	AuditRow	timeout_row;
 
 	/*
@@ -119,6 +120,7 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		rules = j.rules;
 		verdict = j.verdict;
 		timed = lock_timeout_target(&j);
+		findings = j.findings;
 		if (timed != NULL && audit)
 			audit_fill_row(&timeout_row, command, sql, main, rules,
 						   "timed_out", -1);
@@ -160,6 +162,7 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 
 	if (guardcxt != NULL)
 	{
+		held_locks_note(findings, NULL);
 		if (audit)
 		{
 			MemoryContext oldcxt = MemoryContextSwitchTo(guardcxt);

@@ -165,6 +165,7 @@ _PG_init(void)
 	MarkGUCPrefixReserved("migration_guard");
 
 	hook_install();
+	held_locks_install();
 }
 
 /*

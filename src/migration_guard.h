@@ -84,6 +84,7 @@ typedef enum RuleId
 	RULE_DROP_TABLE,
 	RULE_TRUNCATE,
 	RULE_LOCK_QUEUE,
+	RULE_EXCLUSIVE_LOCK_HELD,
 	NUM_RULES
 } RuleId;
 
@@ -175,7 +176,18 @@ typedef struct Finding
 typedef struct ScriptState
 {
 	List	   *created;		/* list of RangeVar * */
+	List	   *held;			/* HeldLock *: ACCESS EXCLUSIVE taken so far */
 } ScriptState;
+
+/* An ACCESS EXCLUSIVE lock on a large table, held by this transaction */
+typedef struct HeldLock
+{
+	Oid			relid;
+	char	   *relname;
+	char	   *display;
+	RelSize		size;
+	bool		warned;			/* reported once per transaction */
+} HeldLock;
 
 /* inspect.c */
 extern bool inspect_is_guarded(Node *parsetree);
@@ -192,11 +204,17 @@ extern char *rel_quoted_name(Oid relid);
 extern char *rel_display_name(Oid relid);
 extern char *format_bytes(int64 bytes);
 
+/* held_locks.c */
+extern void held_locks_note(List *findings, List **list);
+extern HeldLock *held_locks_find(List *list, Oid relid);
+extern void held_locks_install(void);
+
 /* rules.c */
 extern const char *rule_name(int rule);
 extern int	rule_lookup(const char *name);
 extern List *judge_statement(Node *parsetree, const char *sql,
 							 ScriptState *script);
+extern Finding *judge_held_lock(HeldLock *held, const char *command);
 extern const char *lock_mode_name(LOCKMODE mode);
 extern const char *lock_mode_words(LOCKMODE mode);
 extern bool allow_check_hook(char **newval, void **extra, GucSource source);

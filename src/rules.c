@@ -77,6 +77,8 @@ static const RuleDef rule_defs[NUM_RULES] = {
 	"TRUNCATE deletes every row of table {table}"},
 	{"lock_queue", false, VERDICT_BLOCK,
 	"{action} would wait for a lock on table {table} behind a long-running transaction"},
+	{"exclusive_lock_held", true, VERDICT_WARN,
+	"{action} runs while this transaction holds an ACCESS EXCLUSIVE lock on table {table}"},
 };
 
 /* Parsed migration_guard.allow: one flag per rule, set by the assign hook */
@@ -260,6 +262,17 @@ build_messages(Finding *f, const Hazard *hz)
 
 	initStringInfo(&detail);
 	appendStringInfo(&detail, "Table %s is %s. ", table, size_phrase(&f->size));
+	if (hz->rule == RULE_EXCLUSIVE_LOCK_HELD)
+	{
+		appendStringInfo(&detail, "An earlier statement of this transaction took an ACCESS EXCLUSIVE lock on it, "
+						 "held until the transaction ends: every read and write of the table waits while this %s runs.",
+						 eff->command);
+		f->detail = detail.data;
+		f->hint = psprintf("Commit the schema change first, then run this %s in transactions of its own "
+						   "(in batches if it touches many rows). To run it anyway: SET migration_guard.allow = '%s';",
+						   eff->command, def->name);
+		return;
+	}
 	appendStringInfo(&detail, "%s takes %s lock on it",
 					 eff->command,
 					 eff->lockmode == AccessExclusiveLock ? "an ACCESS EXCLUSIVE" :
@@ -364,6 +377,40 @@ add_lock_queue_hazard(RelEffect *eff)
 						   oldest->xact_age_ms / 1000.0,
 						   oldest->query ? oldest->query : "");
 	eff->hazards = lappend(eff->hazards, hz);
+}
+
+/*
+ * The transaction-wide rule: a query on a large table that this transaction
+ * holds in ACCESS EXCLUSIVE mode.  NULL when there is nothing to report.
+ * Shared by the ExecutorStart hook and check().
+ */
+Finding *
+judge_held_lock(HeldLock *held, const char *command)
+{
+	RelEffect  *eff = palloc0(sizeof(RelEffect));
+	Hazard	   *hz = palloc0(sizeof(Hazard));
+	Finding    *f;
+
+	eff->command = command;
+	eff->relid = held->relid;
+	eff->relname = held->relname;
+	eff->display = held->display;
+	eff->lockmode = AccessExclusiveLock;
+	hz->rule = RULE_EXCLUSIVE_LOCK_HELD;
+	eff->hazards = list_make1(hz);
+
+	f = new_finding(eff, held->size);
+	f->rule = hz->rule;
+	f->verdict = rule_defs[hz->rule].verdict;
+	if (mg_mode == GUARD_MODE_OFF)
+		f->verdict = VERDICT_OK;
+	if (allowed_rules != NULL && allowed_rules[hz->rule])
+	{
+		f->allowed = true;
+		f->verdict = VERDICT_OK;
+	}
+	build_messages(f, hz);
+	return f;
 }
 
 /*

@@ -1,0 +1,178 @@
+/*-------------------------------------------------------------------------
+ *
+ * held_locks.c
+ *	  The transaction-wide hazard: ACCESS EXCLUSIVE locks a migration took
+ *	  on large tables are held until its transaction ends.
+ *
+ * A migration file run in one transaction, say ADD COLUMN followed by a
+ * backfill UPDATE, keeps the ADD COLUMN's ACCESS EXCLUSIVE lock for as long
+ * as the UPDATE runs: the table is frozen for the whole backfill although
+ * each statement alone looked harmless.  The utility hook notes every
+ * ACCESS EXCLUSIVE lock a guarded statement takes on a large table; the
+ * ExecutorStart hook warns once per table when a later query of the same
+ * transaction reads or writes it while the lock is still held.  check()
+ * follows the same reasoning through a script.
+ *
+ * Copyright (c) 2026, migration_guard developers
+ *
+ * IDENTIFICATION
+ *	  src/held_locks.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "parser/parsetree.h"
+#include "storage/lock.h"
+#include "utils/memutils.h"
+
+#include "migration_guard.h"
+
+/* ACCESS EXCLUSIVE locks on large tables taken in this transaction */
+static List *held_locks = NIL;
+
+static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+
+/*
+ * Remember the large tables a guarded statement that just ran locked in
+ * ACCESS EXCLUSIVE mode.  "list" is the transaction's list (NULL: ours) or
+ * a check() script's.
+ */
+void
+held_locks_note(List *findings, List **list)
+{
+	int64		threshold = (int64) mg_large_table_threshold * 1024;
+	MemoryContext oldcxt = NULL;
+	ListCell   *lc;
+
+	if (list == NULL)
+	{
+		list = &held_locks;
+		oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+	}
+	foreach(lc, findings)
+	{
+		Finding    *f = (Finding *) lfirst(lc);
+		RelEffect  *eff = f->effect;
+		HeldLock   *h;
+		ListCell   *hc;
+		bool		known = false;
+
+		if (eff->is_new || !OidIsValid(eff->relid) ||
+			eff->lockmode != AccessExclusiveLock || f->size.bytes <= threshold)
+			continue;
+		foreach(hc, *list)
+			known |= ((HeldLock *) lfirst(hc))->relid == eff->relid;
+		if (known)
+			continue;
+		h = palloc0(sizeof(HeldLock));
+		h->relid = eff->relid;
+		h->relname = pstrdup(eff->relname);
+		h->display = pstrdup(eff->display);
+		h->size = f->size;
+		*list = lappend(*list, h);
+	}
+	if (oldcxt)
+		MemoryContextSwitchTo(oldcxt);
+}
+
+/* The held lock on this relation, if one was noted */
+HeldLock *
+held_locks_find(List *list, Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, list)
+	{
+		HeldLock   *h = (HeldLock *) lfirst(lc);
+
+		if (h->relid == relid)
+			return h;
+	}
+	return NULL;
+}
+
+/* Report a finding of the transaction-wide rule, as the hook acts */
+static void
+report_held(Finding *f)
+{
+	if (f->allowed || f->verdict == VERDICT_OK)
+		return;
+	ereport(WARNING,
+			(errcode(ERRCODE_WARNING),
+			 errmsg("%s", f->message),
+			 errdetail_internal("%s", f->detail),
+			 errhint("%s", f->hint)));
+}
+
+/*
+ * ExecutorStart hook: all that ordinary queries pay is the test of an
+ * empty list.
+ */
+static void
+mg_ExecutorStart(QueryDesc *queryDesc, int eflags)
+{
+	if (held_locks != NIL && mg_mode != GUARD_MODE_OFF &&
+		!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
+	{
+		ListCell   *lc;
+
+		foreach(lc, queryDesc->plannedstmt->rtable)
+		{
+			RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+			HeldLock   *h;
+			LOCKTAG		tag;
+
+			if (rte->rtekind != RTE_RELATION)
+				continue;
+			h = held_locks_find(held_locks, rte->relid);
+			if (h == NULL || h->warned)
+				continue;
+			/* a rolled-back savepoint may have released it */
+			SET_LOCKTAG_RELATION(tag, MyDatabaseId, h->relid);
+			if (!LockHeldByMe(&tag, AccessExclusiveLock))
+				continue;
+			h->warned = true;
+			report_held(judge_held_lock(h, queryDesc->operation == CMD_SELECT ? "SELECT" :
+										queryDesc->operation == CMD_UPDATE ? "UPDATE" :
+										queryDesc->operation == CMD_INSERT ? "INSERT" :
+										queryDesc->operation == CMD_DELETE ? "DELETE" :
+										"query"));
+		}
+	}
+
+	if (prev_ExecutorStart)
+		prev_ExecutorStart(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+}
+
+/* The locks go with the transaction, and so does our list of them */
+static void
+held_locks_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			held_locks = NIL;
+			break;
+		default:
+			break;
+	}
+}
+
+void
+held_locks_install(void)
+{
+	prev_ExecutorStart = ExecutorStart_hook;
+	ExecutorStart_hook = mg_ExecutorStart;
+	RegisterXactCallback(held_locks_xact_callback, NULL);
+}
