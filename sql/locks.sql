@@ -100,3 +100,23 @@ SELECT statement, command, relation, rule, verdict
     DELETE FROM big WHERE id < 0;
   $$);
 RESET migration_guard.large_table_threshold;
+
+-- the guard's lock_timeout is for its statement only: the session's value
+-- is back afterwards, and a value of the session's own is kept
+\set VERBOSITY terse
+SET migration_guard.large_table_threshold = '1MB';
+ALTER TABLE small ADD COLUMN lt int;
+SHOW lock_timeout;
+BEGIN;
+SET LOCAL lock_timeout = '3s';
+ALTER TABLE small DROP COLUMN lt;
+SHOW lock_timeout;
+ROLLBACK;
+SET lock_timeout = '4s';
+ALTER TABLE small ADD COLUMN lt2 int;
+SHOW lock_timeout;
+RESET lock_timeout;
+SET migration_guard.allow = 'drop_column';
+ALTER TABLE small DROP COLUMN lt, DROP COLUMN lt2;
+RESET migration_guard.allow;
+RESET migration_guard.large_table_threshold;

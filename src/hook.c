@@ -232,9 +232,11 @@ explain_lock_timeout(MemoryContext cxt, const RelEffect *eff,
 	ErrorData  *edata = CopyErrorData();
 
 	FlushErrorState();
-	edata->detail = psprintf("migration_guard set lock_timeout to %d ms for this %s because, while it waits for its %s lock on table \"%s\", every later query on that table waits behind it.",
+	edata->detail = psprintf("migration_guard set lock_timeout to %d ms for this %s because, while it waits for its %s lock on table \"%s\", every later query on that table waits behind it. "
+							 "Conflicting locks were held, when it started, by: %s.",
 							 mg_lock_timeout, command,
-							 lock_mode_words(eff->lockmode), eff->display);
+							 lock_mode_words(eff->lockmode), eff->display,
+							 describe_holders(eff->holders));
 	edata->hint = psprintf("Retry when the table is quiet. To see who holds it: SELECT pid, mode, granted, pg_blocking_pids(pid) FROM pg_locks WHERE relation = '%s'::regclass; to wait longer, set a lock_timeout of your own.",
 						   eff->relname);
 	if (row != NULL)

@@ -215,6 +215,7 @@ extern int	rule_lookup(const char *name);
 extern List *judge_statement(Node *parsetree, const char *sql,
 							 ScriptState *script);
 extern Finding *judge_held_lock(HeldLock *held, const char *command);
+extern char *describe_holders(List *holders);
 extern const char *lock_mode_name(LOCKMODE mode);
 extern const char *lock_mode_words(LOCKMODE mode);
 extern bool allow_check_hook(char **newval, void **extra, GucSource source);

@@ -334,6 +334,35 @@ new_finding(RelEffect *eff, RelSize size)
 	return f;
 }
 
+/* Holders as one line for a DETAIL: pid, role, application, state, age, query */
+char *
+describe_holders(List *holders)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, holders)
+	{
+		LockHolder *h = (LockHolder *) lfirst(lc);
+
+		if (buf.len > 0)
+			appendStringInfoString(&buf, "; ");
+		if (h->pid == 0)
+			appendStringInfoString(&buf, "a prepared transaction (see pg_prepared_xacts)");
+		else
+			appendStringInfo(&buf, "process %d (role \"%s\", application \"%s\", %s, transaction open for %.1f s, query: %s)",
+							 h->pid, h->role ? h->role : "?",
+							 h->application ? h->application : "",
+							 h->state ? h->state : "?",
+							 h->xact_age_ms / 1000.0,
+							 h->query ? h->query : "");
+	}
+	if (buf.len == 0)
+		appendStringInfoString(&buf, "nobody");
+	return buf.data;
+}
+
 /*
  * lock_queue: a statement that needs SHARE or stronger waits behind every
  * conflicting holder, and every later query on the table waits behind it.
@@ -366,16 +395,8 @@ add_lock_queue_hazard(RelEffect *eff)
 	hz = palloc0(sizeof(Hazard));
 	hz->rule = RULE_LOCK_QUEUE;
 	hz->holder = oldest;
-	if (oldest->pid == 0)
-		hz->why = pstrdup("A prepared transaction holds a conflicting lock, and while this statement waits for it every new query on the table queues behind it");
-	else
-		hz->why = psprintf("Process %d (role \"%s\", application \"%s\", %s, transaction open for %.1f s) holds a conflicting lock, "
-						   "and while this statement waits for it every new query on the table queues behind it. Its query: %s",
-						   oldest->pid, oldest->role ? oldest->role : "?",
-						   oldest->application ? oldest->application : "",
-						   oldest->state ? oldest->state : "?",
-						   oldest->xact_age_ms / 1000.0,
-						   oldest->query ? oldest->query : "");
+	hz->why = psprintf("While this statement waits, every new query on the table queues behind it. Conflicting locks are held by: %s",
+					   describe_holders(eff->holders));
 	eff->hazards = lappend(eff->hazards, hz);
 }
 
