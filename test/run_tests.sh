@@ -18,7 +18,7 @@ log() { echo "== $*"; }
 
 if [ "$(id -u)" = 0 ]; then
 	need=""
-	for pkg in postgresql-$PGVER postgresql-server-dev-$PGVER postgresql-contrib make gcc libipc-run-perl; do
+	for pkg in postgresql-$PGVER postgresql-server-dev-$PGVER postgresql-contrib postgresql-$PGVER-pgaudit make gcc libipc-run-perl; do
 		dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
 	done
 	if [ -n "$need" ]; then
