@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# What does loading migration_guard cost?  Two throwaway servers, one
+# without the library (base) and one with it preloaded and the extension
+# created (guard), same settings; each workload runs on both alternately,
+# A-B-B-A per round, so that machine noise cancels in the ratio.
+#
+#   bash test/bench/overhead.sh            BENCH_SECONDS=10 BENCH_ROUNDS=2 by default
+#
+# Workloads: (a) pgbench TPC-B-like (DML only), (b) non-DDL utility
+# statements, (c) DDL on small tables with the audit on, (d) check() on a
+# 200-statement script, (e) ALTER TABLE and CREATE INDEX on a partitioned
+# table with 1,000 partitions.  Prints medians and ratios; asserts nothing.
+set -eu
+secs=${BENCH_SECONDS:-10}
+rounds=${BENCH_ROUNDS:-2}
+PGBIN=/usr/lib/postgresql/15/bin
+dir=$(mktemp -d /tmp/mg_overhead.XXXXXX)
+as_user() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+[ "$(id -u)" = 0 ] && chown postgres "$dir"
+cleanup() {
+	for n in base guard; do as_user "$PGBIN/pg_ctl" -D "$dir/$n" -m immediate stop >/dev/null 2>&1 || true; done
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+start() {	# name port preload
+	as_user "$PGBIN/initdb" -D "$dir/$1" >/dev/null 2>&1
+	{
+		echo "port = $2"; echo "unix_socket_directories = '$dir'"; echo "listen_addresses = ''"
+		[ -n "$3" ] && echo "shared_preload_libraries = '$3'"
+	} >> "$dir/$1/postgresql.conf"
+	as_user "$PGBIN/pg_ctl" -D "$dir/$1" -l "$dir/$1.log" start >/dev/null
+}
+start base 5611 ""
+start guard 5612 migration_guard
+port_base=5611
+port_guard=5612
+psql() { local p=$1; shift; as_user "$PGBIN/psql" -h "$dir" -p "$p" -d postgres -XAtq "$@"; }
+pgbench() { local p=$1; shift; as_user "$PGBIN/pgbench" -h "$dir" -p "$p" postgres "$@" 2>&1; }
+
+psql $port_guard -c "CREATE EXTENSION migration_guard"
+# set-up runs with the guard off: pgbench -i adds primary keys to the
+# tables it has just filled, in transactions of their own
+export PGOPTIONS='-c migration_guard.mode=off'
+for p in $port_base $port_guard; do
+	[ $p = $port_base ] && PGOPTIONS= pgbench $p -i -s 10 -q >/dev/null
+	[ $p = $port_guard ] && pgbench $p -i -s 10 -q >/dev/null
+	psql $p -c "CREATE TABLE ddl_0 (id int); CREATE TABLE ddl_1 (id int)"
+	psql $p -c "CREATE TABLE parted (id int, v text) PARTITION BY HASH (id)"
+	psql $p -c "SELECT format('CREATE TABLE parted_%s PARTITION OF parted FOR VALUES WITH (MODULUS 1000, REMAINDER %s);', i, i) FROM generate_series(0, 999) i" > "$dir/parts.sql"
+	psql $p -f "$dir/parts.sql" >/dev/null
+	psql $p -c "INSERT INTO parted SELECT g, md5(g::text) FROM generate_series(1, 100000) g"
+done
+
+unset PGOPTIONS
+cat > "$dir/utility.sql" <<'SQL'
+SET application_name = 'bench';
+SHOW work_mem;
+BEGIN;
+COMMIT;
+PREPARE p AS SELECT 1;
+EXECUTE p;
+DEALLOCATE p;
+SQL
+cat > "$dir/ddl.sql" <<'SQL'
+ALTER TABLE ddl_:client_id ADD COLUMN c int;
+CREATE INDEX ON ddl_:client_id (c);
+ALTER TABLE ddl_:client_id DROP COLUMN c;
+CREATE TABLE tmp_:client_id (id int);
+DROP TABLE tmp_:client_id;
+SQL
+tps() { sed -n 's/^tps = \([0-9.]*\) .*/\1/p' | head -1; }
+
+declare -A results
+run() {	# workload port -> tps
+	case $1 in
+		a) pgbench $2 -n -T "$secs" -c 2 -j 2 | tps ;;
+		b) pgbench $2 -n -T "$secs" -c 2 -j 2 -f "$dir/utility.sql" | tps ;;
+		c) PGOPTIONS='-c client_min_messages=error' pgbench $2 -n -T "$secs" -c 2 -j 2 -f "$dir/ddl.sql" | tps ;;
+	esac
+}
+for w in a b c; do
+	for r in $(seq "$rounds"); do
+		for side in base guard guard base; do
+			port=port_$side
+			results[$w,$side]="${results[$w,$side]:-} $(run $w ${!port})"
+		done
+	done
+done
+
+median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+printf "%-48s | %12s | %12s | %7s\n" workload base guard ratio
+for w in a b c; do
+	b=$(echo "${results[$w,base]}" | median)
+	g=$(echo "${results[$w,guard]}" | median)
+	name=$([ $w = a ] && echo "(a) pgbench TPC-B-like, tps" || { [ $w = b ] && echo "(b) utility statements, tps"; } || echo "(c) DDL on small tables, audit on, tps")
+	printf "%-48s | %12.1f | %12.1f | %7.3f\n" "$name" "$b" "$g" "$(echo "$g / $b" | bc -l)"
+done
+
+# (d) check() on a 200-statement script, guard only: 20 dry runs, timed by
+# the server around the whole loop
+psql $port_guard -c "CREATE TABLE bench_script AS SELECT string_agg(CASE i % 4
+		WHEN 0 THEN 'ALTER TABLE pgbench_accounts ADD COLUMN c' || i || ' int'
+		WHEN 1 THEN 'CREATE INDEX ON pgbench_accounts (abalance)'
+		WHEN 2 THEN 'ALTER TABLE pgbench_accounts ALTER COLUMN filler TYPE text'
+		ELSE 'UPDATE pgbench_branches SET bbalance = 0' END, E';\n') AS sql
+	  FROM generate_series(1, 200) i"
+d=$(psql $port_guard -c "CREATE FUNCTION pg_temp.time_check() RETURNS float8 LANGUAGE plpgsql AS \$\$
+	DECLARE t0 timestamptz := clock_timestamp(); n bigint;
+	BEGIN
+		SELECT count(*) INTO n FROM bench_script, generate_series(1, 20), LATERAL migration_guard.check(bench_script.sql);
+		RETURN round(200 * 20 / extract(epoch FROM clock_timestamp() - t0));
+	END \$\$" -c "SELECT pg_temp.time_check()")
+printf "%-48s | %12s | %12s | %7s\n" "(d) check() on 200 statements, statements/s" "" "$d" ""
+
+# (e) guard time per statement on a partitioned table with 1,000 partitions:
+# what check() spends is exactly the guard's inspect/measure/judge
+for stmt in "ALTER TABLE parted ADD COLUMN x int" "CREATE INDEX ON parted (id)"; do
+	ms=$(psql $port_guard -c "CREATE FUNCTION pg_temp.time_one() RETURNS numeric LANGUAGE plpgsql AS \$\$
+		DECLARE t0 timestamptz := clock_timestamp(); n bigint;
+		BEGIN
+			SELECT count(*) INTO n FROM generate_series(1, 20), LATERAL migration_guard.check('$stmt');
+			RETURN round((extract(epoch FROM clock_timestamp() - t0) * 1000 / 20)::numeric, 2);
+		END \$\$" -c "SELECT pg_temp.time_one()")
+	printf "%-48s | %12s | %12s | %7s\n" "(e) guard ms/stmt: $stmt" "" "$ms" ""
+done
