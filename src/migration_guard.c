@@ -71,8 +71,8 @@ _PG_init(void)
 	/* GUC: migration_guard.mode = enforce | warn | off */
 	DefineCustomEnumVariable("migration_guard.mode",
 							 "Whether risky DDL is refused, only warned about, or not inspected.",
-							 "enforce refuses statements whose rule says block; "
-							 "warn turns every refusal into a WARNING; off skips the guard.",
+							 "With enforce, statements a rule blocks are refused; "
+							 "with warn, every refusal becomes a WARNING; off skips the guard.",
 							 &mg_mode,
 							 GUARD_MODE_ENFORCE,
 							 mode_options,
@@ -117,8 +117,8 @@ _PG_init(void)
 	/* GUC: migration_guard.audit = all | flagged | off */
 	DefineCustomEnumVariable("migration_guard.audit",
 							 "Which judged statements are recorded in migration_guard.audit_log.",
-							 "all records every DDL statement on an existing relation; flagged only "
-							 "those where a rule fired (warned, blocked, overridden); off nothing.",
+							 "With all, every DDL statement on an existing relation is recorded; with flagged, "
+							 "only those where a rule fired (warned, blocked, overridden); with off, nothing.",
 							 &mg_audit,
 							 AUDIT_ALL,
 							 audit_options,

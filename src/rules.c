@@ -226,11 +226,20 @@ fill_message(const char *tmpl, const char *subject, const char *table,
 	for (p = tmpl; *p; p++)
 	{
 		if (strncmp(p, "{subject}", 9) == 0)
-			appendStringInfoString(&buf, subject), p += 8;
+		{
+			appendStringInfoString(&buf, subject);
+			p += 8;
+		}
 		else if (strncmp(p, "{table}", 7) == 0)
-			appendStringInfoString(&buf, table), p += 6;
+		{
+			appendStringInfoString(&buf, table);
+			p += 6;
+		}
 		else if (strncmp(p, "{action}", 8) == 0)
-			appendStringInfoString(&buf, action), p += 7;
+		{
+			appendStringInfoString(&buf, action);
+			p += 7;
+		}
 		else
 			appendStringInfoChar(&buf, *p);
 	}

@@ -82,9 +82,15 @@ sql_tokenize(const char *s, SqlToken **tokens)
 			do
 			{
 				if (s[i] == '/' && s[i + 1] == '*')
-					depth++, i += 2;
+				{
+					depth++;
+					i += 2;
+				}
 				else if (s[i] == '*' && s[i + 1] == '/')
-					depth--, i += 2;
+				{
+					depth--;
+					i += 2;
+				}
 				else
 					i++;
 			} while (i < len && depth > 0);
@@ -184,11 +190,17 @@ sql_cut_statement(const char *query, int location, int len)
 		return pstrdup("");
 	qlen = strlen(query);
 	if (location < 0 || location > qlen)
-		location = 0, len = 0;
+	{
+		location = 0;
+		len = 0;
+	}
 	start = query + location;
 	n = (len <= 0 || location + len > qlen) ? qlen - location : len;
 	while (n > 0 && isspace((unsigned char) *start))
-		start++, n--;
+	{
+		start++;
+		n--;
+	}
 	while (n > 0 && (isspace((unsigned char) start[n - 1]) || start[n - 1] == ';'))
 		n--;
 	return pnstrdup(start, n);
@@ -642,6 +654,7 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 			else
 				appendStringInfoString(&buf, "Finish the prepared transaction (COMMIT PREPARED or ROLLBACK PREPARED; see pg_prepared_xacts), then retry.");
 			break;
+		case RULE_EXCLUSIVE_LOCK_HELD:	/* rules.c writes its own hint */
 		case NUM_RULES:
 			break;
 	}
