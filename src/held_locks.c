@@ -96,19 +96,6 @@ held_locks_find(List *list, Oid relid)
 	return NULL;
 }
 
-/* Report a finding of the transaction-wide rule, as the hook acts */
-static void
-report_held(Finding *f)
-{
-	if (f->allowed || f->verdict == VERDICT_OK)
-		return;
-	ereport(WARNING,
-			(errcode(ERRCODE_WARNING),
-			 errmsg("%s", f->message),
-			 errdetail_internal("%s", f->detail),
-			 errhint("%s", f->hint)));
-}
-
 /*
  * ExecutorStart hook: all that ordinary queries pay is the test of an
  * empty list.
@@ -137,7 +124,7 @@ mg_ExecutorStart(QueryDesc *queryDesc, int eflags)
 			if (!LockHeldByMe(&tag, AccessExclusiveLock))
 				continue;
 			h->warned = true;
-			report_held(judge_held_lock(h, queryDesc->operation == CMD_SELECT ? "SELECT" :
+			report_finding(judge_held_lock(h, queryDesc->operation == CMD_SELECT ? "SELECT" :
 										queryDesc->operation == CMD_UPDATE ? "UPDATE" :
 										queryDesc->operation == CMD_INSERT ? "INSERT" :
 										queryDesc->operation == CMD_DELETE ? "DELETE" :

@@ -315,18 +315,29 @@ report_findings(Judgement *j)
 
 		if (f->rule < 0 || f == j->first_block)
 			continue;
-		if (f->allowed)
-			ereport(NOTICE,
-					(errcode(ERRCODE_WARNING),
-					 errmsg("%s (allowed by migration_guard.allow)", f->message),
-					 errdetail_internal("%s", f->detail)));
-		else if (f->verdict != VERDICT_OK)
-			ereport(WARNING,
-					(errcode(ERRCODE_WARNING),
-					 errmsg("%s", f->message),
-					 errdetail_internal("%s", f->detail),
-					 errhint("%s", f->hint)));
+		report_finding(f);
 	}
+}
+
+/*
+ * A finding that lets its statement run: a NOTICE if an override let it
+ * through, a WARNING if its verdict is warn (or block, when it is not the
+ * one that refuses), nothing if ok.
+ */
+void
+report_finding(const Finding *f)
+{
+	if (f->allowed)
+		ereport(NOTICE,
+				(errcode(ERRCODE_WARNING),
+				 errmsg("%s (allowed by migration_guard.allow)", f->message),
+				 errdetail_internal("%s", f->detail)));
+	else if (f->verdict != VERDICT_OK)
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg("%s", f->message),
+				 errdetail_internal("%s", f->detail),
+				 errhint("%s", f->hint)));
 }
 
 /*

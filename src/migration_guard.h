@@ -241,5 +241,6 @@ extern const char *audit_record_blocked(AuditRow *row);
 
 /* hook.c */
 extern void hook_install(void);
+extern void report_finding(const Finding *f);
 
 #endif							/* MIGRATION_GUARD_H */
