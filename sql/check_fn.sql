@@ -95,3 +95,13 @@ SELECT message, hint FROM migration_guard.check('DROP INDEX "Mixed Idx"');
 SET migration_guard.mode = off;
 DROP TABLE "Mixed Case";
 RESET migration_guard.mode;
+-- a table the script creates in one schema does not hide a large one of
+-- the same name in another
+CREATE SCHEMA other;
+SELECT statement, relation, rule FROM migration_guard.check($$
+  CREATE TABLE other.big (id int);
+  CREATE INDEX ON other.big (id);
+  CREATE INDEX ON public.big (val);
+  CREATE INDEX ON big (val);
+$$);
+DROP SCHEMA other;

@@ -109,6 +109,22 @@ inspect_is_guarded(Node *parsetree)
 
 /*---- Effects ----*/
 
+/*
+ * The schema a name lives in, for comparing script names: its own schema
+ * if qualified, else the first schema of the search_path, where CREATE puts
+ * it and where an unqualified reference finds it first.
+ */
+static Oid
+script_namespace(RangeVar *rv)
+{
+	List	   *path;
+
+	if (rv->schemaname != NULL)
+		return get_namespace_oid(rv->schemaname, true);
+	path = fetch_search_path(false);
+	return path != NIL ? linitial_oid(path) : InvalidOid;
+}
+
 /* Was a relation of this name created by an earlier statement of the script? */
 static bool
 created_in_script(ScriptState *script, RangeVar *rv)
@@ -122,8 +138,9 @@ created_in_script(ScriptState *script, RangeVar *rv)
 		RangeVar   *c = (RangeVar *) lfirst(lc);
 
 		if (strcmp(c->relname, rv->relname) == 0 &&
-			(c->schemaname == NULL || rv->schemaname == NULL ||
-			 strcmp(c->schemaname, rv->schemaname) == 0))
+			((c->schemaname == NULL) == (rv->schemaname == NULL) ?
+			 (c->schemaname == NULL || strcmp(c->schemaname, rv->schemaname) == 0) :
+			 script_namespace(c) == script_namespace(rv)))
 			return true;
 	}
 	return false;
