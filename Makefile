@@ -21,6 +21,17 @@ REGRESS_OPTS = --temp-config=$(srcdir)/test/regress.conf
 NO_INSTALLCHECK = 1
 
 PG_CPPFLAGS = -I$(srcdir)/src
+# No LLVM bitcode: nothing of ours is worth inlining into JIT-compiled
+# expressions, and a plain "make" then needs only gcc.
+override with_llvm = no
 PG_CONFIG ?= pg_config
-PGXS := $(shell $(PG_CONFIG) --pgxs)
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(PGXS),)
 include $(PGXS)
+endif
+
+# The story in one command (installs what is missing when run as root):
+# make demo, or make demo KEEP=1 to leave the cluster running.
+.PHONY: demo
+demo:
+	bash demo/run.sh $(if $(KEEP),--keep)

@@ -181,7 +181,8 @@ AS $$
     WITH RECURSIVE
     procs AS (
         SELECT a.pid, pg_catalog.pg_blocking_pids(a.pid) AS blockers,
-               a.usename, a.state, pg_catalog.now() - a.xact_start AS age,
+               a.usename, NULLIF(a.application_name, '') AS app,
+               a.state, pg_catalog.now() - a.xact_start AS age,
                pg_catalog.left(pg_catalog.regexp_replace(a.query, '\s+', ' ', 'g'), 80) AS query,
                (SELECT pg_catalog.string_agg(l.mode || ' on ' || l.relation::pg_catalog.regclass::text, ', ')
                   FROM pg_catalog.pg_locks l
@@ -200,7 +201,7 @@ AS $$
     SELECT pg_catalog.repeat('    ', t.depth)
            || CASE WHEN t.depth > 0 THEN '└─ waits for ' || coalesce(p.waits_for, 'a lock') || ': ' ELSE '' END
            || pg_catalog.format('pid %s (%s, %s, transaction %s) %s',
-                                p.pid, p.usename, p.state,
+                                p.pid, p.usename || coalesce(' / ' || p.app, ''), p.state,
                                 pg_catalog.date_trunc('second', p.age), p.query)
       FROM tree t JOIN procs p USING (pid)
      ORDER BY t.path

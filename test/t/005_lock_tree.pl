@@ -30,7 +30,7 @@ $node->poll_query_until('postgres',
 
 my @tree = split /\n/, $node->safe_psql('postgres', 'SELECT * FROM migration_guard.lock_tree()');
 is(scalar(@tree), 3, 'lock_tree: three lines');
-like($tree[0], qr/^pid $pid1 \(\w+, idle in transaction, transaction \d\d:\d\d:\d\d\)/, 'root: the open transaction');
+like($tree[0], qr/^pid $pid1 \(\w+( \/ [^,]+)?, idle in transaction, transaction \d\d:\d\d:\d\d\)/, 'root: the open transaction');
 like($tree[1], qr/^    └─ waits for AccessExclusiveLock on chain: pid $pid2 .*ALTER TABLE chain/, 'under it: the ALTER');
 like($tree[2], qr/^        └─ waits for AccessShareLock on chain: pid $pid3 .*SELECT count/, 'under that: the reader');
 
