@@ -198,11 +198,17 @@ audit_fill_row(AuditRow *row, const char *command, const char *sql,
 		v[20] = psprintf("%.3f", duration_ms);
 }
 
+/*
+ * The INSERT, prepared once per backend: parsing and planning it for every
+ * DDL statement cost more than the insert itself.  The plan cache re-plans
+ * it by itself if the table is dropped and created again.
+ */
+static SPIPlanPtr audit_insert_plan = NULL;
+
 /* Run the INSERT through SPI (caller has set up user and transaction) */
 static void
 audit_insert(char **values)
 {
-	Oid			types[AUDIT_NFIELDS];
 	Datum		datums[AUDIT_NFIELDS];
 	char		nulls[AUDIT_NFIELDS];
 	int			i;
@@ -210,16 +216,29 @@ audit_insert(char **values)
 
 	for (i = 0; i < AUDIT_NFIELDS; i++)
 	{
-		types[i] = TEXTOID;
 		datums[i] = values[i] ? CStringGetTextDatum(values[i]) : (Datum) 0;
 		nulls[i] = values[i] ? ' ' : 'n';
 	}
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args(audit_insert_sql, AUDIT_NFIELDS, types,
-								datums, nulls, false, 0);
+	if (audit_insert_plan == NULL)
+	{
+		Oid			types[AUDIT_NFIELDS];
+		SPIPlanPtr	plan;
+
+		for (i = 0; i < AUDIT_NFIELDS; i++)
+			types[i] = TEXTOID;
+		plan = SPI_prepare(audit_insert_sql, AUDIT_NFIELDS, types);
+		if (plan == NULL)
+			elog(ERROR, "could not prepare audit insert: %s",
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not keep audit insert plan");
+		audit_insert_plan = plan;
+	}
+	ret = SPI_execute_plan(audit_insert_plan, datums, nulls, false, 0);
 	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "could not insert audit row: SPI_execute_with_args returned %d", ret);
+		elog(ERROR, "could not insert audit row: SPI_execute_plan returned %d", ret);
 	SPI_finish();
 }
 

@@ -45,7 +45,12 @@ export PGOPTIONS='-c migration_guard.mode=off'
 for p in $port_base $port_guard; do
 	[ $p = $port_base ] && PGOPTIONS= pgbench $p -i -s 10 -q >/dev/null
 	[ $p = $port_guard ] && pgbench $p -i -s 10 -q >/dev/null
-	psql $p -c "CREATE TABLE ddl_0 (id int); CREATE TABLE ddl_1 (id int)"
+	# (c) picks one of 1,000 tables at random, 500 per client so that the
+	# two clients never meet: a table that got a column added and dropped in
+	# every transaction would reach the limit of 1,600 attribute numbers and
+	# slow down as its dropped columns pile up
+	psql $p -c "SELECT format('CREATE TABLE ddl_%s (id int)', i) FROM generate_series(0, 999) i" > "$dir/ddl_tables.sql"
+	psql $p -f "$dir/ddl_tables.sql" >/dev/null
 	psql $p -c "CREATE TABLE parted (id int, v text) PARTITION BY HASH (id)"
 	psql $p -c "SELECT format('CREATE TABLE parted_%s PARTITION OF parted FOR VALUES WITH (MODULUS 1000, REMAINDER %s);', i, i) FROM generate_series(0, 999) i" > "$dir/parts.sql"
 	psql $p -f "$dir/parts.sql" >/dev/null
@@ -63,9 +68,10 @@ EXECUTE p;
 DEALLOCATE p;
 SQL
 cat > "$dir/ddl.sql" <<'SQL'
-ALTER TABLE ddl_:client_id ADD COLUMN c int;
-CREATE INDEX ON ddl_:client_id (c);
-ALTER TABLE ddl_:client_id DROP COLUMN c;
+\set t :client_id * 500 + random(0, 499)
+ALTER TABLE ddl_:t ADD COLUMN c int;
+CREATE INDEX ON ddl_:t (c);
+ALTER TABLE ddl_:t DROP COLUMN c;
 CREATE TABLE tmp_:client_id (id int);
 DROP TABLE tmp_:client_id;
 SQL
