@@ -105,3 +105,27 @@ SELECT statement, relation, rule FROM migration_guard.check($$
   CREATE INDEX ON big (val);
 $$);
 DROP SCHEMA other;
+
+-- messages that depend on what the statement really does
+-- ALTER TYPE that rewrites nothing but rebuilds an index: the message says scan, not rewrite
+BEGIN;
+SET LOCAL migration_guard.allow = 'create_index';
+CREATE INDEX big_lower_name_idx ON big (lower(name));
+RESET migration_guard.allow;
+SELECT rewrite, scan, message, detail LIKE '%not rewritten, but 1 index%' AS index_rebuild
+  FROM migration_guard.check('ALTER TABLE big ALTER COLUMN name TYPE varchar(200)')
+ WHERE rule IS NOT NULL;
+ROLLBACK;
+-- the type-change hint assigns without an explicit cast, so a value too long
+-- for varchar(5) raises an error instead of being cut short
+SELECT hint LIKE '%NEW.name_new := NEW.name;%' AS plain_assignment,
+       hint NOT LIKE '%::%' AS no_cast
+  FROM migration_guard.check('ALTER TABLE big ALTER COLUMN name TYPE varchar(5)');
+SELECT hint LIKE '%/* your USING expression */%' AS using_placeholder
+  FROM migration_guard.check('ALTER TABLE big ALTER COLUMN ref TYPE text USING ref::text');
+-- REINDEX locks the index ACCESS EXCLUSIVE: reads wait too
+SELECT message, detail LIKE '%reads wait as well.%' AS reads_wait
+  FROM migration_guard.check('REINDEX INDEX big_name_idx') WHERE rule IS NOT NULL;
+-- a warning has run already: the hint says how to acknowledge it
+SELECT verdict, hint LIKE '%To acknowledge it: SET migration_guard.allow = ''drop_column'';' AS acknowledge
+  FROM migration_guard.check('ALTER TABLE big DROP COLUMN ref');

@@ -44,7 +44,7 @@ static const RuleDef rule_defs[NUM_RULES] = {
 	{"drop_index", true, VERDICT_BLOCK,
 	"DROP INDEX {subject} would block all access to table {table}"},
 	{"reindex", true, VERDICT_BLOCK,
-	"REINDEX would block writes to table {table} while the index is rebuilt"},
+	"REINDEX would block reads and writes of table {table} while the index is rebuilt"},
 	{"add_column_rewrite", true, VERDICT_BLOCK,
 	"adding column {subject} would rewrite table {table}"},
 	{"alter_column_type", true, VERDICT_BLOCK,
@@ -266,7 +266,14 @@ build_messages(Finding *f, const Hazard *hz)
 	char	   *subject = psprintf("\"%s\"", hz->subject ? hz->subject : "");
 	char	   *safe_sql;
 	char	   *table = psprintf("\"%s\"", eff->display);
-	f->message = fill_message(def->message, subject, table,
+	const char *message = def->message;
+
+	/* the templates assume the common case; two rules have another one */
+	if (hz->rule == RULE_ALTER_COLUMN_TYPE && !eff->rewrite)
+		message = "changing the type of column {subject} would scan table {table} under ACCESS EXCLUSIVE lock";
+	else if (hz->rule == RULE_ADD_FOREIGN_KEY && eff->lockmode == AccessExclusiveLock)
+		message = "adding a foreign key would scan table {table} while blocking reads and writes";
+	f->message = fill_message(message, subject, table,
 							  hz->subject ? hz->subject : eff->command);
 
 	initStringInfo(&detail);
@@ -278,7 +285,7 @@ build_messages(Finding *f, const Hazard *hz)
 						 eff->command);
 		f->detail = detail.data;
 		f->hint = psprintf("Commit the schema change first, then run this %s in transactions of its own "
-						   "(in batches if it touches many rows). To run it anyway: SET migration_guard.allow = '%s';",
+						   "(in batches if it touches many rows). To acknowledge it: SET migration_guard.allow = '%s';",
 						   eff->command, def->name);
 		return;
 	}
@@ -293,6 +300,9 @@ build_messages(Finding *f, const Hazard *hz)
 	else if (eff->scan)
 		appendStringInfoString(&detail, " and holds it while it reads every row");
 	appendStringInfo(&detail, ". That lock %s.", lock_blocks(eff->lockmode));
+	if (hz->rule == RULE_REINDEX)
+		appendStringInfoString(&detail, " REINDEX also locks the index ACCESS EXCLUSIVE, and planning any query on the table "
+							   "opens all its indexes: reads wait as well.");
 	if (hz->why && hz->rule == RULE_LOCK_QUEUE)
 		appendStringInfo(&detail, " %s.", hz->why);
 	else if (hz->why)
@@ -304,8 +314,20 @@ build_messages(Finding *f, const Hazard *hz)
 
 	initStringInfo(&hint);
 	safe_sql = suggest_safe_sql(eff, hz);
-	appendStringInfo(&hint, "%s To run it anyway: SET migration_guard.allow = '%s';",
-					 safe_sql, def->name);
+	/*
+	 * A warning's statement has run already: there is nothing to "run
+	 * anyway".  An allowed lock_queue still waits no longer than the guard's
+	 * lock_timeout.
+	 */
+	if (def->verdict == VERDICT_WARN)
+		appendStringInfo(&hint, "%s To acknowledge it: SET migration_guard.allow = '%s';",
+						 safe_sql, def->name);
+	else if (hz->rule == RULE_LOCK_QUEUE && mg_lock_timeout > 0)
+		appendStringInfo(&hint, "%s To queue anyway, for at most migration_guard.lock_timeout (%d ms): SET migration_guard.allow = '%s';",
+						 safe_sql, mg_lock_timeout, def->name);
+	else
+		appendStringInfo(&hint, "%s To run it anyway: SET migration_guard.allow = '%s';",
+						 safe_sql, def->name);
 	f->hint = hint.data;
 
 	if (f->override_denied)

@@ -496,7 +496,15 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 				const char *qnew = quote_identifier(newcol);
 				char	   *fn = psprintf("%s_%s_sync", relname, newcol);
 				const char *qfn = quote_identifier(fn);
-				char	   *value = psprintf("%s::%s", col, hz->type_sql);
+				ColumnDef  *def = castNode(ColumnDef, ((AlterTableCmd *) hz->cause)->def);
+
+				/*
+				 * A plain assignment, no explicit cast: it coerces the way
+				 * ALTER TYPE does, so a value too long for varchar(n) raises
+				 * an error instead of being cut short.
+				 */
+				const char *value = def->raw_default == NULL || IsA(def->raw_default, ColumnRef) ?
+				col : "/* your USING expression */";
 
 				appendStringInfo(&buf,
 								 "ALTER TABLE %s ADD COLUMN %s %s; "
