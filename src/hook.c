@@ -211,7 +211,13 @@ lock_timeout_target(Judgement *j)
 	{
 		Finding    *f = (Finding *) lfirst(lc);
 
+		/*
+		 * Not for a lock taken in a statement's later transaction: a timeout
+		 * there would leave the statement half done (DETACH ... CONCURRENTLY
+		 * would need FINALIZE).
+		 */
 		if (!f->effect->is_new && OidIsValid(f->effect->relid) &&
+			!f->effect->later_xact &&
 			f->effect->lockmode >= ShareLock &&
 			(target == NULL || f->effect->lockmode > target->lockmode))
 			target = f->effect;

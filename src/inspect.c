@@ -1080,11 +1080,17 @@ inspect_partition_cmd(Inspection *insp, RelEffect *eff, AlterTableCmd *cmd,
 	}
 	else if (cmd->subtype == AT_DetachPartition)
 	{
+		/*
+		 * CONCURRENTLY takes SHARE UPDATE EXCLUSIVE on both in its first
+		 * transaction, but ACCESS EXCLUSIVE on the partition in its second,
+		 * once no query that planned with the partition is left
+		 * (ATExecDetachPartition).
+		 */
 		RelEffect  *part = effect_for_rangevar(insp, pc->name,
-											   pc->concurrent ?
-											   ShareUpdateExclusiveLock :
 											   AccessExclusiveLock);
 
+		if (part != NULL && pc->concurrent)
+			part->later_xact = true;
 		if (!pc->concurrent)
 			add_hazard(eff, RULE_DETACH_PARTITION, (Node *) cmd, cmd_sql,
 					   part ? part->relname : pc->name->relname,

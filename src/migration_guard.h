@@ -131,6 +131,9 @@ typedef struct RelEffect
 	bool		rewrite;		/* new relfilenode for it (or its partitions) */
 	bool		scan;			/* reads every row while holding the lock */
 	bool		is_new;			/* invisible to other sessions: never judged */
+	bool		later_xact;		/* lockmode is taken in a later transaction of
+								 * a statement that commits on its own, after
+								 * waiting for every other user of the table */
 	List	   *hazards;		/* list of Hazard * */
 	List	   *holders;		/* LockHolder *: conflicting holders now */
 	const char *stmt_sql;		/* the whole statement's text */

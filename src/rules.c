@@ -408,8 +408,9 @@ add_lock_queue_hazard(RelEffect *eff)
 	LockHolder *oldest = NULL;
 	Hazard	   *hz;
 
+	/* a later_xact statement waits for the table's users by design */
 	if (eff->is_new || !OidIsValid(eff->relid) || eff->lockmode < ShareLock ||
-		LockTimeout != 0)
+		eff->later_xact || LockTimeout != 0)
 		return;
 	foreach(lc, eff->holders)
 	{

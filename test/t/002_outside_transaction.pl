@@ -112,6 +112,36 @@ observe('DROP INDEX CONCURRENTLY big_id_val_idx');
 observe('REINDEX INDEX CONCURRENTLY big_name_idx');
 observe('REINDEX TABLE CONCURRENTLY big');
 observe('ALTER TABLE parted DETACH PARTITION parted_2 CONCURRENTLY');
+
+# DETACH ... CONCURRENTLY takes ACCESS EXCLUSIVE on the partition in its
+# second transaction.  A session that read the partition directly (no lock
+# on the parent) lets the first transaction through and holds up the second.
+# With the guard on: no lock_queue refusal and no guard lock_timeout (it
+# would leave the detach half done), the statement waits as it chose to.
+{
+	my $stmt = 'ALTER TABLE parted DETACH PARTITION parted_1 CONCURRENTLY';
+	my $pred = scalar_sql("SELECT lock_mode FROM migration_guard.check('$stmt')
+	                        WHERE relation = 'parted_1'::regclass");
+	my $blocker = $node->background_psql('postgres');
+	$blocker->query_safe("BEGIN; SELECT count(*) FROM parted_1;");
+	sleep 2;				# older than migration_guard.lock_holder_age
+	my $runner = $node->background_psql('postgres', wait => 1);
+	$runner->query_until(qr/^sent$/m, "\\echo sent\n$stmt;\n");
+	$node->poll_query_until('postgres',
+		"SELECT count(*) > 0 FROM pg_locks WHERE relation = 'parted_1'::regclass AND NOT granted")
+	  or die "DETACH never waited on parted_1";
+	is(scalar_sql("SELECT string_agg(mode, ',') FROM pg_locks
+	                WHERE relation = 'parted_1'::regclass AND NOT granted"),
+		$pred, "$stmt: its second transaction waits for $pred on the partition");
+	sleep 3;				# past migration_guard.lock_timeout
+	is(scalar_sql("SELECT count(*) FROM pg_locks WHERE relation = 'parted_1'::regclass AND NOT granted"),
+		'1', "$stmt: still waiting after the guard's lock_timeout");
+	$blocker->query_safe("COMMIT;");
+	$blocker->quit;
+	$runner->quit;
+	is(scalar_sql("SELECT relispartition FROM pg_class WHERE oid = 'parted_1'::regclass"),
+		'f', "$stmt: done once the reader committed");
+}
 observe('REFRESH MATERIALIZED VIEW CONCURRENTLY big_mv');
 observe('ALTER TABLE big SET TABLESPACE mg_space');
 observe('ALTER INDEX big_val_idx SET TABLESPACE mg_space');
