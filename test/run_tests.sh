@@ -105,6 +105,21 @@ if ! grep -q '^Result: PASS' "$work/tap.log"; then
 	tail -n 60 "$work"/tmp_check/log/*.log 2>/dev/null
 fi
 
+# --- real clients (test/clients: node-pg-migrate, psql on a Prisma file) --
+# Its own cluster and npm project in a temporary directory; npm ci needs the
+# npm registry, and a failed install counts as a failure.  A run that stops
+# before its "1..N" plan line counts as one more failure.
+log "clients: node-pg-migrate, psql"
+(cd "$work" && run_as env PGBIN="$PGBIN" bash test/clients/run_clients.sh) > "$work/clients.log" 2>&1
+cat "$work/clients.log"
+p=$(grep -cE '^ok [0-9]+' "$work/clients.log")
+f=$(grep -cE '^not ok [0-9]+' "$work/clients.log")
+passed=$((passed + p))
+failed=$((failed + f))
+if ! grep -qE '^1\.\.[0-9]+$' "$work/clients.log" || { [ "$p" = 0 ] && [ "$f" = 0 ]; }; then
+	failed=$((failed + 1))
+fi
+
 rm -rf "$work"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
