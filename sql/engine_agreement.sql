@@ -101,11 +101,16 @@ CREATE INDEX big_created_idx ON big (created);
 CREATE INDEX big_name_lower_idx ON big (lower(name));
 -- validated, but NULL for NULL amounts: does not prove NOT NULL
 ALTER TABLE big ADD CONSTRAINT big_amount_nonneg CHECK (amount >= 0);
+-- a primary key USING INDEX on a nullable column: unproved, and proved by a CHECK
+CREATE TABLE big_nopk2 AS SELECT id, val FROM big;
+CREATE UNIQUE INDEX big_nopk2_val_idx ON big_nopk2 (val);
+CREATE UNIQUE INDEX big_nopk2_id_idx ON big_nopk2 (id);
+ALTER TABLE big_nopk2 ADD CONSTRAINT big_nopk2_id_not_null CHECK (id IS NOT NULL);
 RESET migration_guard.mode;
 -- bound proved by a CHECK, but the parent's index on v is missing
 CREATE TABLE parted_5 (id int, v text, CHECK (id IS NOT NULL AND id >= 80000 AND id < 90000));
 INSERT INTO parted_5 SELECT g, md5(g::text) FROM generate_series(80000, 89999) g;
-ANALYZE big_fk_target, big_nopk, parted_5;
+ANALYZE big_fk_target, big_nopk, big_nopk2, parted_5;
 
 INSERT INTO agreement_corpus (stmt) VALUES
 -- create_index, drop_index, reindex
@@ -169,6 +174,8 @@ INSERT INTO agreement_corpus (stmt) VALUES
   ('ALTER TABLE big ADD CONSTRAINT big_val_key UNIQUE (val)'),
   ('ALTER TABLE big ADD CONSTRAINT big_val_key UNIQUE USING INDEX big_val_key_idx'),
   ('ALTER TABLE big_nopk ADD PRIMARY KEY (id)'),
+  ('ALTER TABLE big_nopk2 ADD PRIMARY KEY USING INDEX big_nopk2_val_idx'),
+  ('ALTER TABLE big_nopk2 ADD PRIMARY KEY USING INDEX big_nopk2_id_idx'),
   ('ALTER TABLE big ADD CONSTRAINT big_excl EXCLUDE USING btree (id WITH =)'),
 -- rewrite_table
   ('CLUSTER big USING big_pkey'),

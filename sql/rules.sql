@@ -71,6 +71,10 @@ ROLLBACK;
 -- add_check
 ALTER TABLE big ADD CONSTRAINT big_amount_positive CHECK (amount >= 0);
 ALTER TABLE big ADD CHECK (amount >= 0);
+-- a CHECK written on ADD COLUMN is validated by a scan too
+ALTER TABLE big ADD COLUMN seats int DEFAULT 10 CHECK (seats > 0);
+SELECT hint FROM migration_guard.check('ALTER TABLE big ADD COLUMN seats int DEFAULT 10 CHECK (seats > 0)')
+ WHERE rule = 'add_check';
 BEGIN;
 ALTER TABLE big ADD CONSTRAINT big_amount_positive CHECK (amount >= 0) NOT VALID;
 ALTER TABLE big VALIDATE CONSTRAINT big_amount_positive;
@@ -91,6 +95,11 @@ ALTER TABLE big ADD COLUMN email text UNIQUE;
 ALTER TABLE big ADD CONSTRAINT big_no_overlap EXCLUDE USING btree (id WITH =);
 BEGIN;
 ALTER TABLE big ADD CONSTRAINT big_val_key UNIQUE USING INDEX big_val_key_idx;
+ROLLBACK;
+-- a primary key USING INDEX sets NOT NULL on its columns: set_not_null
+BEGIN;
+ALTER TABLE big DROP CONSTRAINT big_pkey;  -- (drop it for the test; big keeps its rows)
+ALTER TABLE big ADD CONSTRAINT big_val_pkey PRIMARY KEY USING INDEX big_val_key_idx;
 ROLLBACK;
 
 -- rewrite_table

@@ -392,7 +392,7 @@ inspect_add_column(Inspection *insp, RelEffect *eff, ColumnDef *def,
 	bool		stored_default = false;
 	bool		unique = false;
 	Constraint *fk = NULL;
-	bool		check = false;
+	Constraint *check = NULL;
 	Oid			typid = InvalidOid;
 	int32		typmod = -1;
 	char	   *why = NULL;
@@ -434,7 +434,7 @@ inspect_add_column(Inspection *insp, RelEffect *eff, ColumnDef *def,
 				fk = con;
 				break;
 			case CONSTR_CHECK:
-				check = true;
+				check = con;
 				break;
 			default:
 				break;
@@ -495,8 +495,17 @@ inspect_add_column(Inspection *insp, RelEffect *eff, ColumnDef *def,
 	else if (not_null && !stored_default)
 		eff->scan = true;		/* Phase 3 verifies the new NOT NULL */
 
-	if (check)
+	if (check != NULL)
+	{
 		eff->scan = true;		/* the new CHECK is validated in Phase 3 */
+		if (!eff->rewrite)		/* else add_column_rewrite says it all */
+		{
+			Hazard	   *hz = add_hazard(eff, RULE_ADD_CHECK, (Node *) check,
+										cmd_sql, def->colname, InvalidOid);
+
+			hz->inline_column = true;
+		}
+	}
 	if (unique)
 	{
 		eff->scan = true;
@@ -840,6 +849,50 @@ inspect_validate(Inspection *insp, RelEffect *eff, const char *conname)
 	ReleaseSysCache(tup);
 }
 
+/*
+ * PRIMARY KEY USING INDEX: the index is there already, but every key column
+ * not yet NOT NULL gets SET NOT NULL (index_check_primary_key), with its
+ * verification scan under ACCESS EXCLUSIVE unless a validated CHECK proves
+ * it, exactly as a SET NOT NULL of its own.
+ */
+static void
+inspect_primary_key_using_index(RelEffect *eff, Constraint *con,
+								const char *cmd_sql)
+{
+	Oid			indexoid = get_relname_relid(con->indexname,
+											 get_rel_namespace(eff->relid));
+	HeapTuple	idxtup;
+	Form_pg_index index;
+	int			i;
+
+	if (!OidIsValid(indexoid))
+		return;					/* PostgreSQL will say so */
+	idxtup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+	if (!HeapTupleIsValid(idxtup))
+		return;
+	index = (Form_pg_index) GETSTRUCT(idxtup);
+	for (i = 0; i < index->indnkeyatts; i++)
+	{
+		AttrNumber	attnum = index->indkey.values[i];
+		char	   *colname;
+
+		if (attnum <= 0 || index->indrelid != eff->relid)
+			continue;			/* expressions are refused by PostgreSQL */
+		colname = get_attname(eff->relid, attnum, true);
+		if (colname != NULL && !rel_not_null_proved(eff->relid, colname))
+		{
+			Hazard	   *hz;
+
+			eff->scan = true;
+			hz = add_hazard(eff, RULE_SET_NOT_NULL, (Node *) con, cmd_sql,
+							colname, InvalidOid);
+			hz->why = psprintf("a primary key makes column \"%s\" NOT NULL, and no validated CHECK proves it",
+							   colname);
+		}
+	}
+	ReleaseSysCache(idxtup);
+}
+
 /* ADD CONSTRAINT: CHECK, FOREIGN KEY, PRIMARY KEY, UNIQUE, EXCLUDE */
 static void
 inspect_add_constraint(Inspection *insp, RelEffect *eff, Constraint *con,
@@ -881,6 +934,8 @@ inspect_add_constraint(Inspection *insp, RelEffect *eff, Constraint *con,
 				add_hazard(eff, RULE_ADD_UNIQUE_CONSTRAINT, (Node *) con,
 						   cmd_sql, con->conname, InvalidOid);
 			}
+			else if (con->contype == CONSTR_PRIMARY && OidIsValid(eff->relid))
+				inspect_primary_key_using_index(eff, con, cmd_sql);
 			break;
 		default:
 			break;

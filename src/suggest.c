@@ -283,6 +283,40 @@ insert_before_word(const char *sql, const char *word, int nth_after,
 	return NULL;
 }
 
+/*
+ * "CHECK (expr)" as written after the n-th CHECK keyword of the text, or
+ * NULL when there is none.
+ */
+static char *
+check_clause_text(const char *sql)
+{
+	SqlToken   *t;
+	int			n = sql_tokenize(sql, &t);
+	int			i;
+
+	for (i = 0; i + 1 < n; i++)
+	{
+		if (token_is(sql, &t[i], "CHECK") && t[i + 1].kind == 'p' &&
+			sql[t[i + 1].start] == '(')
+		{
+			int			depth = 0;
+			int			j;
+
+			for (j = i + 1; j < n; j++)
+			{
+				char		c = t[j].kind == 'p' ? sql[t[j].start] : '\0';
+
+				if (c == '(')
+					depth++;
+				else if (c == ')' && --depth == 0)
+					return pnstrdup(sql + t[i].start, t[j].end - t[i].start);
+			}
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
 /* "ALTER TABLE t <cmd> NOT VALID; ALTER TABLE t VALIDATE CONSTRAINT c;" */
 static void
 append_not_valid_recipe(StringInfo buf, const RelEffect *eff, const Hazard *hz,
@@ -523,9 +557,26 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 			append_not_null_recipe(&buf, rel, relname, hz->subject);
 			break;
 		case RULE_ADD_CHECK:
-			append_not_valid_recipe(&buf, eff, hz,
-									hz->subject ? hz->subject :
-									psprintf("%s_check", relname));
+			if (!hz->inline_column)
+				append_not_valid_recipe(&buf, eff, hz,
+										hz->subject ? hz->subject :
+										psprintf("%s_check", relname));
+			else
+			{
+				/* a CHECK written on ADD COLUMN */
+				char	   *clause = check_clause_text(hz->cause_sql ? hz->cause_sql : "");
+				Constraint *con = (Constraint *) hz->cause;
+				char	   *name = con->conname ? con->conname :
+				psprintf("%s_%s_check", relname, hz->subject);
+
+				appendStringInfo(&buf,
+								 "add the column without the CHECK, then "
+								 "ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID; "
+								 "ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+								 rel, quote_identifier(name),
+								 clause ? clause : "CHECK (...)",
+								 rel, quote_identifier(name));
+			}
 			break;
 		case RULE_ADD_FOREIGN_KEY:
 			if (!hz->inline_column)
