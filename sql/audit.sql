@@ -47,6 +47,12 @@ SELECT column_name FROM information_schema.columns
 ALTER TABLE small ADD COLUMN a int\; ALTER TABLE small ADD COLUMN b int;
 SELECT statement FROM migration_guard.audit_log WHERE statement LIKE 'ALTER TABLE small ADD COLUMN _ int' ORDER BY id;
 ALTER TABLE small DROP COLUMN a, DROP COLUMN b;
+-- the comments in front of a statement (a Prisma migration file's
+-- "-- AddColumn") are not part of it
+ALTER TABLE small ADD COLUMN a int\; -- AddColumn
+/* a block /* nested */ comment */ ALTER TABLE small ADD COLUMN b int;
+SELECT statement FROM migration_guard.audit_log WHERE statement LIKE '%ALTER TABLE small ADD COLUMN b int' ORDER BY id;
+ALTER TABLE small DROP COLUMN a, DROP COLUMN b;
 
 -- migration_guard.audit = flagged: only statements where a rule fired
 SET migration_guard.audit = flagged;

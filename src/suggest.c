@@ -196,10 +196,53 @@ sql_cut_statement(const char *query, int location, int len)
 	}
 	start = query + location;
 	n = (len <= 0 || location + len > qlen) ? qlen - location : len;
-	while (n > 0 && isspace((unsigned char) *start))
+	/*
+	 * In a multi-statement string a statement's location starts right after
+	 * the previous semicolon: skip the blanks and comments in front of it
+	 * ("-- CreateIndex" in a Prisma migration file).
+	 */
+	for (;;)
 	{
-		start++;
-		n--;
+		if (n > 0 && isspace((unsigned char) *start))
+		{
+			start++;
+			n--;
+		}
+		else if (n > 1 && start[0] == '-' && start[1] == '-')
+		{
+			while (n > 0 && *start != '\n')
+			{
+				start++;
+				n--;
+			}
+		}
+		else if (n > 1 && start[0] == '/' && start[1] == '*')
+		{
+			int			depth = 0;
+
+			do
+			{
+				if (n > 1 && start[0] == '/' && start[1] == '*')
+				{
+					depth++;
+					start += 2;
+					n -= 2;
+				}
+				else if (n > 1 && start[0] == '*' && start[1] == '/')
+				{
+					depth--;
+					start += 2;
+					n -= 2;
+				}
+				else
+				{
+					start++;
+					n--;
+				}
+			} while (n > 0 && depth > 0);
+		}
+		else
+			break;
 	}
 	while (n > 0 && (isspace((unsigned char) start[n - 1]) || start[n - 1] == ';'))
 		n--;
