@@ -123,8 +123,8 @@ SELECT hint LIKE '%NEW.name_new := NEW.name;%' AS plain_assignment,
   FROM migration_guard.check('ALTER TABLE big ALTER COLUMN name TYPE varchar(5)');
 SELECT hint LIKE '%/* your USING expression */%' AS using_placeholder
   FROM migration_guard.check('ALTER TABLE big ALTER COLUMN ref TYPE text USING ref::text');
--- REINDEX locks the index ACCESS EXCLUSIVE: reads wait too
-SELECT message, detail LIKE '%reads wait as well.%' AS reads_wait
+-- REINDEX locks the index ACCESS EXCLUSIVE: reads are blocked too
+SELECT message, detail LIKE '%reads are blocked too.%' AS reads_blocked
   FROM migration_guard.check('REINDEX INDEX big_name_idx') WHERE rule IS NOT NULL;
 -- a warning has run already: the hint says how to acknowledge it
 SELECT verdict, hint LIKE '%To acknowledge it: SET migration_guard.allow = ''drop_column'';' AS acknowledge

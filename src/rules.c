@@ -299,10 +299,11 @@ build_messages(Finding *f, const Hazard *hz)
 		appendStringInfoString(&detail, " and holds it while it writes a new file for the table");
 	else if (eff->scan)
 		appendStringInfoString(&detail, " and holds it while it reads every row");
-	appendStringInfo(&detail, ". That lock %s.", lock_blocks(eff->lockmode));
 	if (hz->rule == RULE_REINDEX)
-		appendStringInfoString(&detail, " REINDEX also locks the index ACCESS EXCLUSIVE, and planning any query on the table "
-							   "opens all its indexes: reads wait as well.");
+		appendStringInfoString(&detail, ". That lock blocks INSERT, UPDATE and DELETE, and the index itself is locked "
+							   "ACCESS EXCLUSIVE, which planning any query on the table waits for: reads are blocked too.");
+	else
+		appendStringInfo(&detail, ". That lock %s.", lock_blocks(eff->lockmode));
 	if (hz->why && hz->rule == RULE_LOCK_QUEUE)
 		appendStringInfo(&detail, " %s.", hz->why);
 	else if (hz->why)

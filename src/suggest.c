@@ -580,14 +580,16 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 				 * ALTER TYPE does, so a value too long for varchar(n) raises
 				 * an error instead of being cut short.
 				 */
-				const char *value = def->raw_default == NULL || IsA(def->raw_default, ColumnRef) ?
-				col : "/* your USING expression */";
+				bool		plain = def->raw_default == NULL || IsA(def->raw_default, ColumnRef);
+				const char *value = plain ? col : "/* your USING expression */";
+				const char *new_value = plain ? psprintf("NEW.%s", col) :
+				"/* your USING expression, on NEW */";
 
 				appendStringInfo(&buf,
 								 "ALTER TABLE %s ADD COLUMN %s %s; "
-								 "CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.%s := NEW.%s; RETURN NEW; END$$; "
+								 "CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.%s := %s; RETURN NEW; END$$; "
 								 "CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s(); ",
-								 rel, qnew, hz->type_sql, qfn, qnew, value, qfn, rel, qfn);
+								 rel, qnew, hz->type_sql, qfn, qnew, new_value, qfn, rel, qfn);
 				append_backfill(&buf, rel, qnew, value,
 								psprintf("%s IS NULL AND %s IS NOT NULL", qnew, col));
 				appendStringInfo(&buf,
