@@ -43,7 +43,7 @@ fi
 # A work directory the test user owns: pg_regress writes results and its
 # temporary instance there.
 work=$(mktemp -d /tmp/mg_test.XXXXXX)
-cp -r sql expected test "$work"/
+cp -r sql expected test demo "$work"/
 chown -R "$test_user" "$work" 2>/dev/null || true
 passed=0
 failed=0
@@ -117,6 +117,18 @@ f=$(grep -cE '^not ok [0-9]+' "$work/clients.log")
 passed=$((passed + p))
 failed=$((failed + f))
 if ! grep -qE '^1\.\.[0-9]+$' "$work/clients.log" || { [ "$p" = 0 ] && [ "$f" = 0 ]; }; then
+	failed=$((failed + 1))
+fi
+
+# --- the demo (demo/run.sh): its story must still hold ----------------------
+log "demo"
+(cd "$work" && run_as bash test/demo_check.sh) > "$work/demo.log" 2>&1
+cat "$work/demo.log"
+p=$(grep -cE '^ok [0-9]+' "$work/demo.log")
+f=$(grep -cE '^not ok [0-9]+' "$work/demo.log")
+passed=$((passed + p))
+failed=$((failed + f))
+if ! grep -qE '^1\.\.[0-9]+$' "$work/demo.log" || [ "$p" = 0 ]; then
 	failed=$((failed + 1))
 fi
 
