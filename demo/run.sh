@@ -197,11 +197,13 @@ sql -a -v ON_ERROR_STOP=1 -f demo/50_contract.sql
 chapter "4. The audit: what happened during the deploy"
 say "migration_guard.audit has a row for every DDL statement on an existing table: what \
 ran, what was refused (kept although its transaction rolled back), who, and how long \
-each held its lock."
+each held its lock. A CREATE TABLE with a foreign key shows up as an ALTER TABLE of the \
+table it references: that is the lock it takes there."
 sql <<'EOF'
-SELECT to_char(logged_at, 'HH24:MI:SS') AS at, command, relation_name AS relation,
-       lock_mode, verdict, coalesce(array_to_string(rules, ','), '') AS rules,
-       round(duration_ms) AS ms, transaction
+SELECT to_char(logged_at, 'HH24:MI:SS') AS at, verdict,
+       coalesce(array_to_string(rules, ','), '') AS rules, relation_name AS relation,
+       lock_mode, round(duration_ms) AS ms, transaction,
+       left(regexp_replace(statement, '\s+', ' ', 'g'), 58) AS statement
   FROM migration_guard.audit
  ORDER BY logged_at, id;
 EOF

@@ -49,7 +49,7 @@ for p in $port_base $port_guard; do
 	# two clients never meet: a table that got a column added and dropped in
 	# every transaction would reach the limit of 1,600 attribute numbers and
 	# slow down as its dropped columns pile up
-	psql $p -c "SELECT format('CREATE TABLE ddl_%s (id int)', i) FROM generate_series(0, 999) i" > "$dir/ddl_tables.sql"
+	psql $p -c "SELECT format('CREATE TABLE ddl_%s (id int);', i) FROM generate_series(0, 999) i" > "$dir/ddl_tables.sql"
 	psql $p -f "$dir/ddl_tables.sql" >/dev/null
 	psql $p -c "CREATE TABLE parted (id int, v text) PARTITION BY HASH (id)"
 	psql $p -c "SELECT format('CREATE TABLE parted_%s PARTITION OF parted FOR VALUES WITH (MODULUS 1000, REMAINDER %s);', i, i) FROM generate_series(0, 999) i" > "$dir/parts.sql"
