@@ -91,6 +91,19 @@ SET LOCAL migration_guard.allow = 'exclusive_lock_held';
 ALTER TABLE big ADD COLUMN flag int;
 UPDATE big SET flag = 1 WHERE id < 10;
 ROLLBACK;
+-- a scan under a weak lock is not harmless either: NOT VALID then VALIDATE
+-- in one transaction validates with the ACCESS EXCLUSIVE of the ADD held
+BEGIN;
+ALTER TABLE big ADD CONSTRAINT big_amount_pos CHECK (amount >= 0) NOT VALID;
+ALTER TABLE big VALIDATE CONSTRAINT big_amount_pos;
+ROLLBACK;
+-- committed in between, or released by a savepoint's rollback: silent
+BEGIN;
+SAVEPOINT s;
+ALTER TABLE big ADD CONSTRAINT big_amount_pos CHECK (amount >= 0) NOT VALID;
+ROLLBACK TO s;
+ALTER TABLE big VALIDATE CONSTRAINT big_ref_positive;
+ROLLBACK;
 -- check() follows it through a script
 SELECT statement, command, relation, rule, verdict
   FROM migration_guard.check($$
@@ -98,6 +111,7 @@ SELECT statement, command, relation, rule, verdict
     UPDATE big SET flag = 1 WHERE id < 1000;
     UPDATE small SET val = val;
     DELETE FROM big WHERE id < 0;
+    ALTER TABLE big VALIDATE CONSTRAINT big_ref_positive;
   $$);
 RESET migration_guard.large_table_threshold;
 

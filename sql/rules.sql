@@ -75,6 +75,8 @@ ALTER TABLE big ADD CHECK (amount >= 0);
 ALTER TABLE big ADD COLUMN seats int DEFAULT 10 CHECK (seats > 0);
 SELECT hint FROM migration_guard.check('ALTER TABLE big ADD COLUMN seats int DEFAULT 10 CHECK (seats > 0)')
  WHERE rule = 'add_check';
+-- (in one transaction, as here, the VALIDATE runs under the ADD's ACCESS
+-- EXCLUSIVE lock: exclusive_lock_held warns; commit in between)
 BEGIN;
 ALTER TABLE big ADD CONSTRAINT big_amount_positive CHECK (amount >= 0) NOT VALID;
 ALTER TABLE big VALIDATE CONSTRAINT big_amount_positive;

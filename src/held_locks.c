@@ -97,6 +97,24 @@ held_locks_find(List *list, Oid relid)
 }
 
 /*
+ * Does an earlier statement hold this relation ACCESS EXCLUSIVE?  "script"
+ * is a check() script's list; NULL means this transaction, where a rolled-
+ * back savepoint may have released the lock since.
+ */
+bool
+held_lock_on(List *script, Oid relid, bool in_script)
+{
+	LOCKTAG		tag;
+
+	if (in_script)
+		return held_locks_find(script, relid) != NULL;
+	if (held_locks_find(held_locks, relid) == NULL)
+		return false;
+	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
+	return LockHeldByMe(&tag, AccessExclusiveLock);
+}
+
+/*
  * ExecutorStart hook: all that ordinary queries pay is the test of an
  * empty list.
  */

@@ -284,9 +284,16 @@ build_messages(Finding *f, const Hazard *hz)
 						 "held until the transaction ends: every read and write of the table waits while this %s runs.",
 						 eff->command);
 		f->detail = detail.data;
-		f->hint = psprintf("Commit the schema change first, then run this %s in transactions of its own "
-						   "(in batches if it touches many rows). To acknowledge it: SET migration_guard.allow = '%s';",
-						   eff->command, def->name);
+		if (strcmp(eff->command, "SELECT") == 0 || strcmp(eff->command, "INSERT") == 0 ||
+			strcmp(eff->command, "UPDATE") == 0 || strcmp(eff->command, "DELETE") == 0 ||
+			strcmp(eff->command, "query") == 0)
+			f->hint = psprintf("Commit the schema change first, then run this %s in transactions of its own "
+							   "(in batches if it touches many rows). To acknowledge it: SET migration_guard.allow = '%s';",
+							   eff->command, def->name);
+		else
+			f->hint = psprintf("Commit the statement that took the ACCESS EXCLUSIVE lock first, then run this %s "
+							   "in a transaction of its own. To acknowledge it: SET migration_guard.allow = '%s';",
+							   eff->command, def->name);
 		return;
 	}
 	appendStringInfo(&detail, "%s takes %s lock on it",
@@ -491,6 +498,23 @@ judge_statement(Node *parsetree, const char *sql, ScriptState *script)
 		{
 			size = measure_relation(eff->relid);
 			eff->holders = measure_lock_holders(eff->relid, eff->lockmode);
+
+			/*
+			 * A scan under a weak lock (VALIDATE CONSTRAINT, say) is no
+			 * longer harmless when an earlier statement of the transaction
+			 * locked the table ACCESS EXCLUSIVE: that lock is held while it
+			 * runs.  Only where no other rule speaks.
+			 */
+			if (eff->hazards == NIL && (eff->scan || eff->rewrite) &&
+				eff->lockmode < AccessExclusiveLock &&
+				held_lock_on(script ? script->held : NIL, eff->relid,
+							 script != NULL))
+			{
+				Hazard	   *hz = palloc0(sizeof(Hazard));
+
+				hz->rule = RULE_EXCLUSIVE_LOCK_HELD;
+				eff->hazards = lappend(eff->hazards, hz);
+			}
 		}
 		add_lock_queue_hazard(eff);
 

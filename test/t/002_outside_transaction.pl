@@ -88,6 +88,13 @@ sub observe
 	$blocker->query_safe("COMMIT;");
 	$blocker->quit;
 	$runner->quit;
+	# A backend flushes its statistics on its way out, a moment after psql
+	# has gone: wait until it has left pg_stat_activity (which it does after
+	# the flush) before reading seq_scan.
+	$node->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM pg_stat_activity
+		  WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()")
+	  or die "the statement's backend did not exit";
 
 	my $first = 1;
 	for my $p (@pred)
