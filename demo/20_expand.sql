@@ -1,4 +1,4 @@
--- Phase 1, expand (migration 1 of 4, one transaction as Prisma runs it).
+-- Phase 1, expand (migration 1 of 4, in one transaction, as most migration tools run a file).
 -- New tables, and nullable columns with no default: catalog changes only.
 -- The foreign key is NOT VALID: from now on new rows are checked, the old
 -- ones are not scanned under the lock.

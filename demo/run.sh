@@ -130,9 +130,9 @@ SELECT statement AS "#", command, relation, lock_mode, rewrite, scan,
        pg_size_pretty(table_bytes) AS size, rule, verdict
   FROM migration_guard.check(:'script');
 EOF
-say "Now for real, in one transaction as Prisma runs a migration file. psql's \
+say "Now for real, in one transaction, as Rails, Django, Flyway and Prisma up to 7.3 run a migration file. psql's \
 ON_ERROR_ROLLBACK lets the transaction go on past each refusal so that we see all of \
-them; Prisma would stop at the first. Each refused statement gets SQLSTATE MG001, \
+them; a migration tool would stop at the first. Each refused statement gets SQLSTATE MG001, \
 a DETAIL that names the table, its size, the lock and what it blocks, and a HINT with \
 the safe SQL built from the statement itself."
 sql -a -v ON_ERROR_ROLLBACK=on <<EOF

@@ -20,6 +20,7 @@
  */
 #include "postgres.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,8 +58,47 @@
 static bool rel_name_parts(Oid relid, char **nspname, char **relname);
 
 /*
- * Bytes on disk of one fork of a relation, summing its 1 GB segments.
- * A missing file (relation dropped meanwhile, or fork never created) is 0.
+ * The directory of the last file we looked at, kept open so that each
+ * stat() resolves one path component instead of three: with a thousand
+ * partitions the kernel's path walk was most of the guard's time.  Valid
+ * within one measure_relation() call only.
+ */
+static int	dir_fd = -1;
+static char dir_path[MAXPGPATH];
+
+static int
+stat_relfile(const char *path, struct stat *st)
+{
+	const char *slash = strrchr(path, '/');
+	size_t		dirlen = slash ? (size_t) (slash - path) : 0;
+
+	if (slash == NULL || dirlen >= MAXPGPATH)
+		return stat(path, st);
+	if (dir_fd < 0 || strncmp(dir_path, path, dirlen) != 0 || dir_path[dirlen] != '\0')
+	{
+		if (dir_fd >= 0)
+			close(dir_fd);
+		memcpy(dir_path, path, dirlen);
+		dir_path[dirlen] = '\0';
+		dir_fd = open(dir_path, O_RDONLY | O_DIRECTORY | PG_BINARY);
+		if (dir_fd < 0)
+			return stat(path, st);
+	}
+	return fstatat(dir_fd, slash + 1, st, 0);
+}
+
+static void
+close_relfile_dir(void)
+{
+	if (dir_fd >= 0)
+		close(dir_fd);
+	dir_fd = -1;
+}
+
+/*
+ * Bytes on disk of one fork of a relation, summing its 1 GB segments; as in
+ * md.c, a segment shorter than RELSEG_SIZE blocks is the last one.  A missing
+ * file (relation dropped meanwhile, or fork never created) is 0.
  */
 static int64
 fork_bytes(const MgRelFile *rf, ForkNumber forknum)
@@ -76,9 +116,11 @@ fork_bytes(const MgRelFile *rf, ForkNumber forknum)
 			snprintf(segpath, MAXPGPATH, "%s", path);
 		else
 			snprintf(segpath, MAXPGPATH, "%s.%d", path, segno);
-		if (stat(segpath, &st) < 0)
+		if (stat_relfile(segpath, &st) < 0)
 			break;				/* ENOENT ends the segments; anything else: 0 */
 		total += st.st_size;
+		if (st.st_size < (off_t) RELSEG_SIZE * BLCKSZ)
+			break;
 	}
 	pfree(path);
 	return total;
@@ -116,6 +158,9 @@ class_bytes(Oid relid, Form_pg_class cls, int64 *main_bytes)
 		if (fork == MAIN_FORKNUM && main_bytes)
 			*main_bytes = b;
 		total += b;
+		/* no block, no free space map or visibility map to count */
+		if (fork == MAIN_FORKNUM && b == 0)
+			break;
 	}
 	return total;
 }
@@ -233,6 +278,7 @@ measure_relation(Oid relid)
 	}
 	else if (relkind != '\0')
 		measure_one(relid, &size);
+	close_relfile_dir();
 	return size;
 }
 
