@@ -21,6 +21,9 @@ if [ "$(id -u)" = 0 ]; then
 	for pkg in postgresql-$PGVER postgresql-server-dev-$PGVER postgresql-contrib postgresql-$PGVER-pgaudit make gcc libipc-run-perl; do
 		dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
 	done
+	# the client tests need node and npm (any recent nodejs; Debian splits npm off)
+	command -v node >/dev/null 2>&1 || need="$need nodejs"
+	command -v npm >/dev/null 2>&1 || need="$need npm"
 	if [ -n "$need" ]; then
 		log "installing:$need"
 		apt-get update -q >/dev/null
