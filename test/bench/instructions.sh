@@ -57,23 +57,8 @@ for side in base guard; do
 	as_pg "$PGBIN/pg_ctl" -D "$dir/$side" -w stop >/dev/null
 done
 
-cat > "$dir/utility.sql" <<'SQL'
-SET application_name = 'bench';
-SHOW work_mem;
-BEGIN;
-COMMIT;
-PREPARE p AS SELECT 1;
-EXECUTE p;
-DEALLOCATE p;
-SQL
-cat > "$dir/ddl.sql" <<'SQL'
-\set t :client_id * 500 + random(0, 499)
-ALTER TABLE ddl_:t ADD COLUMN c int;
-CREATE INDEX ON ddl_:t (c);
-ALTER TABLE ddl_:t DROP COLUMN c;
-CREATE TABLE tmp_:client_id (id int);
-DROP TABLE tmp_:client_id;
-SQL
+# the pgbench scripts of (b) and (c), shared with the other benchmark
+cp "$(dirname "$0")"/workloads/utility.sql "$(dirname "$0")"/workloads/ddl.sql "$dir"/
 chown postgres "$dir"/*.sql
 
 # One run: start the server under callgrind, run the workload, stop it, and

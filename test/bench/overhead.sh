@@ -58,23 +58,8 @@ for p in $port_base $port_guard; do
 done
 
 unset PGOPTIONS
-cat > "$dir/utility.sql" <<'SQL'
-SET application_name = 'bench';
-SHOW work_mem;
-BEGIN;
-COMMIT;
-PREPARE p AS SELECT 1;
-EXECUTE p;
-DEALLOCATE p;
-SQL
-cat > "$dir/ddl.sql" <<'SQL'
-\set t :client_id * 500 + random(0, 499)
-ALTER TABLE ddl_:t ADD COLUMN c int;
-CREATE INDEX ON ddl_:t (c);
-ALTER TABLE ddl_:t DROP COLUMN c;
-CREATE TABLE tmp_:client_id (id int);
-DROP TABLE tmp_:client_id;
-SQL
+# the pgbench scripts of (b) and (c), shared with the other benchmark
+cp "$(dirname "$0")"/workloads/utility.sql "$(dirname "$0")"/workloads/ddl.sql "$dir"/
 tps() { sed -n 's/^tps = \([0-9.]*\) .*/\1/p' | head -1; }
 
 declare -A results
