@@ -5,6 +5,7 @@
 # A-B-B-A per round, so that machine noise cancels in the ratio.
 #
 #   bash test/bench/overhead.sh            BENCH_SECONDS=10 BENCH_ROUNDS=2 by default
+#   BENCH_AA=1 bash test/bench/overhead.sh  both servers without the library
 #
 # Workloads: (a) pgbench TPC-B-like (DML only), (b) non-DDL utility
 # statements, (c) DDL on small tables with the audit on, (d) check() on a
@@ -32,13 +33,15 @@ start() {	# name port preload
 	as_user "$PGBIN/pg_ctl" -D "$dir/$1" -l "$dir/$1.log" start >/dev/null
 }
 start base 5611 ""
-start guard 5612 migration_guard
+# BENCH_AA=1: the "guard" server without the library either, to measure what
+# the harness itself does to the ratios (which server runs second, its port)
+if [ "${BENCH_AA:-0}" = 1 ]; then start guard 5612 ""; else start guard 5612 migration_guard; fi
 port_base=5611
 port_guard=5612
 psql() { local p=$1; shift; as_user "$PGBIN/psql" -h "$dir" -p "$p" -d postgres -XAtq "$@"; }
 pgbench() { local p=$1; shift; as_user "$PGBIN/pgbench" -h "$dir" -p "$p" postgres "$@" 2>&1; }
 
-psql $port_guard -c "CREATE EXTENSION migration_guard"
+[ "${BENCH_AA:-0}" = 1 ] || psql $port_guard -c "CREATE EXTENSION migration_guard"
 # set-up runs with the guard off: pgbench -i adds primary keys to the
 # tables it has just filled, in transactions of their own
 export PGOPTIONS='-c migration_guard.mode=off'
@@ -87,6 +90,8 @@ for w in a b c; do
 	name=$([ $w = a ] && echo "(a) pgbench TPC-B-like, tps" || { [ $w = b ] && echo "(b) utility statements, tps"; } || echo "(c) DDL on small tables, audit on, tps")
 	printf "%-48s | %12.1f | %12.1f | %7.3f\n" "$name" "$b" "$g" "$(echo "$g / $b" | bc -l)"
 done
+
+[ "${BENCH_AA:-0}" = 1 ] && exit 0		# (d) and (e) need the extension
 
 # (d) check() on a 200-statement script, guard only: 20 dry runs after one to
 # warm the caches, timed by the server.  A loop, not a join with
