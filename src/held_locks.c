@@ -97,17 +97,17 @@ held_locks_find(List *list, Oid relid)
 }
 
 /*
- * Does an earlier statement hold this relation ACCESS EXCLUSIVE?  "script"
- * is a check() script's list; NULL means this transaction, where a rolled-
- * back savepoint may have released the lock since.
+ * Does an earlier statement hold this relation ACCESS EXCLUSIVE?  In a
+ * check() script, by the script's list; in this transaction, by ours, and
+ * only while the lock is still held (a rolled-back savepoint releases it).
  */
 bool
-held_lock_on(List *script, Oid relid, bool in_script)
+held_lock_on(const ScriptState *script, Oid relid)
 {
 	LOCKTAG		tag;
 
-	if (in_script)
-		return held_locks_find(script, relid) != NULL;
+	if (script != NULL)
+		return held_locks_find(script->held, relid) != NULL;
 	if (held_locks_find(held_locks, relid) == NULL)
 		return false;
 	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);

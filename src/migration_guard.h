@@ -210,7 +210,7 @@ extern char *format_bytes(int64 bytes);
 /* held_locks.c */
 extern void held_locks_note(List *findings, List **list);
 extern HeldLock *held_locks_find(List *list, Oid relid);
-extern bool held_lock_on(List *script, Oid relid, bool in_script);
+extern bool held_lock_on(const ScriptState *script, Oid relid);
 extern void held_locks_install(void);
 
 /* rules.c */

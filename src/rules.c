@@ -284,9 +284,11 @@ build_messages(Finding *f, const Hazard *hz)
 						 "held until the transaction ends: every read and write of the table waits while this %s runs.",
 						 eff->command);
 		f->detail = detail.data;
-		if (strcmp(eff->command, "SELECT") == 0 || strcmp(eff->command, "INSERT") == 0 ||
-			strcmp(eff->command, "UPDATE") == 0 || strcmp(eff->command, "DELETE") == 0 ||
-			strcmp(eff->command, "query") == 0)
+		/*
+		 * A query (judge_held_lock) carries the held lock as its own; a DDL
+		 * statement that scans keeps its own weaker mode.
+		 */
+		if (eff->lockmode == AccessExclusiveLock)
 			f->hint = psprintf("Commit the schema change first, then run this %s in transactions of its own "
 							   "(in batches if it touches many rows). To acknowledge it: SET migration_guard.allow = '%s';",
 							   eff->command, def->name);
@@ -507,8 +509,7 @@ judge_statement(Node *parsetree, const char *sql, ScriptState *script)
 			 */
 			if (eff->hazards == NIL && (eff->scan || eff->rewrite) &&
 				eff->lockmode < AccessExclusiveLock &&
-				held_lock_on(script ? script->held : NIL, eff->relid,
-							 script != NULL))
+				held_lock_on(script, eff->relid))
 			{
 				Hazard	   *hz = palloc0(sizeof(Hazard));
 

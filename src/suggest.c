@@ -327,8 +327,8 @@ insert_before_word(const char *sql, const char *word, int nth_after,
 }
 
 /*
- * "CHECK (expr)" as written after the n-th CHECK keyword of the text, or
- * NULL when there is none.
+ * "CHECK (expr)" as written at the first CHECK keyword of the text, or NULL
+ * when there is none.
  */
 static char *
 check_clause_text(const char *sql)
