@@ -57,15 +57,19 @@ CREATE MATERIALIZED VIEW big_summary AS
     SELECT id % 100 AS bucket, count(*) AS n FROM fresh GROUP BY 1;
 CREATE MATERIALIZED VIEW big_copy AS SELECT id, payload FROM fresh;
 
--- sizes as the guard measures them, next to PostgreSQL's own
+-- sizes as the guard measures them, next to PostgreSQL's own: the main
+-- forks of the table and its TOAST table (what a scan reads); pg_table_size
+-- also counts the free space map, visibility map and TOAST index
 SELECT c.relname,
-       pg_table_size(c.oid) - coalesce(pg_relation_size(c.oid, 'init'), 0) AS pg_table_size,
-       (SELECT table_bytes FROM migration_guard.check('TRUNCATE ' || c.relname)) AS guard_bytes
+       pg_relation_size(c.oid) + coalesce(pg_relation_size(c.reltoastrelid), 0) AS pg_data_bytes,
+       (SELECT table_bytes FROM migration_guard.check('TRUNCATE ' || c.relname)) AS guard_bytes,
+       pg_table_size(c.oid) >= (SELECT table_bytes FROM migration_guard.check('TRUNCATE ' || c.relname)) AS within_table_size
   FROM pg_class c
  WHERE c.relname IN ('big', 'small', 'fresh', 'parted_1', 'big_copy')
  ORDER BY 1;
 -- partitioned: the parent is empty, the guard sums the partitions
-SELECT (SELECT sum(pg_table_size(relid)) FROM pg_partition_tree('parted')) AS pg_sum,
+SELECT (SELECT sum(pg_relation_size(p.relid) + coalesce(pg_relation_size(c.reltoastrelid), 0))
+          FROM pg_partition_tree('parted') p JOIN pg_class c ON c.oid = p.relid) AS pg_sum,
        (SELECT table_bytes FROM migration_guard.check('TRUNCATE parted')) AS guard_bytes;
 -- rows: from statistics where gathered
 SELECT relname, reltuples,

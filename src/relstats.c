@@ -96,16 +96,32 @@ close_relfile_dir(void)
 }
 
 /*
- * Bytes on disk of one fork of a relation, summing its 1 GB segments; as in
- * md.c, a segment shorter than RELSEG_SIZE blocks is the last one.  A missing
- * file (relation dropped meanwhile, or fork never created) is 0.
+ * Bytes on disk of a relation's main fork, described by its pg_class row,
+ * summing its 1 GB segments; as in md.c, a segment shorter than RELSEG_SIZE
+ * blocks is the last one.  A missing file (relation dropped meanwhile) is 0.
  */
 static int64
-fork_bytes(const MgRelFile *rf, ForkNumber forknum)
+main_fork_bytes(Oid relid, Form_pg_class cls)
 {
-	char	   *path = mg_relpath(*rf, InvalidBackendId, forknum);
+	MgRelFile	rf;
+	Oid			filenode = cls->relfilenode;
+	Oid			spc = cls->reltablespace;
+	char	   *path;
 	int64		total = 0;
 	int			segno;
+
+	if (!RELKIND_HAS_STORAGE(cls->relkind) ||
+		cls->relpersistence == RELPERSISTENCE_TEMP)
+		return 0;
+	if (!OidIsValid(filenode))
+		filenode = RelationMapOidToFilenode(relid, cls->relisshared);
+	if (!OidIsValid(filenode))
+		return 0;
+	if (!OidIsValid(spc))
+		spc = cls->relisshared ? GLOBALTABLESPACE_OID : MyDatabaseTableSpace;
+	MG_RELFILE_SET(rf, spc, cls->relisshared ? InvalidOid : MyDatabaseId,
+				   filenode);
+	path = mg_relpath(rf, InvalidBackendId, MAIN_FORKNUM);
 
 	for (segno = 0;; segno++)
 	{
@@ -123,45 +139,6 @@ fork_bytes(const MgRelFile *rf, ForkNumber forknum)
 			break;
 	}
 	pfree(path);
-	return total;
-}
-
-/*
- * Main, FSM and VM forks of a relation described by its pg_class row; the
- * main fork alone is also returned in *main_bytes when asked for.
- */
-static int64
-class_bytes(Oid relid, Form_pg_class cls, int64 *main_bytes)
-{
-	MgRelFile	rf;
-	Oid			filenode = cls->relfilenode;
-	Oid			spc = cls->reltablespace;
-	int64		total = 0;
-	ForkNumber	fork;
-
-	if (!RELKIND_HAS_STORAGE(cls->relkind) ||
-		cls->relpersistence == RELPERSISTENCE_TEMP)
-		return 0;
-	if (!OidIsValid(filenode))
-		filenode = RelationMapOidToFilenode(relid, cls->relisshared);
-	if (!OidIsValid(filenode))
-		return 0;
-	if (!OidIsValid(spc))
-		spc = cls->relisshared ? GLOBALTABLESPACE_OID : MyDatabaseTableSpace;
-	MG_RELFILE_SET(rf, spc, cls->relisshared ? InvalidOid : MyDatabaseId,
-				   filenode);
-
-	for (fork = MAIN_FORKNUM; fork <= VISIBILITYMAP_FORKNUM; fork++)
-	{
-		int64		b = fork_bytes(&rf, fork);
-
-		if (fork == MAIN_FORKNUM && main_bytes)
-			*main_bytes = b;
-		total += b;
-		/* no block, no free space map or visibility map to count */
-		if (fork == MAIN_FORKNUM && b == 0)
-			break;
-	}
 	return total;
 }
 
@@ -203,21 +180,33 @@ class_rows(Oid relid, Form_pg_class cls, int64 bytes)
 	return (int64) (pages * (BLCKSZ - SizeOfPageHeaderData) / width);
 }
 
-/* Heap + TOAST bytes and estimated rows of one relation (no recursion) */
-static void
+/*
+ * Data bytes and estimated rows of one relation (no recursion): the main
+ * forks of the table and of its TOAST table, which is what a scan reads and
+ * a rewrite copies.  Its free space map, visibility map and TOAST index are
+ * left out: they are small beside the data, and each would cost another
+ * stat() per partition.  False for a partitioned relation (it has no data
+ * of its own) or one dropped meanwhile.
+ */
+static bool
 measure_one(Oid relid, RelSize *size)
 {
 	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	Form_pg_class cls;
 	int64		bytes;
-	int64		main_bytes = 0;
 
 	if (!HeapTupleIsValid(tup))
-		return;					/* dropped concurrently */
+		return false;			/* dropped concurrently */
 	cls = (Form_pg_class) GETSTRUCT(tup);
+	if (cls->relkind == RELKIND_PARTITIONED_TABLE ||
+		cls->relkind == RELKIND_PARTITIONED_INDEX)
+	{
+		ReleaseSysCache(tup);
+		return false;
+	}
 
-	bytes = class_bytes(relid, cls, &main_bytes);
-	size->rows += class_rows(relid, cls, main_bytes);
+	bytes = main_fork_bytes(relid, cls);
+	size->rows += class_rows(relid, cls, bytes);
 	if (OidIsValid(cls->reltoastrelid))
 	{
 		HeapTuple	ttup = SearchSysCache1(RELOID,
@@ -225,31 +214,20 @@ measure_one(Oid relid, RelSize *size)
 
 		if (HeapTupleIsValid(ttup))
 		{
-			Form_pg_class tcls = (Form_pg_class) GETSTRUCT(ttup);
-			char	   *idxname = psprintf("%s_index", NameStr(tcls->relname));
-			Oid			idxid = get_relname_relid(idxname, tcls->relnamespace);
-			HeapTuple	itup;
-
-			bytes += class_bytes(cls->reltoastrelid, tcls, NULL);
-
-			/* pg_table_size counts the TOAST index too */
-			itup = OidIsValid(idxid) ?
-				SearchSysCache1(RELOID, ObjectIdGetDatum(idxid)) : NULL;
-			if (HeapTupleIsValid(itup))
-			{
-				bytes += class_bytes(idxid, (Form_pg_class) GETSTRUCT(itup), NULL);
-				ReleaseSysCache(itup);
-			}
+			bytes += main_fork_bytes(cls->reltoastrelid,
+									 (Form_pg_class) GETSTRUCT(ttup));
 			ReleaseSysCache(ttup);
 		}
 	}
 	size->bytes += bytes;
 	ReleaseSysCache(tup);
+	return true;
 }
 
 /*
- * Size of a relation for the rules: heap plus TOAST, and for a partitioned
- * table or index the sum over its leaf partitions (the parent is empty).
+ * Size of a relation for the rules: heap plus TOAST data, and for a
+ * partitioned table or index the sum over its leaf partitions (the parent
+ * is empty).
  */
 RelSize
 measure_relation(Oid relid)
@@ -266,14 +244,8 @@ measure_relation(Oid relid)
 
 		foreach(lc, parts)
 		{
-			Oid			part = lfirst_oid(lc);
-			char		kind = get_rel_relkind(part);
-
-			if (kind == RELKIND_PARTITIONED_TABLE ||
-				kind == RELKIND_PARTITIONED_INDEX || kind == '\0')
-				continue;
-			measure_one(part, &size);
-			size.partitions++;
+			if (measure_one(lfirst_oid(lc), &size))
+				size.partitions++;
 		}
 	}
 	else if (relkind != '\0')
