@@ -124,8 +124,11 @@ SELECT hint LIKE '%NEW.name_new := NEW.name;%' AS plain_assignment,
 SELECT hint LIKE '%/* your USING expression */%' AS using_placeholder
   FROM migration_guard.check('ALTER TABLE big ALTER COLUMN ref TYPE text USING ref::text');
 -- REINDEX locks the index ACCESS EXCLUSIVE: reads are blocked too
-SELECT message, detail LIKE '%reads are blocked too.%' AS reads_blocked
-  FROM migration_guard.check('REINDEX INDEX big_name_idx') WHERE rule IS NOT NULL;
+-- (REINDEX TABLE locks each of the table's indexes so)
+SELECT stmt, message, detail LIKE '%reads are blocked too.%' AS reads_blocked,
+       substring(detail from 'and ([a-z ]+) ACCESS EXCLUSIVE') AS index_lock
+  FROM (VALUES ('REINDEX INDEX big_name_idx'), ('REINDEX TABLE big')) s(stmt),
+       migration_guard.check(stmt) WHERE rule IS NOT NULL;
 -- a warning has run already: the hint says how to acknowledge it
 SELECT verdict, hint LIKE '%To acknowledge it: SET migration_guard.allow = ''drop_column'';' AS acknowledge
   FROM migration_guard.check('ALTER TABLE big DROP COLUMN ref');

@@ -44,7 +44,7 @@ static const RuleDef rule_defs[NUM_RULES] = {
 	{"drop_index", true, VERDICT_BLOCK,
 	"DROP INDEX {subject} would block all access to table {table}"},
 	{"reindex", true, VERDICT_BLOCK,
-	"REINDEX would block reads and writes of table {table} while the index is rebuilt"},
+	"REINDEX would block reads and writes of table {table} for the whole rebuild"},
 	{"add_column_rewrite", true, VERDICT_BLOCK,
 	"adding column {subject} would rewrite table {table}"},
 	{"alter_column_type", true, VERDICT_BLOCK,
@@ -309,8 +309,11 @@ build_messages(Finding *f, const Hazard *hz)
 	else if (eff->scan)
 		appendStringInfoString(&detail, " and holds it while it reads every row");
 	if (hz->rule == RULE_REINDEX)
-		appendStringInfoString(&detail, ". That lock blocks INSERT, UPDATE and DELETE, and the index itself is locked "
-							   "ACCESS EXCLUSIVE, which planning any query on the table waits for: reads are blocked too.");
+		appendStringInfo(&detail, ". That lock blocks INSERT, UPDATE and DELETE, and %s ACCESS EXCLUSIVE, "
+						 "which planning any query on the table waits for: reads are blocked too.",
+						 IsA(hz->cause, ReindexStmt) &&
+						 ((ReindexStmt *) hz->cause)->kind == REINDEX_OBJECT_TABLE ?
+						 "each of its indexes is locked" : "the index itself is locked");
 	else
 		appendStringInfo(&detail, ". That lock %s.", lock_blocks(eff->lockmode));
 	if (hz->why && hz->rule == RULE_LOCK_QUEUE)
