@@ -26,11 +26,10 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
 #include "access/htup_details.h"
-#include "access/table.h"
 #include "access/xact.h"
-#include "catalog/pg_extension.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
@@ -43,12 +42,12 @@
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
 #include "utils/inet.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "migration_guard.h"
@@ -94,30 +93,42 @@ PGDLLEXPORT void mg_audit_worker_main(Datum main_arg);
 static void audit_log_line(AuditRow *row, const char *why);
 
 /*
- * The owner of the extension in the current database, or InvalidOid when
- * the extension is not created here (then nothing is written).
+ * The audit table last found in this database, so that each judged
+ * statement needs one syscache lookup instead of two scans of
+ * pg_extension.  An OID is not reused while the session lives, so a table
+ * still found under it is still the extension's.
+ */
+static Oid	audit_relid = InvalidOid;
+
+/*
+ * The owner of the audit table, who writes its rows, or InvalidOid when the
+ * extension is not created in the current database (then nothing is
+ * written).
  */
 static Oid
-audit_extension_owner(void)
+audit_table_owner(void)
 {
-	Oid			extoid = get_extension_oid("migration_guard", true);
-	Relation	rel;
-	SysScanDesc scan;
-	ScanKeyData key;
 	HeapTuple	tup;
 	Oid			owner = InvalidOid;
 
-	if (!OidIsValid(extoid))
-		return InvalidOid;
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(extoid));
-	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
+	if (!OidIsValid(audit_relid))
+	{
+		Oid			nspid;
+
+		if (!OidIsValid(get_extension_oid("migration_guard", true)))
+			return InvalidOid;
+		nspid = get_namespace_oid("migration_guard", true);
+		if (OidIsValid(nspid))
+			audit_relid = get_relname_relid("audit_log", nspid);
+	}
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(audit_relid));
 	if (HeapTupleIsValid(tup))
-		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
+	{
+		owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+		ReleaseSysCache(tup);
+	}
+	else
+		audit_relid = InvalidOid;	/* dropped: look again next time */
 	return owner;
 }
 
@@ -249,7 +260,7 @@ audit_insert(char **values)
 void
 audit_record_ran(AuditRow *row)
 {
-	Oid			owner = audit_extension_owner();
+	Oid			owner = audit_table_owner();
 	Oid			save_userid;
 	int			save_sec_context;
 
@@ -301,7 +312,7 @@ audit_log_line(AuditRow *row, const char *why)
 const char *
 audit_record_blocked(AuditRow *row)
 {
-	Oid			owner = audit_extension_owner();
+	Oid			owner = audit_table_owner();
 	Size		size = offsetof(AuditShared, data);
 	dsm_segment *seg;
 	AuditShared *sh;
