@@ -18,7 +18,8 @@
 # ratio guard/base.  Takes about 5 minutes.
 #   (a) pgbench TPC-B-like, (b) SET/SHOW/BEGIN/COMMIT/PREPARE/EXECUTE,
 #   (c) DDL on small tables with the audit on (the overhead.sh scripts)
-# Asserts nothing.  BENCH_TXNS scales the transaction counts (default 1).
+# Asserts nothing.  BENCH_TXNS scales the transaction counts (default 1);
+# BENCH_WORKLOADS='c' runs some of the workloads only.
 set -eu
 scale=${BENCH_TXNS:-1}
 PGBIN=/usr/lib/postgresql/15/bin
@@ -94,8 +95,9 @@ measure() {	# side workload -> instructions per transaction
 	echo $(( (big - small) / (2 * 2 * n) ))
 }
 
+workloads=${BENCH_WORKLOADS:-a b c}
 declare -A results
-for w in a b c; do
+for w in $workloads; do
 	for side in base guard guard base; do
 		results[$w,$side]="${results[$w,$side]:-} $(measure $side $w)"
 	done
@@ -103,7 +105,7 @@ done
 
 mean() { tr ' ' '\n' | grep . | awk '{s += $1; n++} END {printf "%.0f", s / n}'; }
 printf "%-44s | %14s | %14s | %7s\n" "workload (instructions per transaction)" base guard ratio
-for w in a b c; do
+for w in $workloads; do
 	b=$(echo "${results[$w,base]}" | mean)
 	g=$(echo "${results[$w,guard]}" | mean)
 	case $w in
