@@ -68,7 +68,8 @@ static const char *const audit_insert_sql =
 " $5::pg_catalog.inet, $6::pg_catalog.int4, $7::pg_catalog.xid8, $8, $9,"
 " $10::pg_catalog.bool, $11::pg_catalog.oid, $12, $13, $14::pg_catalog.int8,"
 " $15::pg_catalog.int8, $16::pg_catalog.bool, $17::pg_catalog.bool,"
-" $18::pg_catalog.text[], $19, $20, $21::pg_catalog.float8)";
+" $18::pg_catalog.text[], $19::migration_guard.audit_verdict, $20,"
+" $21::pg_catalog.float8)";
 
 static const char *const audit_field_names[AUDIT_NFIELDS] = {
 	"logged_at", "role_name", "session_role", "application_name",
