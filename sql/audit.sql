@@ -165,3 +165,18 @@ REVOKE CREATE ON SCHEMA public FROM mg_dev;
 REVOKE ALL ON small FROM mg_dev;
 REVOKE USAGE ON SCHEMA migration_guard FROM mg_dev, mg_auditor;
 DROP ROLE mg_dev, mg_auditor, mg_dba;
+
+-- Rows are written without an INSERT statement, yet as an INSERT would
+-- write them: a column the DBA adds to audit_log gets its default, a
+-- generated column its value, and a CHECK the DBA adds is enforced
+BEGIN;
+ALTER TABLE migration_guard.audit_log
+  ADD COLUMN environment text NOT NULL DEFAULT 'production',
+  ADD COLUMN statement_length int GENERATED ALWAYS AS (length(statement)) STORED;
+ALTER TABLE small ADD COLUMN note2 text;
+SELECT command, relation_name, environment, statement_length
+  FROM migration_guard.audit_log WHERE statement LIKE '%note2%';
+ALTER TABLE migration_guard.audit_log ADD CONSTRAINT only_small CHECK (relation_name IN ('small', 'migration_guard.audit_log')) NOT VALID;
+ALTER TABLE small DROP COLUMN note2;
+ALTER TABLE big ADD COLUMN note3 text;
+ROLLBACK;
