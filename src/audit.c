@@ -3,7 +3,7 @@
  * audit.c
  *	  Audit: one row in migration_guard.audit_log per judged statement.
  *
- * Statements that ran are recorded in their own transaction, directly, as
+ * Statements that ran are recorded in their own transaction, by SPI, as
  * the extension's owner: a migration that rolls back leaves no row.
  *
  * A refused statement's transaction is about to abort, so its row is
@@ -14,9 +14,8 @@
  * If no worker could be started, or it did not finish, the row goes to the
  * server log instead and the client is told so.
  *
- * Both paths write the row with the same function, audit_insert(), each
- * value through its column's input function: statement text is never
- * spliced into SQL.
+ * Both paths run the same INSERT, with every value passed as a parameter:
+ * statement text is never spliced into SQL.
  *
  * Copyright (c) 2026, migration_guard developers
  *
@@ -28,22 +27,16 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "access/table.h"
-#include "access/tableam.h"
 #include "access/xact.h"
-#include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
-#include "commands/sequence.h"
-#include "executor/executor.h"
-#include "executor/nodeModifyTable.h"
+#include "executor/spi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
-#include "rewrite/rewriteHandler.h"
 #include "storage/dsm.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
@@ -65,7 +58,19 @@
 /* Statement text longer than this is cut (and flagged) */
 #define AUDIT_STATEMENT_CAP	(64 * 1024)
 
-/* The row's columns, in AuditRow order; each value is text for its input function */
+/* The INSERT both paths run; $n are all text */
+static const char *const audit_insert_sql =
+"INSERT INTO migration_guard.audit_log (logged_at, role_name, session_role,"
+" application_name, client_addr, backend_pid, xid, command, statement,"
+" statement_truncated, relation_oid, relation_name, lock_mode, table_bytes,"
+" est_rows, rewrite, scan, rules, verdict, reason, duration_ms) VALUES ("
+"$1::pg_catalog.timestamptz, $2::pg_catalog.name, $3::pg_catalog.name, $4,"
+" $5::pg_catalog.inet, $6::pg_catalog.int4, $7::pg_catalog.xid8, $8, $9,"
+" $10::pg_catalog.bool, $11::pg_catalog.oid, $12, $13, $14::pg_catalog.int8,"
+" $15::pg_catalog.int8, $16::pg_catalog.bool, $17::pg_catalog.bool,"
+" $18::pg_catalog.text[], $19::migration_guard.audit_verdict, $20,"
+" $21::pg_catalog.float8)";
+
 static const char *const audit_field_names[AUDIT_NFIELDS] = {
 	"logged_at", "role_name", "session_role", "application_name",
 	"client_addr", "backend_pid", "xid", "command", "statement",
@@ -91,11 +96,12 @@ static void audit_log_line(AuditRow *row, const char *why);
 /*
  * The audit table last found in this database, so that each judged
  * statement needs one syscache lookup instead of two scans of
- * pg_extension.  An OID is not reused while the session lives, so a table
- * still found under it is still the extension's.
+ * pg_extension.  The row found under that OID must still be
+ * migration_guard.audit_log: OIDs wrap around, and a long session could
+ * meet another relation under the same OID.
  */
 static Oid	audit_relid = InvalidOid;
-static Oid	audit_seqid = InvalidOid;	/* its id column's sequence */
+static Oid	audit_nspid = InvalidOid;
 
 /*
  * The owner of the audit table, who writes its rows, or InvalidOid when the
@@ -110,28 +116,24 @@ audit_table_owner(void)
 
 	if (!OidIsValid(audit_relid))
 	{
-		Oid			nspid;
-
 		if (!OidIsValid(get_extension_oid("migration_guard", true)))
 			return InvalidOid;
-		nspid = get_namespace_oid("migration_guard", true);
-		if (OidIsValid(nspid))
-			audit_relid = get_relname_relid("audit_log", nspid);
-		if (OidIsValid(audit_relid))
-		{
-			List	   *seqs = getOwnedSequences(audit_relid);
-
-			audit_seqid = seqs != NIL ? linitial_oid(seqs) : InvalidOid;
-		}
+		audit_nspid = get_namespace_oid("migration_guard", true);
+		if (OidIsValid(audit_nspid))
+			audit_relid = get_relname_relid("audit_log", audit_nspid);
 	}
 	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(audit_relid));
 	if (HeapTupleIsValid(tup))
 	{
-		owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+		Form_pg_class cls = (Form_pg_class) GETSTRUCT(tup);
+
+		if (cls->relnamespace == audit_nspid &&
+			strcmp(NameStr(cls->relname), "audit_log") == 0)
+			owner = cls->relowner;
 		ReleaseSysCache(tup);
 	}
-	else
-		audit_relid = InvalidOid;	/* dropped: look again next time */
+	if (!OidIsValid(owner))
+		audit_relid = InvalidOid;	/* gone or not ours: look again next time */
 	return owner;
 }
 
@@ -213,104 +215,47 @@ audit_fill_row(AuditRow *row, const char *command, const char *sql,
 }
 
 /*
- * Write one row into the audit table, the way logical replication's apply
- * writes its rows: each value through its column's input function, the id
- * from the table's sequence, then the heap and its indexes.  Not through an
- * INSERT statement: starting an executor for one row cost more than the
- * row (and its CHECK constraint was parsed again each time).  Both paths
- * use it: the backend for statements that ran, the worker for refusals.
- * Defaults, generated columns and constraints apply as to an INSERT;
- * triggers on the table do not fire.  The caller has set up the user and
- * the transaction.
+ * The INSERT, prepared once per backend: parsing and planning it for every
+ * DDL statement cost more than the insert itself.  The plan cache re-plans
+ * it by itself if the table is dropped and created again.
  */
+static SPIPlanPtr audit_insert_plan = NULL;
+
+/* Run the INSERT through SPI (caller has set up user and transaction) */
 static void
 audit_insert(char **values)
 {
-	Relation	rel;
-	TupleDesc	desc;
-	EState	   *estate;
-	ResultRelInfo *rri;
-	TupleTableSlot *slot;
+	Datum		datums[AUDIT_NFIELDS];
+	char		nulls[AUDIT_NFIELDS];
 	int			i;
+	int			ret;
 
-	if (!OidIsValid(audit_table_owner()))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"migration_guard.audit_log\" does not exist")));
-	rel = table_open(audit_relid, RowExclusiveLock);
-	desc = RelationGetDescr(rel);
-
-	estate = CreateExecutorState();
-	rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(rri, rel, 0, NULL, 0);
-	ExecOpenIndices(rri, false);
-	slot = ExecInitExtraTupleSlot(estate, desc, &TTSOpsVirtual);
-	ExecClearTuple(slot);
-
-	for (i = 0; i < desc->natts; i++)
+	for (i = 0; i < AUDIT_NFIELDS; i++)
 	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-		const char *value = NULL;
-		bool		ours = false;
-		int			f;
-
-		slot->tts_values[i] = (Datum) 0;
-		slot->tts_isnull[i] = true;
-		if (att->attisdropped || att->attgenerated)
-			continue;
-		for (f = 0; f < AUDIT_NFIELDS; f++)
-		{
-			if (strcmp(NameStr(att->attname), audit_field_names[f]) == 0)
-			{
-				value = values[f];
-				ours = true;
-				break;
-			}
-		}
-		if (value != NULL)
-		{
-			Oid			typinput;
-			Oid			typioparam;
-
-			getTypeInputInfo(att->atttypid, &typinput, &typioparam);
-			slot->tts_values[i] = OidInputFunctionCall(typinput, (char *) value,
-													   typioparam, att->atttypmod);
-			slot->tts_isnull[i] = false;
-		}
-		else if (ours)
-			continue;			/* SQL NULL */
-		else if (strcmp(NameStr(att->attname), "id") == 0 && OidIsValid(audit_seqid))
-		{
-			slot->tts_values[i] = Int64GetDatum(nextval_internal(audit_seqid, true));
-			slot->tts_isnull[i] = false;
-		}
-		else if (att->atthasdef)
-		{
-			/* a column the DBA added, with a default */
-			Node	   *def = build_column_default(rel, i + 1);
-
-			if (def != NULL)
-				slot->tts_values[i] =
-					ExecEvalExprSwitchContext(ExecPrepareExpr((Expr *) def, estate),
-											  GetPerTupleExprContext(estate),
-											  &slot->tts_isnull[i]);
-		}
+		datums[i] = values[i] ? CStringGetTextDatum(values[i]) : (Datum) 0;
+		nulls[i] = values[i] ? ' ' : 'n';
 	}
-	ExecStoreVirtualTuple(slot);
-	if (desc->constr && desc->constr->has_generated_stored)
-		ExecComputeStoredGenerated(rri, estate, slot, CMD_INSERT);
-	/* NOT NULL, and any CHECK constraint a DBA added */
-	if (desc->constr)
-		ExecConstraints(rri, slot, estate);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (audit_insert_plan == NULL)
+	{
+		Oid			types[AUDIT_NFIELDS];
+		SPIPlanPtr	plan;
 
-	simple_table_tuple_insert(rel, slot);
-	if (rri->ri_NumIndices > 0)
-		(void) mg_insert_index_tuples(rri, slot, estate);
-
-	ExecCloseIndices(rri);
-	ExecResetTupleTable(estate->es_tupleTable, false);
-	FreeExecutorState(estate);
-	table_close(rel, NoLock);
+		for (i = 0; i < AUDIT_NFIELDS; i++)
+			types[i] = TEXTOID;
+		plan = SPI_prepare(audit_insert_sql, AUDIT_NFIELDS, types);
+		if (plan == NULL)
+			elog(ERROR, "could not prepare audit insert: %s",
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not keep audit insert plan");
+		audit_insert_plan = plan;
+	}
+	ret = SPI_execute_plan(audit_insert_plan, datums, nulls, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "could not insert audit row: SPI_execute_plan returned %d", ret);
+	SPI_finish();
 }
 
 /*

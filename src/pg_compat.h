@@ -55,15 +55,6 @@ typedef RelFileNode MgRelFile;
 #define mg_init_materialized_srf(fcinfo) SetSingleFuncCall((fcinfo), 0)
 #endif
 
-/* Index entries for a new heap tuple: 16 added "only summarizing" */
-#if PG_VERSION_NUM >= 160000
-#define mg_insert_index_tuples(rri, slot, estate) \
-	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL, false)
-#else
-#define mg_insert_index_tuples(rri, slot, estate) \
-	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
-#endif
-
 /* ALTER TABLE subcommands that only exist as separate "Recurse" tags < 16 */
 #if PG_VERSION_NUM < 160000
 #define MG_HAS_RECURSE_SUBTYPES 1
