@@ -308,12 +308,13 @@ build_messages(Finding *f, const Hazard *hz)
 		appendStringInfoString(&detail, " and holds it while it writes a new file for the table");
 	else if (eff->scan)
 		appendStringInfoString(&detail, " and holds it while it reads every row");
-	if (hz->rule == RULE_REINDEX)
-		appendStringInfo(&detail, ". That lock blocks INSERT, UPDATE and DELETE, and %s ACCESS EXCLUSIVE, "
-						 "which planning any query on the table waits for: reads are blocked too.",
-						 IsA(hz->cause, ReindexStmt) &&
-						 ((ReindexStmt *) hz->cause)->kind == REINDEX_OBJECT_TABLE ?
-						 "each of its indexes is locked" : "the index itself is locked");
+	if (hz->rule == RULE_REINDEX && IsA(hz->cause, ReindexStmt) &&
+		((ReindexStmt *) hz->cause)->kind == REINDEX_OBJECT_TABLE)
+		appendStringInfoString(&detail, ". That lock blocks INSERT, UPDATE and DELETE, and each of its indexes is locked "
+							   "ACCESS EXCLUSIVE, which planning any query on the table waits for: reads are blocked too.");
+	else if (hz->rule == RULE_REINDEX)
+		appendStringInfoString(&detail, ". That lock blocks INSERT, UPDATE and DELETE, and the index itself is locked "
+							   "ACCESS EXCLUSIVE, which planning any query on the table waits for: reads are blocked too.");
 	else
 		appendStringInfo(&detail, ". That lock %s.", lock_blocks(eff->lockmode));
 	if (hz->why && hz->rule == RULE_LOCK_QUEUE)
