@@ -134,3 +134,17 @@ SET migration_guard.allow = 'drop_column';
 ALTER TABLE small DROP COLUMN lt, DROP COLUMN lt2;
 RESET migration_guard.allow;
 RESET migration_guard.large_table_threshold;
+
+-- The REINDEX TABLE message says each of the table's indexes is locked
+-- ACCESS EXCLUSIVE: the engine agrees (all of them, held to the end)
+BEGIN;
+SET LOCAL migration_guard.allow = 'reindex';
+SET LOCAL client_min_messages = warning;
+REINDEX TABLE big;
+SELECT count(*) AS indexes,
+       count(*) FILTER (WHERE EXISTS (
+           SELECT FROM pg_locks l WHERE l.relation = i.indexrelid
+              AND l.mode = 'AccessExclusiveLock' AND l.granted
+              AND l.pid = pg_backend_pid())) AS locked_access_exclusive
+  FROM pg_index i WHERE i.indrelid = 'big'::regclass;
+ROLLBACK;
