@@ -41,6 +41,7 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
@@ -49,6 +50,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
+#include "utils/xid8.h"
 
 #include "migration_guard.h"
 
@@ -58,18 +60,27 @@
 /* Statement text longer than this is cut (and flagged) */
 #define AUDIT_STATEMENT_CAP	(64 * 1024)
 
-/* The INSERT both paths run; $n are all text */
+/*
+ * The INSERT both paths run.  Its parameters have the columns' own types
+ * (audit_field_types), so that the executor evaluates no casts: building
+ * and running 21 conversions from text cost more than the insert itself.
+ * Only the verdict travels as text, to be read by the enum's input function.
+ */
 static const char *const audit_insert_sql =
 "INSERT INTO migration_guard.audit_log (logged_at, role_name, session_role,"
 " application_name, client_addr, backend_pid, xid, command, statement,"
 " statement_truncated, relation_oid, relation_name, lock_mode, table_bytes,"
 " est_rows, rewrite, scan, rules, verdict, reason, duration_ms) VALUES ("
-"$1::pg_catalog.timestamptz, $2::pg_catalog.name, $3::pg_catalog.name, $4,"
-" $5::pg_catalog.inet, $6::pg_catalog.int4, $7::pg_catalog.xid8, $8, $9,"
-" $10::pg_catalog.bool, $11::pg_catalog.oid, $12, $13, $14::pg_catalog.int8,"
-" $15::pg_catalog.int8, $16::pg_catalog.bool, $17::pg_catalog.bool,"
-" $18::pg_catalog.text[], $19::migration_guard.audit_verdict, $20,"
-" $21::pg_catalog.float8)";
+"$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
+" $18, $19::migration_guard.audit_verdict, $20, $21)";
+
+static const Oid audit_field_types[AUDIT_NFIELDS] = {
+	TIMESTAMPTZOID, NAMEOID, NAMEOID, TEXTOID,
+	INETOID, INT4OID, XID8OID, TEXTOID, TEXTOID,
+	BOOLOID, OIDOID, TEXTOID, TEXTOID,
+	INT8OID, INT8OID, BOOLOID, BOOLOID,
+	TEXTARRAYOID, TEXTOID, TEXTOID, FLOAT8OID
+};
 
 static const char *const audit_field_names[AUDIT_NFIELDS] = {
 	"logged_at", "role_name", "session_role", "application_name",
@@ -79,7 +90,10 @@ static const char *const audit_field_names[AUDIT_NFIELDS] = {
 	"reason", "duration_ms"
 };
 
-/* What the refusing backend hands to the worker, in a DSM segment */
+/*
+ * What the refusing backend hands to the worker, in a DSM segment: each
+ * value in its type's text form, read back by the type's input function.
+ */
 typedef struct AuditShared
 {
 	Oid			dboid;
@@ -92,6 +106,7 @@ typedef struct AuditShared
 PGDLLEXPORT void mg_audit_worker_main(Datum main_arg);
 
 static void audit_log_line(AuditRow *row, const char *why);
+static char *audit_value_text(AuditRow *row, int i);
 
 /*
  * The audit table last found in this database, so that each judged
@@ -137,81 +152,109 @@ audit_table_owner(void)
 	return owner;
 }
 
-/* inet_client_addr(), as text; NULL over a Unix socket */
-static char *
-client_address(void)
+static Datum
+name_datum(const char *str)
 {
-	LOCAL_FCINFO(fcinfo, 0);
-	Datum		addr;
+	Name		name = (Name) palloc0(NAMEDATALEN);
 
-	InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
-	addr = inet_client_addr(fcinfo);
-	if (fcinfo->isnull)
-		return NULL;
-	return DatumGetCString(DirectFunctionCall1(inet_out, addr));
+	namestrcpy(name, str);
+	return NameGetDatum(name);
 }
 
-static char *
-bool_text(bool b)
+/* One value of the row; NULL pointer for SQL NULL */
+static void
+set_text(AuditRow *row, int i, const char *str)
 {
-	return pstrdup(b ? "true" : "false");
+	row->nulls[i] = (str == NULL);
+	row->values[i] = str ? CStringGetTextDatum(str) : (Datum) 0;
+}
+
+static void
+set_datum(AuditRow *row, int i, Datum value)
+{
+	row->nulls[i] = false;
+	row->values[i] = value;
 }
 
 /*
- * The row's values as text, in audit_field_names order; NULL for SQL NULL.
- * Everything about the session is taken here, in the backend that ran (or
- * was refused) the statement, never in the worker.
+ * The row's values, in audit_field_types order.  Everything about the
+ * session is taken here, in the backend that ran (or was refused) the
+ * statement, never in the worker.
  */
 void
 audit_fill_row(AuditRow *row, const char *command, const char *sql,
 			   const Finding *main, List *rules, const char *verdict,
 			   double duration_ms)
 {
-	char	  **v = row->values;
 	FullTransactionId fxid = GetTopFullTransactionIdIfAny();
 	int			len = strlen(sql);
-	StringInfoData buf;
+	int			i;
+	Datum	   *names;
+	int			nrules = 0;
 	ListCell   *lc;
+	LOCAL_FCINFO(fcinfo, 0);
+	Datum		addr;
 
-	memset(v, 0, sizeof(row->values));
-	v[0] = pstrdup(timestamptz_to_str(GetCurrentTimestamp()));
-	v[1] = GetUserNameFromId(GetUserId(), false);
-	v[2] = GetUserNameFromId(GetSessionUserId(), false);
-	v[3] = application_name ? pstrdup(application_name) : NULL;
-	v[4] = client_address();
-	v[5] = psprintf("%d", MyProcPid);
+	for (i = 0; i < AUDIT_NFIELDS; i++)
+	{
+		row->values[i] = (Datum) 0;
+		row->nulls[i] = true;
+	}
+	row->overridden = (strcmp(verdict, "overridden") == 0);
+
+	set_datum(row, 0, TimestampTzGetDatum(GetCurrentTimestamp()));
+	set_datum(row, 1, name_datum(GetUserNameFromId(GetUserId(), false)));
+	set_datum(row, 2, name_datum(GetUserNameFromId(GetSessionUserId(), false)));
+	set_text(row, 3, application_name);
+	/* inet_client_addr() is NULL over a Unix socket */
+	InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
+	addr = inet_client_addr(fcinfo);
+	if (!fcinfo->isnull)
+		set_datum(row, 4, addr);
+	set_datum(row, 5, Int32GetDatum(MyProcPid));
 	if (FullTransactionIdIsValid(fxid))
-		v[6] = psprintf(UINT64_FORMAT, U64FromFullTransactionId(fxid));
-	v[7] = pstrdup(command);
+		set_datum(row, 6, FullTransactionIdGetDatum(fxid));
+	set_text(row, 7, command);
 	if (len > AUDIT_STATEMENT_CAP)
 		len = pg_mbcliplen(sql, len, AUDIT_STATEMENT_CAP);
-	v[8] = pnstrdup(sql, len);
-	v[9] = bool_text(sql[len] != '\0');
+	set_datum(row, 8, PointerGetDatum(cstring_to_text_with_len(sql, len)));
+	set_datum(row, 9, BoolGetDatum(sql[len] != '\0'));
 	if (main != NULL)
 	{
 		const RelEffect *eff = main->effect;
 
 		if (OidIsValid(eff->relid))
-			v[10] = psprintf("%u", eff->relid);
-		v[11] = pstrdup(eff->relname);
-		v[12] = pstrdup(lock_mode_name(eff->lockmode));
-		v[13] = psprintf(INT64_FORMAT, main->size.bytes);
-		v[14] = psprintf(INT64_FORMAT, main->size.rows);
-		v[15] = bool_text(eff->rewrite);
-		v[16] = bool_text(eff->scan);
+			set_datum(row, 10, ObjectIdGetDatum(eff->relid));
+		set_text(row, 11, eff->relname);
+		set_text(row, 12, lock_mode_name(eff->lockmode));
+		set_datum(row, 13, Int64GetDatum(main->size.bytes));
+		set_datum(row, 14, Int64GetDatum(main->size.rows));
+		set_datum(row, 15, BoolGetDatum(eff->rewrite));
+		set_datum(row, 16, BoolGetDatum(eff->scan));
 	}
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '{');
+	names = palloc(sizeof(Datum) * (list_length(rules) + 1));
 	foreach(lc, rules)
-		appendStringInfo(&buf, "%s%s", buf.len > 1 ? "," : "",
-						 rule_name(lfirst_int(lc)));
-	appendStringInfoChar(&buf, '}');
-	v[17] = buf.data;
-	v[18] = pstrdup(verdict);
-	if (mg_reason && mg_reason[0] && strcmp(verdict, "overridden") == 0)
-		v[19] = pstrdup(mg_reason);
+		names[nrules++] = CStringGetTextDatum(rule_name(lfirst_int(lc)));
+	set_datum(row, 17, PointerGetDatum(construct_array(names, nrules, TEXTOID,
+													   -1, false, TYPALIGN_INT)));
+	set_text(row, 18, verdict);
+	if (mg_reason && mg_reason[0] && row->overridden)
+		set_text(row, 19, mg_reason);
 	if (duration_ms >= 0)
-		v[20] = psprintf("%.3f", duration_ms);
+		set_datum(row, 20, Float8GetDatum(duration_ms));
+}
+
+/* One value in its type's text form, for the server log and the worker */
+static char *
+audit_value_text(AuditRow *row, int i)
+{
+	Oid			typoutput;
+	bool		isvarlena;
+
+	if (row->nulls[i])
+		return NULL;
+	getTypeOutputInfo(audit_field_types[i], &typoutput, &isvarlena);
+	return OidOutputFunctionCall(typoutput, row->values[i]);
 }
 
 /*
@@ -223,28 +266,22 @@ static SPIPlanPtr audit_insert_plan = NULL;
 
 /* Run the INSERT through SPI (caller has set up user and transaction) */
 static void
-audit_insert(char **values)
+audit_insert(AuditRow *row)
 {
-	Datum		datums[AUDIT_NFIELDS];
 	char		nulls[AUDIT_NFIELDS];
 	int			i;
 	int			ret;
 
 	for (i = 0; i < AUDIT_NFIELDS; i++)
-	{
-		datums[i] = values[i] ? CStringGetTextDatum(values[i]) : (Datum) 0;
-		nulls[i] = values[i] ? ' ' : 'n';
-	}
+		nulls[i] = row->nulls[i] ? 'n' : ' ';
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (audit_insert_plan == NULL)
 	{
-		Oid			types[AUDIT_NFIELDS];
 		SPIPlanPtr	plan;
 
-		for (i = 0; i < AUDIT_NFIELDS; i++)
-			types[i] = TEXTOID;
-		plan = SPI_prepare(audit_insert_sql, AUDIT_NFIELDS, types);
+		plan = SPI_prepare(audit_insert_sql, AUDIT_NFIELDS,
+						   (Oid *) audit_field_types);
 		if (plan == NULL)
 			elog(ERROR, "could not prepare audit insert: %s",
 				 SPI_result_code_string(SPI_result));
@@ -252,7 +289,7 @@ audit_insert(char **values)
 			elog(ERROR, "could not keep audit insert plan");
 		audit_insert_plan = plan;
 	}
-	ret = SPI_execute_plan(audit_insert_plan, datums, nulls, false, 0);
+	ret = SPI_execute_plan(audit_insert_plan, row->values, nulls, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not insert audit row: SPI_execute_plan returned %d", ret);
 	SPI_finish();
@@ -272,7 +309,7 @@ audit_record_ran(AuditRow *row)
 	if (!OidIsValid(owner))
 	{
 		/* no audit table here, but an override must never pass unseen */
-		if (strcmp(row->values[18], "overridden") == 0)
+		if (row->overridden)
 			audit_log_line(row, "The migration_guard extension is not created in this database.");
 		return;
 	}
@@ -280,7 +317,7 @@ audit_record_ran(AuditRow *row)
 	SetUserIdAndSecContext(owner, save_sec_context |
 						   SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
-	audit_insert(row->values);
+	audit_insert(row);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 }
 
@@ -294,13 +331,15 @@ audit_log_line(AuditRow *row, const char *why)
 	initStringInfo(&buf);
 	for (i = 0; i < AUDIT_NFIELDS; i++)
 	{
-		if (row->values[i] == NULL)
+		char	   *value = audit_value_text(row, i);
+
+		if (value == NULL)
 			continue;
 		appendStringInfo(&buf, "%s%s=", buf.len ? " " : "", audit_field_names[i]);
 		if (i == 8 || i == 11 || i == 3 || i == 19)
-			appendStringInfoString(&buf, quote_literal_cstr(row->values[i]));
+			appendStringInfoString(&buf, quote_literal_cstr(value));
 		else
-			appendStringInfoString(&buf, row->values[i]);
+			appendStringInfoString(&buf, value);
 	}
 	ereport(LOG,
 			(errcode(ERRCODE_WARNING),
@@ -323,6 +362,7 @@ audit_record_blocked(AuditRow *row)
 	AuditShared *sh;
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
+	char	   *texts[AUDIT_NFIELDS];
 	char	   *p;
 	int			i;
 	TimestampTz deadline;
@@ -339,8 +379,11 @@ audit_record_blocked(AuditRow *row)
 	}
 
 	for (i = 0; i < AUDIT_NFIELDS; i++)
-		if (row->values[i])
-			size += strlen(row->values[i]);
+	{
+		texts[i] = audit_value_text(row, i);
+		if (texts[i])
+			size += strlen(texts[i]);
+	}
 	seg = dsm_create(size, 0);
 	sh = dsm_segment_address(seg);
 	sh->dboid = MyDatabaseId;
@@ -349,10 +392,10 @@ audit_record_blocked(AuditRow *row)
 	p = sh->data;
 	for (i = 0; i < AUDIT_NFIELDS; i++)
 	{
-		sh->lens[i] = row->values[i] ? strlen(row->values[i]) : -1;
-		if (row->values[i])
+		sh->lens[i] = texts[i] ? strlen(texts[i]) : -1;
+		if (texts[i])
 		{
-			memcpy(p, row->values[i], sh->lens[i]);
+			memcpy(p, texts[i], sh->lens[i]);
 			p += sh->lens[i];
 		}
 	}
@@ -423,7 +466,7 @@ mg_audit_worker_main(Datum main_arg)
 {
 	dsm_segment *seg;
 	AuditShared *sh;
-	char	   *values[AUDIT_NFIELDS];
+	AuditRow	row;
 	char	   *p;
 	int			i;
 
@@ -435,21 +478,32 @@ mg_audit_worker_main(Datum main_arg)
 
 	BackgroundWorkerInitializeConnectionByOid(sh->dboid, sh->owner, 0);
 
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+
+	/* the values back from text, in this transaction (input functions) */
 	p = sh->data;
 	for (i = 0; i < AUDIT_NFIELDS; i++)
 	{
-		values[i] = sh->lens[i] < 0 ? NULL : pnstrdup(p, sh->lens[i]);
-		if (sh->lens[i] > 0)
-			p += sh->lens[i];
-	}
+		row.nulls[i] = (sh->lens[i] < 0);
+		row.values[i] = (Datum) 0;
+		if (sh->lens[i] >= 0)
+		{
+			Oid			typinput;
+			Oid			typioparam;
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
+			getTypeInputInfo(audit_field_types[i], &typinput, &typioparam);
+			row.values[i] = OidInputFunctionCall(typinput,
+												 pnstrdup(p, sh->lens[i]),
+												 typioparam, -1);
+			p += sh->lens[i];
+		}
+	}
 	/* never wait longer than the refused backend does */
 	SetConfigOption("lock_timeout", CppAsString2(AUDIT_WAIT_MS), PGC_SUSET,
 					PGC_S_SESSION);
 	PushActiveSnapshot(GetTransactionSnapshot());
-	audit_insert(values);
+	audit_insert(&row);
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 

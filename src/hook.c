@@ -52,7 +52,8 @@ static void run_statement(PlannedStmt *pstmt, const char *queryString,
 						  DestReceiver *dest, QueryCompletion *qc);
 static const RelEffect *lock_timeout_target(Judgement *j);
 static void explain_lock_timeout(MemoryContext cxt, const RelEffect *eff,
-								 const char *command, AuditRow *row);
+								 const char *command, const char *sql,
+								 Judgement *audited);
 static void report_findings(Judgement *j);
 static void refuse(Judgement *j, const char *command, const char *sql);
 
@@ -78,7 +79,7 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	TimestampTz start = 0;
 	const RelEffect *timed = NULL;	/* relation we put lock_timeout on */
 	List	   *findings = NIL;
-	AuditRow	timeout_row;
+	Judgement	j;
 
 	/*
 	 * Cheap exits first: the node-tag switch in inspect_is_guarded() is all
@@ -94,7 +95,6 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		IsTransactionState())
 	{
 		MemoryContext oldcxt;
-		Judgement	j;
 
 		/*
 		 * A child of the statement's context, so that it survives the
@@ -121,9 +121,6 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		verdict = j.verdict;
 		timed = lock_timeout_target(&j);
 		findings = j.findings;
-		if (timed != NULL && audit)
-			audit_fill_row(&timeout_row, command, sql, main, rules,
-						   "timed_out", -1);
 		MemoryContextSwitchTo(oldcxt);
 		if (audit)
 			start = GetCurrentTimestamp();
@@ -152,8 +149,8 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		{
 			LockTimeout = save_lock_timeout;
 			if (geterrcode() == ERRCODE_LOCK_NOT_AVAILABLE)
-				explain_lock_timeout(guardcxt, timed, command,
-									 audit ? &timeout_row : NULL);
+				explain_lock_timeout(guardcxt, timed, command, sql,
+									 audit ? &j : NULL);
 			PG_RE_THROW();
 		}
 		PG_END_TRY();
@@ -227,12 +224,13 @@ lock_timeout_target(Judgement *j)
 
 /*
  * Our lock_timeout ran out: add to PostgreSQL's error what happened and
- * what to do, and record the statement as timed out (durably: the
- * transaction is about to abort).
+ * what to do, and record the statement as timed out if it is audited
+ * (durably: the transaction is about to abort).
  */
 static void
 explain_lock_timeout(MemoryContext cxt, const RelEffect *eff,
-					 const char *command, AuditRow *row)
+					 const char *command, const char *sql,
+					 Judgement *audited)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
 	ErrorData  *edata = CopyErrorData();
@@ -245,8 +243,14 @@ explain_lock_timeout(MemoryContext cxt, const RelEffect *eff,
 							 describe_holders(eff->holders));
 	edata->hint = psprintf("Retry when the table is quiet. To see who holds it: SELECT pid, mode, granted, pg_blocking_pids(pid) FROM pg_locks WHERE relation = '%s'::regclass; to wait longer, set a lock_timeout of your own.",
 						   eff->relname);
-	if (row != NULL)
-		(void) audit_record_blocked(row);
+	if (audited != NULL)
+	{
+		AuditRow	row;
+
+		audit_fill_row(&row, command, sql, audited->main, audited->rules,
+					   "timed_out", -1);
+		(void) audit_record_blocked(&row);
+	}
 	MemoryContextSwitchTo(oldcxt);
 	ReThrowError(edata);
 }

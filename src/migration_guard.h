@@ -230,11 +230,13 @@ extern char *suggest_safe_sql(const RelEffect *eff, const Hazard *hz);
 extern char *sql_cut_statement(const char *query, int location, int len);
 extern List *sql_split_alter_cmds(const char *stmt_sql);
 
-/* audit.c: one row of migration_guard.audit_log, values as text */
+/* audit.c: one row of migration_guard.audit_log, in its columns' types */
 #define AUDIT_NFIELDS 21
 typedef struct AuditRow
 {
-	char	   *values[AUDIT_NFIELDS];
+	Datum		values[AUDIT_NFIELDS];
+	bool		nulls[AUDIT_NFIELDS];
+	bool		overridden;		/* verdict is "overridden" */
 } AuditRow;
 
 extern void audit_fill_row(AuditRow *row, const char *command, const char *sql,
