@@ -9,6 +9,7 @@ OBJS = \
 	src/suggest.o \
 	src/check.o \
 	src/audit.o \
+	src/audit_direct.o \
 	src/held_locks.o
 PGFILEDESC = "migration_guard - refuses DDL that would take production down"
 
@@ -16,7 +17,7 @@ EXTENSION = migration_guard
 DATA = migration_guard--1.0.sql
 
 # The tests need the library preloaded: they run on a temporary instance.
-REGRESS = setup rules modes check_fn audit locks engine_agreement
+REGRESS = setup rules modes check_fn audit locks engine_agreement audit_direct
 REGRESS_OPTS = --temp-config=$(srcdir)/test/regress.conf
 NO_INSTALLCHECK = 1
 

@@ -128,8 +128,9 @@ audit_table_owner(void)
 {
 	HeapTuple	tup;
 	Oid			owner = InvalidOid;
+	bool		from_cache = OidIsValid(audit_relid);
 
-	if (!OidIsValid(audit_relid))
+	if (!from_cache)
 	{
 		if (!OidIsValid(get_extension_oid("migration_guard", true)))
 			return InvalidOid;
@@ -147,8 +148,14 @@ audit_table_owner(void)
 			owner = cls->relowner;
 		ReleaseSysCache(tup);
 	}
+	if (!OidIsValid(owner) && from_cache)
+	{
+		/* gone or not ours: the extension may have been created again */
+		audit_relid = InvalidOid;
+		return audit_table_owner();
+	}
 	if (!OidIsValid(owner))
-		audit_relid = InvalidOid;	/* gone or not ours: look again next time */
+		audit_relid = InvalidOid;
 	return owner;
 }
 
@@ -264,13 +271,22 @@ audit_value_text(AuditRow *row, int i)
  */
 static SPIPlanPtr audit_insert_plan = NULL;
 
-/* Run the INSERT through SPI (caller has set up user and transaction) */
+/*
+ * Write the row (caller has set up user and transaction): directly while
+ * audit_log is as the extension created it (audit_direct.c), else by the
+ * INSERT through SPI.
+ */
 static void
-audit_insert(AuditRow *row)
+audit_insert(AuditRow *row, Oid owner)
 {
 	char		nulls[AUDIT_NFIELDS];
 	int			i;
 	int			ret;
+
+	if (OidIsValid(audit_relid) &&
+		audit_insert_direct(audit_relid, owner, row, audit_field_names,
+							audit_field_types))
+		return;
 
 	for (i = 0; i < AUDIT_NFIELDS; i++)
 		nulls[i] = row->nulls[i] ? 'n' : ' ';
@@ -317,7 +333,7 @@ audit_record_ran(AuditRow *row)
 	SetUserIdAndSecContext(owner, save_sec_context |
 						   SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
-	audit_insert(row);
+	audit_insert(row, owner);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 }
 
@@ -503,7 +519,7 @@ mg_audit_worker_main(Datum main_arg)
 	SetConfigOption("lock_timeout", CppAsString2(AUDIT_WAIT_MS), PGC_SUSET,
 					PGC_S_SESSION);
 	PushActiveSnapshot(GetTransactionSnapshot());
-	audit_insert(&row);
+	audit_insert(&row, audit_table_owner());
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 

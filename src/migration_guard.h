@@ -232,6 +232,7 @@ extern List *sql_split_alter_cmds(const char *stmt_sql);
 
 /* audit.c: one row of migration_guard.audit_log, in its columns' types */
 #define AUDIT_NFIELDS 21
+#define AUDIT_VERDICT_FIELD 18	/* text in AuditRow, an enum in the table */
 typedef struct AuditRow
 {
 	Datum		values[AUDIT_NFIELDS];
@@ -243,6 +244,10 @@ extern void audit_fill_row(AuditRow *row, const char *command, const char *sql,
 						   const Finding *main, List *rules,
 						   const char *verdict, double duration_ms);
 extern void audit_record_ran(AuditRow *row);
+
+/* audit_direct.c */
+extern bool audit_insert_direct(Oid relid, Oid owner, AuditRow *row,
+								const char *const *names, const Oid *types);
 extern const char *audit_record_blocked(AuditRow *row);
 
 /* hook.c */
