@@ -176,8 +176,7 @@ effect_for(Inspection *insp, Oid relid, RangeVar *rv, LOCKMODE lockmode)
 	eff->lockmode = lockmode;
 	if (OidIsValid(relid))
 	{
-		eff->relname = rel_quoted_name(relid);
-		eff->display = rel_display_name(relid);
+		rel_names(relid, &eff->relname, &eff->display);
 		eff->is_new = rel_is_invisible_to_others(relid);
 	}
 	else
@@ -264,6 +263,22 @@ lock_fk_partners(Inspection *insp, Oid relid, char side, AttrNumber attnum,
 	SysScanDesc scan;
 	ScanKeyData key;
 	HeapTuple	tup;
+	bool		has_triggers = true;
+
+	/*
+	 * A foreign key has its triggers on both tables (check triggers on the
+	 * referencing one, action triggers on the referenced one, partitioned
+	 * or not), so a table without triggers has none: spare the scan of
+	 * pg_constraint.
+	 */
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (HeapTupleIsValid(tup))
+	{
+		has_triggers = ((Form_pg_class) GETSTRUCT(tup))->relhastriggers;
+		ReleaseSysCache(tup);
+	}
+	if (!has_triggers)
+		return;
 
 	conrel = table_open(ConstraintRelationId, AccessShareLock);
 	ScanKeyInit(&key,

@@ -204,7 +204,7 @@ extern List *measure_lock_holders(Oid relid, LOCKMODE mode);
 extern bool rel_is_invisible_to_others(Oid relid);
 extern bool rel_not_null_proved(Oid relid, const char *colname);
 extern char *rel_quoted_name(Oid relid);
-extern char *rel_display_name(Oid relid);
+extern void rel_names(Oid relid, char **quoted, char **display);
 extern char *format_bytes(int64 bytes);
 
 /* held_locks.c */

@@ -374,27 +374,32 @@ rel_not_null_proved(Oid relid, const char *colname)
 char *
 rel_quoted_name(Oid relid)
 {
-	char	   *relname;
-	char	   *nspname;
+	char	   *quoted;
+	char	   *display;
 
-	if (!rel_name_parts(relid, &nspname, &relname))
-		return pstrdup("(dropped)");
-	return nspname ? quote_qualified_identifier(nspname, relname) :
-		pstrdup(quote_identifier(relname));
+	rel_names(relid, &quoted, &display);
+	return quoted;
 }
 
 /*
- * The same, unquoted, for messages: 'app.Order' rather than app."Order".
+ * Both that name and the one for messages, unquoted ('app.Order' rather
+ * than app."Order"), from one lookup.
  */
-char *
-rel_display_name(Oid relid)
+void
+rel_names(Oid relid, char **quoted, char **display)
 {
 	char	   *relname;
 	char	   *nspname;
 
 	if (!rel_name_parts(relid, &nspname, &relname))
-		return pstrdup("(dropped)");
-	return nspname ? psprintf("%s.%s", nspname, relname) : relname;
+	{
+		*quoted = pstrdup("(dropped)");
+		*display = pstrdup("(dropped)");
+		return;
+	}
+	*quoted = nspname ? quote_qualified_identifier(nspname, relname) :
+		pstrdup(quote_identifier(relname));
+	*display = nspname ? psprintf("%s.%s", nspname, relname) : relname;
 }
 
 /*

@@ -225,7 +225,14 @@ fill_message(const char *tmpl, const char *subject, const char *table,
 	initStringInfo(&buf);
 	for (p = tmpl; *p; p++)
 	{
-		if (strncmp(p, "{subject}", 9) == 0)
+		if (*p != '{')
+		{
+			size_t		run = strcspn(p, "{");
+
+			appendBinaryStringInfo(&buf, p, run);
+			p += run - 1;
+		}
+		else if (strncmp(p, "{subject}", 9) == 0)
 		{
 			appendStringInfoString(&buf, subject);
 			p += 8;
