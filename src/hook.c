@@ -70,16 +70,11 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	Node	   *parsetree = pstmt->utilityStmt;
 	MemoryContext guardcxt = NULL;
 	AuditRow	row;
-	bool		audit = false;
-	Finding    *main = NULL;
-	List	   *rules = NIL;
-	const char *verdict = NULL;
+	Judgement	j;				/* set when guardcxt is */
 	const char *command = NULL;
 	char	   *sql = NULL;
 	TimestampTz start = 0;
 	const RelEffect *timed = NULL;	/* relation we put lock_timeout on */
-	List	   *findings = NIL;
-	Judgement	j;
 
 	/*
 	 * Cheap exits first: the node-tag switch in inspect_is_guarded() is all
@@ -115,14 +110,9 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		if (j.first_block != NULL)
 			refuse(&j, command, sql);	/* does not return */
 
-		audit = j.audit;
-		main = j.main;
-		rules = j.rules;
-		verdict = j.verdict;
 		timed = lock_timeout_target(&j);
-		findings = j.findings;
 		MemoryContextSwitchTo(oldcxt);
-		if (audit)
+		if (j.audit)
 			start = GetCurrentTimestamp();
 	}
 
@@ -150,7 +140,7 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 			LockTimeout = save_lock_timeout;
 			if (geterrcode() == ERRCODE_LOCK_NOT_AVAILABLE)
 				explain_lock_timeout(guardcxt, timed, command, sql,
-									 audit ? &j : NULL);
+									 j.audit ? &j : NULL);
 			PG_RE_THROW();
 		}
 		PG_END_TRY();
@@ -159,15 +149,15 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 
 	if (guardcxt != NULL)
 	{
-		held_locks_note(findings, NULL);
-		if (audit)
+		held_locks_note(j.findings, NULL);
+		if (j.audit)
 		{
 			MemoryContext oldcxt = MemoryContextSwitchTo(guardcxt);
 			long		secs;
 			int			usecs;
 
 			TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
-			audit_fill_row(&row, command, sql, main, rules, verdict,
+			audit_fill_row(&row, command, sql, j.main, j.rules, j.verdict,
 						   secs * 1000.0 + usecs / 1000.0);
 			audit_record_ran(&row);
 			MemoryContextSwitchTo(oldcxt);
