@@ -505,6 +505,20 @@ ALTER TABLE ad_t ALTER COLUMN v SET STATISTICS 803;
 SELECT statement, role_name FROM ad_log WHERE id > :mark ORDER BY id;
 ROLLBACK;
 
+--
+-- A refused statement's row goes to the worker: the time it carries must
+-- not depend on the session's DateStyle or time zone (13 January read
+-- as a month would fail, 5 January become 1 May)
+--
+SET DateStyle = 'SQL, DMY';
+SET TimeZone = 'Pacific/Chatham';
+SELECT max(id) AS mark FROM migration_guard.audit_log \gset
+CREATE INDEX ON big (id);
+RESET DateStyle;
+RESET TimeZone;
+SELECT command, verdict, abs(extract(epoch FROM now() - logged_at)) < 600 AS logged_now
+  FROM migration_guard.audit_log WHERE id > :mark;
+
 -- clean up
 DROP FUNCTION ad_long(), ad_tuple(tid), ad_insert_copy(bigint), ad_before(), ad_after();
 DROP VIEW ad_log;

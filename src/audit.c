@@ -14,8 +14,10 @@
  * If no worker could be started, or it did not finish, the row goes to the
  * server log instead and the client is told so.
  *
- * Both paths run the same INSERT, with every value passed as a parameter:
- * statement text is never spliced into SQL.
+ * Both paths write the row with audit_insert(): straight into the table
+ * while it is as the extension created it (audit_direct.c), else by an
+ * INSERT with every value passed as a parameter.  Statement text is never
+ * spliced into SQL.
  *
  * Copyright (c) 2026, migration_guard developers
  *
@@ -61,7 +63,8 @@
 #define AUDIT_STATEMENT_CAP	(64 * 1024)
 
 /*
- * The INSERT both paths run.  Its parameters have the columns' own types
+ * The INSERT, when the row cannot be written directly.  Its parameters have
+ * the columns' own types
  * (audit_field_types), so that the executor evaluates no casts: building
  * and running 21 conversions from text cost more than the insert itself.
  * Only the verdict travels as text, to be read by the enum's input function.
@@ -91,8 +94,11 @@ static const char *const audit_field_names[AUDIT_NFIELDS] = {
 };
 
 /*
- * What the refusing backend hands to the worker, in a DSM segment: each
- * value in its type's text form, read back by the type's input function.
+ * What the refusing backend hands to the worker, in a DSM segment: values
+ * of by-value types as the Datum itself, the others in their type's text
+ * form, read back by the type's input function.  Neither depends on the
+ * session's settings (a timestamptz printed under DateStyle SQL, DMY would
+ * be read back as another date).
  */
 typedef struct AuditShared
 {
@@ -168,7 +174,7 @@ name_datum(const char *str)
 	return NameGetDatum(name);
 }
 
-/* One value of the row; NULL pointer for SQL NULL */
+/* One text value of the row; a NULL pointer gives SQL NULL */
 static void
 set_text(AuditRow *row, int i, const char *str)
 {
@@ -189,7 +195,7 @@ set_datum(AuditRow *row, int i, Datum value)
  * statement, never in the worker.
  */
 void
-audit_fill_row(AuditRow *row, const char *command, const char *sql,
+audit_fill_row(AuditRow *row, Oid role, const char *command, const char *sql,
 			   const Finding *main, List *rules, const char *verdict,
 			   double duration_ms)
 {
@@ -210,7 +216,7 @@ audit_fill_row(AuditRow *row, const char *command, const char *sql,
 	row->overridden = (strcmp(verdict, "overridden") == 0);
 
 	set_datum(row, 0, TimestampTzGetDatum(GetCurrentTimestamp()));
-	set_datum(row, 1, name_datum(GetUserNameFromId(GetUserId(), false)));
+	set_datum(row, 1, name_datum(GetUserNameFromId(role, false)));
 	set_datum(row, 2, name_datum(GetUserNameFromId(GetSessionUserId(), false)));
 	set_text(row, 3, application_name);
 	/* inet_client_addr() is NULL over a Unix socket */
@@ -277,14 +283,14 @@ static SPIPlanPtr audit_insert_plan = NULL;
  * INSERT through SPI.
  */
 static void
-audit_insert(AuditRow *row, Oid owner)
+audit_insert(AuditRow *row)
 {
 	char		nulls[AUDIT_NFIELDS];
 	int			i;
 	int			ret;
 
 	if (OidIsValid(audit_relid) &&
-		audit_insert_direct(audit_relid, owner, row, audit_field_names,
+		audit_insert_direct(audit_relid, row, audit_field_names,
 							audit_field_types))
 		return;
 
@@ -296,6 +302,7 @@ audit_insert(AuditRow *row, Oid owner)
 	{
 		SPIPlanPtr	plan;
 
+		/* SPI_prepare copies the types; it only lacks the const */
 		plan = SPI_prepare(audit_insert_sql, AUDIT_NFIELDS,
 						   (Oid *) audit_field_types);
 		if (plan == NULL)
@@ -333,7 +340,7 @@ audit_record_ran(AuditRow *row)
 	SetUserIdAndSecContext(owner, save_sec_context |
 						   SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
-	audit_insert(row, owner);
+	audit_insert(row);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 }
 
@@ -379,6 +386,7 @@ audit_record_blocked(AuditRow *row)
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
 	char	   *texts[AUDIT_NFIELDS];
+	int32		lens[AUDIT_NFIELDS];
 	char	   *p;
 	int			i;
 	TimestampTz deadline;
@@ -396,9 +404,17 @@ audit_record_blocked(AuditRow *row)
 
 	for (i = 0; i < AUDIT_NFIELDS; i++)
 	{
-		texts[i] = audit_value_text(row, i);
-		if (texts[i])
-			size += strlen(texts[i]);
+		texts[i] = NULL;
+		if (row->nulls[i])
+			lens[i] = -1;
+		else if (get_typbyval(audit_field_types[i]))
+			lens[i] = sizeof(Datum);
+		else
+		{
+			texts[i] = audit_value_text(row, i);
+			lens[i] = strlen(texts[i]);
+		}
+		size += Max(lens[i], 0);
 	}
 	seg = dsm_create(size, 0);
 	sh = dsm_segment_address(seg);
@@ -408,12 +424,12 @@ audit_record_blocked(AuditRow *row)
 	p = sh->data;
 	for (i = 0; i < AUDIT_NFIELDS; i++)
 	{
-		sh->lens[i] = texts[i] ? strlen(texts[i]) : -1;
-		if (texts[i])
-		{
-			memcpy(p, texts[i], sh->lens[i]);
-			p += sh->lens[i];
-		}
+		sh->lens[i] = lens[i];
+		if (lens[i] < 0)
+			continue;
+		memcpy(p, texts[i] ? (void *) texts[i] : (void *) &row->values[i],
+			   lens[i]);
+		p += lens[i];
 	}
 
 	memset(&worker, 0, sizeof(worker));
@@ -497,13 +513,17 @@ mg_audit_worker_main(Datum main_arg)
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 
-	/* the values back from text, in this transaction (input functions) */
+	/* the values back, in this transaction (input functions) */
+	memset(&row, 0, sizeof(row));
 	p = sh->data;
 	for (i = 0; i < AUDIT_NFIELDS; i++)
 	{
 		row.nulls[i] = (sh->lens[i] < 0);
-		row.values[i] = (Datum) 0;
-		if (sh->lens[i] >= 0)
+		if (sh->lens[i] < 0)
+			continue;
+		if (get_typbyval(audit_field_types[i]))
+			memcpy(&row.values[i], p, sizeof(Datum));
+		else
 		{
 			Oid			typinput;
 			Oid			typioparam;
@@ -512,14 +532,15 @@ mg_audit_worker_main(Datum main_arg)
 			row.values[i] = OidInputFunctionCall(typinput,
 												 pnstrdup(p, sh->lens[i]),
 												 typioparam, -1);
-			p += sh->lens[i];
 		}
+		p += sh->lens[i];
 	}
 	/* never wait longer than the refused backend does */
 	SetConfigOption("lock_timeout", CppAsString2(AUDIT_WAIT_MS), PGC_SUSET,
 					PGC_S_SESSION);
 	PushActiveSnapshot(GetTransactionSnapshot());
-	audit_insert(&row, audit_table_owner());
+	(void) audit_table_owner();	/* finds audit_relid in this process */
+	audit_insert(&row);
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 

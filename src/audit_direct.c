@@ -23,9 +23,9 @@
  * other than "id" never take their default: the INSERT names them all.
  *
  * The table-level answer is cached and forgotten on any relcache
- * invalidation of the table (ALTER TABLE, CREATE TRIGGER, GRANT, ... all
- * send one); the indexes are checked on every insert, before the heap
- * tuple is written.
+ * invalidation of the table (ALTER TABLE, CREATE TRIGGER, CREATE RULE, ...
+ * all send one); privileges and the indexes are checked on every insert,
+ * before the heap tuple is written.
  *
  * Copyright (c) 2026, migration_guard developers
  *
@@ -75,12 +75,16 @@ typedef struct AuditShape
 
 static AuditShape shape;
 static bool callback_registered = false;
+static uint64 forget_count = 0;
 
 static void
 shape_forget(Datum arg, Oid relid)
 {
 	if (!OidIsValid(relid) || relid == shape.relid)
+	{
 		shape.valid = false;
+		forget_count++;
+	}
 }
 
 /* The sequence of "nextval('seq'::regclass)", or InvalidOid */
@@ -104,10 +108,20 @@ static bool
 table_is_plain(Relation rel, const char *const *names,
 			   const Oid *types)
 {
-	TupleDesc	desc = RelationGetDescr(rel);
-	TupleConstr *constr = desc->constr;
+	TupleDesc	desc;
+	TupleConstr *constr;
 	Oid			verdict_type;
 	int			i;
+
+	/*
+	 * The lookup first: a cache miss may process invalidations and rebuild
+	 * the relation's tuple descriptor under us.
+	 */
+	verdict_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+								   CStringGetDatum("audit_verdict"),
+								   ObjectIdGetDatum(RelationGetNamespace(rel)));
+	desc = RelationGetDescr(rel);
+	constr = desc->constr;
 
 	if (rel->rd_rel->relkind != RELKIND_RELATION ||
 		rel->rd_rel->relam != HEAP_TABLE_AM_OID ||
@@ -118,9 +132,6 @@ table_is_plain(Relation rel, const char *const *names,
 		return false;
 	if (constr != NULL && (constr->num_check > 0 || constr->has_generated_stored))
 		return false;
-	verdict_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-								   CStringGetDatum("audit_verdict"),
-								   ObjectIdGetDatum(RelationGetNamespace(rel)));
 
 	for (i = 0; i < AUDIT_NATTS; i++)
 	{
@@ -167,15 +178,16 @@ index_is_plain(Relation index)
 }
 
 /*
- * Write the row into audit_log (relid, owned by owner, who is the current
- * user) if the table allows it.  Returns false, having written nothing,
- * when the caller must run the INSERT instead.  names and types describe
- * the row's fields; the verdict field holds text.
+ * Write the row into audit_log (relid) as the current user, its owner, if
+ * the table allows it.  Returns false, having written nothing, when the
+ * caller must run the INSERT instead.  names and types describe the row's
+ * fields; the verdict field holds text.
  */
 bool
-audit_insert_direct(Oid relid, Oid owner, AuditRow *row,
+audit_insert_direct(Oid relid, AuditRow *row,
 					const char *const *names, const Oid *types)
 {
+	Oid			user = GetUserId();
 	Relation	rel;
 	List	   *indexoids;
 	Relation   *indexes;
@@ -199,9 +211,12 @@ audit_insert_direct(Oid relid, Oid owner, AuditRow *row,
 	}
 	if (!shape.valid || shape.relid != relid)
 	{
+		uint64		before = forget_count;
+
 		shape.relid = relid;
 		shape.direct = table_is_plain(rel, names, types);
-		shape.valid = true;
+		/* an invalidation that came in meanwhile may have made it stale */
+		shape.valid = (forget_count == before);
 	}
 
 	/*
@@ -210,8 +225,8 @@ audit_insert_direct(Oid relid, Oid owner, AuditRow *row,
 	 * sends no relcache invalidation of the table.
 	 */
 	if (!shape.direct ||
-		pg_class_aclcheck(relid, owner, ACL_INSERT) != ACLCHECK_OK ||
-		pg_namespace_aclcheck(RelationGetNamespace(rel), owner,
+		pg_class_aclcheck(relid, user, ACL_INSERT) != ACLCHECK_OK ||
+		pg_namespace_aclcheck(RelationGetNamespace(rel), user,
 							  ACL_USAGE) != ACLCHECK_OK)
 	{
 		table_close(rel, NoLock);	/* the INSERT takes the same lock */

@@ -52,8 +52,8 @@ static void run_statement(PlannedStmt *pstmt, const char *queryString,
 						  DestReceiver *dest, QueryCompletion *qc);
 static const RelEffect *lock_timeout_target(Judgement *j);
 static void explain_lock_timeout(MemoryContext cxt, const RelEffect *eff,
-								 const char *command, const char *sql,
-								 Judgement *audited);
+								 Oid role, const char *command,
+								 const char *sql, Judgement *audited);
 static void report_findings(Judgement *j);
 static void refuse(Judgement *j, const char *command, const char *sql);
 
@@ -71,6 +71,7 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	MemoryContext guardcxt = NULL;
 	AuditRow	row;
 	Judgement	j;				/* set when guardcxt is */
+	Oid			role = InvalidOid;	/* current_user when the statement began */
 	const char *command = NULL;
 	char	   *sql = NULL;
 	TimestampTz start = 0;
@@ -101,6 +102,12 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 										 ALLOCSET_DEFAULT_SIZES);
 		oldcxt = MemoryContextSwitchTo(guardcxt);
 
+		/*
+		 * The statement may change the user while it runs (REFRESH
+		 * MATERIALIZED VIEW becomes the view's owner): its row names who ran
+		 * it.
+		 */
+		role = GetUserId();
 		command = GetCommandTagName(CreateCommandTag(parsetree));
 		sql = sql_cut_statement(queryString, pstmt->stmt_location,
 								pstmt->stmt_len);
@@ -139,7 +146,7 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		{
 			LockTimeout = save_lock_timeout;
 			if (geterrcode() == ERRCODE_LOCK_NOT_AVAILABLE)
-				explain_lock_timeout(guardcxt, timed, command, sql,
+				explain_lock_timeout(guardcxt, timed, role, command, sql,
 									 j.audit ? &j : NULL);
 			PG_RE_THROW();
 		}
@@ -157,7 +164,7 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 			int			usecs;
 
 			TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
-			audit_fill_row(&row, command, sql, j.main, j.rules, j.verdict,
+			audit_fill_row(&row, role, command, sql, j.main, j.rules, j.verdict,
 						   secs * 1000.0 + usecs / 1000.0);
 			audit_record_ran(&row);
 			MemoryContextSwitchTo(oldcxt);
@@ -218,7 +225,7 @@ lock_timeout_target(Judgement *j)
  * (durably: the transaction is about to abort).
  */
 static void
-explain_lock_timeout(MemoryContext cxt, const RelEffect *eff,
+explain_lock_timeout(MemoryContext cxt, const RelEffect *eff, Oid role,
 					 const char *command, const char *sql,
 					 Judgement *audited)
 {
@@ -237,7 +244,7 @@ explain_lock_timeout(MemoryContext cxt, const RelEffect *eff,
 	{
 		AuditRow	row;
 
-		audit_fill_row(&row, command, sql, audited->main, audited->rules,
+		audit_fill_row(&row, role, command, sql, audited->main, audited->rules,
 					   "timed_out", -1);
 		(void) audit_record_blocked(&row);
 	}
@@ -354,7 +361,8 @@ refuse(Judgement *j, const char *command, const char *sql)
 		AuditRow	row;
 		const char *why;
 
-		audit_fill_row(&row, command, sql, j->main, j->rules, "blocked", -1);
+		audit_fill_row(&row, GetUserId(), command, sql, j->main, j->rules,
+					   "blocked", -1);
 		why = audit_record_blocked(&row);
 		if (why != NULL)
 			ereport(WARNING,

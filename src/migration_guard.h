@@ -240,15 +240,16 @@ typedef struct AuditRow
 	bool		overridden;		/* verdict is "overridden" */
 } AuditRow;
 
-extern void audit_fill_row(AuditRow *row, const char *command, const char *sql,
+extern void audit_fill_row(AuditRow *row, Oid role, const char *command,
+						   const char *sql,
 						   const Finding *main, List *rules,
 						   const char *verdict, double duration_ms);
 extern void audit_record_ran(AuditRow *row);
+extern const char *audit_record_blocked(AuditRow *row);
 
 /* audit_direct.c */
-extern bool audit_insert_direct(Oid relid, Oid owner, AuditRow *row,
+extern bool audit_insert_direct(Oid relid, AuditRow *row,
 								const char *const *names, const Oid *types);
-extern const char *audit_record_blocked(AuditRow *row);
 
 /* hook.c */
 extern void hook_install(void);
