@@ -148,3 +148,16 @@ SELECT count(*) AS indexes,
               AND l.pid = pg_backend_pid())) AS locked_access_exclusive
   FROM pg_index i WHERE i.indrelid = 'big'::regclass;
 ROLLBACK;
+
+-- Only the guard's own lock_timeout gets its DETAIL, HINT and a timed_out
+-- row: the same SQLSTATE from anything else (NOWAIT, a function's RAISE)
+-- reaches the client untouched
+CREATE FUNCTION lock_refused(int) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'row lock not available' USING ERRCODE = 'lock_not_available';
+END $$;
+SHOW migration_guard.lock_timeout;
+ALTER TABLE small ADD CONSTRAINT small_refused CHECK (lock_refused(id));
+SELECT count(*) AS timed_out_rows FROM migration_guard.audit_log
+ WHERE verdict = 'timed_out' AND statement LIKE '%small_refused%';
+DROP FUNCTION lock_refused(int);

@@ -220,9 +220,12 @@ lock_timeout_target(Judgement *j)
 }
 
 /*
- * Our lock_timeout ran out: add to PostgreSQL's error what happened and
- * what to do, and record the statement as timed out if it is audited
- * (durably: the transaction is about to abort).
+ * If the statement's error is our lock_timeout running out, add to it what
+ * happened and what to do, and record the statement as timed out if it is
+ * audited (durably: the transaction is about to abort).  Any other error is
+ * left to the caller to re-throw untouched: NOWAIT and a function's RAISE
+ * give the same SQLSTATE, and the timeout's indicator is already reset when
+ * we get here, so the message tells them apart.
  */
 static void
 explain_lock_timeout(MemoryContext cxt, const RelEffect *eff, Oid role,
@@ -232,6 +235,13 @@ explain_lock_timeout(MemoryContext cxt, const RelEffect *eff, Oid role,
 	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
 	ErrorData  *edata = CopyErrorData();
 
+	if (edata->message_id == NULL ||
+		strcmp(edata->message_id, "canceling statement due to lock timeout") != 0)
+	{
+		FreeErrorData(edata);
+		MemoryContextSwitchTo(oldcxt);
+		return;
+	}
 	FlushErrorState();
 	edata->detail = psprintf("migration_guard set lock_timeout to %d ms for this %s because, while it waits for its %s lock on table \"%s\", every later query on that table waits behind it. "
 							 "Conflicting locks were held, when it started, by: %s.",
