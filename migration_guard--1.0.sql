@@ -53,8 +53,8 @@ CREATE TYPE migration_guard.audit_verdict AS ENUM
 CREATE TABLE migration_guard.audit_log (
     id               bigserial PRIMARY KEY,
     logged_at        timestamptz NOT NULL DEFAULT clock_timestamp(),
-    role_name        name NOT NULL,        -- current_user when the statement ran
-    session_role     name NOT NULL,        -- session_user
+    role_name        text NOT NULL,        -- current_user when the statement ran
+    session_role     text NOT NULL,        -- session_user
     application_name text,
     client_addr      inet,
     backend_pid      int NOT NULL,

@@ -78,7 +78,7 @@ static const char *const audit_insert_sql =
 " $18, $19::migration_guard.audit_verdict, $20, $21)";
 
 static const Oid audit_field_types[AUDIT_NFIELDS] = {
-	TIMESTAMPTZOID, NAMEOID, NAMEOID, TEXTOID,
+	TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID,
 	INETOID, INT4OID, XID8OID, TEXTOID, TEXTOID,
 	BOOLOID, OIDOID, TEXTOID, TEXTOID,
 	INT8OID, INT8OID, BOOLOID, BOOLOID,
@@ -165,15 +165,6 @@ audit_table_owner(void)
 	return owner;
 }
 
-static Datum
-name_datum(const char *str)
-{
-	Name		name = (Name) palloc0(NAMEDATALEN);
-
-	namestrcpy(name, str);
-	return NameGetDatum(name);
-}
-
 /* One text value of the row; a NULL pointer gives SQL NULL */
 static void
 set_text(AuditRow *row, int i, const char *str)
@@ -215,46 +206,48 @@ audit_fill_row(AuditRow *row, Oid role, const char *command, const char *sql,
 	}
 	row->overridden = (strcmp(verdict, "overridden") == 0);
 
-	set_datum(row, 0, TimestampTzGetDatum(GetCurrentTimestamp()));
-	set_datum(row, 1, name_datum(GetUserNameFromId(role, false)));
-	set_datum(row, 2, name_datum(GetUserNameFromId(GetSessionUserId(), false)));
-	set_text(row, 3, application_name);
+	set_datum(row, AF_LOGGED_AT, TimestampTzGetDatum(GetCurrentTimestamp()));
+	set_text(row, AF_ROLE_NAME, GetUserNameFromId(role, false));
+	set_text(row, AF_SESSION_ROLE,
+			 GetUserNameFromId(GetSessionUserId(), false));
+	set_text(row, AF_APPLICATION_NAME, application_name);
 	/* inet_client_addr() is NULL over a Unix socket */
 	InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
 	addr = inet_client_addr(fcinfo);
 	if (!fcinfo->isnull)
-		set_datum(row, 4, addr);
-	set_datum(row, 5, Int32GetDatum(MyProcPid));
+		set_datum(row, AF_CLIENT_ADDR, addr);
+	set_datum(row, AF_BACKEND_PID, Int32GetDatum(MyProcPid));
 	if (FullTransactionIdIsValid(fxid))
-		set_datum(row, 6, FullTransactionIdGetDatum(fxid));
-	set_text(row, 7, command);
+		set_datum(row, AF_XID, FullTransactionIdGetDatum(fxid));
+	set_text(row, AF_COMMAND, command);
 	if (len > AUDIT_STATEMENT_CAP)
 		len = pg_mbcliplen(sql, len, AUDIT_STATEMENT_CAP);
-	set_datum(row, 8, PointerGetDatum(cstring_to_text_with_len(sql, len)));
-	set_datum(row, 9, BoolGetDatum(sql[len] != '\0'));
+	set_datum(row, AF_STATEMENT, PointerGetDatum(cstring_to_text_with_len(sql, len)));
+	set_datum(row, AF_STATEMENT_TRUNCATED, BoolGetDatum(sql[len] != '\0'));
 	if (main != NULL)
 	{
 		const RelEffect *eff = main->effect;
 
 		if (OidIsValid(eff->relid))
-			set_datum(row, 10, ObjectIdGetDatum(eff->relid));
-		set_text(row, 11, eff->relname);
-		set_text(row, 12, lock_mode_name(eff->lockmode));
-		set_datum(row, 13, Int64GetDatum(main->size.bytes));
-		set_datum(row, 14, Int64GetDatum(main->size.rows));
-		set_datum(row, 15, BoolGetDatum(eff->rewrite));
-		set_datum(row, 16, BoolGetDatum(eff->scan));
+			set_datum(row, AF_RELATION_OID, ObjectIdGetDatum(eff->relid));
+		set_text(row, AF_RELATION_NAME, eff->relname);
+		set_text(row, AF_LOCK_MODE, lock_mode_name(eff->lockmode));
+		set_datum(row, AF_TABLE_BYTES, Int64GetDatum(main->size.bytes));
+		set_datum(row, AF_EST_ROWS, Int64GetDatum(main->size.rows));
+		set_datum(row, AF_REWRITE, BoolGetDatum(eff->rewrite));
+		set_datum(row, AF_SCAN, BoolGetDatum(eff->scan));
 	}
 	names = palloc(sizeof(Datum) * (list_length(rules) + 1));
 	foreach(lc, rules)
 		names[nrules++] = CStringGetTextDatum(rule_name(lfirst_int(lc)));
-	set_datum(row, 17, PointerGetDatum(construct_array(names, nrules, TEXTOID,
-													   -1, false, TYPALIGN_INT)));
-	set_text(row, 18, verdict);
+	set_datum(row, AF_RULES,
+			  PointerGetDatum(construct_array(names, nrules, TEXTOID,
+											  -1, false, TYPALIGN_INT)));
+	set_text(row, AF_VERDICT, verdict);
 	if (mg_reason && mg_reason[0] && row->overridden)
-		set_text(row, 19, mg_reason);
+		set_text(row, AF_REASON, mg_reason);
 	if (duration_ms >= 0)
-		set_datum(row, 20, Float8GetDatum(duration_ms));
+		set_datum(row, AF_DURATION_MS, Float8GetDatum(duration_ms));
 }
 
 /* One value in its type's text form, for the server log and the worker */

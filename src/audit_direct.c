@@ -138,7 +138,7 @@ table_is_plain(Relation rel, const char *const *names,
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 		Oid			want = (i == 0) ? INT8OID : types[i - 1];
 
-		if (i - 1 == AUDIT_VERDICT_FIELD)
+		if (i - 1 == AF_VERDICT)
 			want = verdict_type;
 		if (att->attisdropped || att->attgenerated || att->attidentity ||
 			strcmp(NameStr(att->attname), i == 0 ? "id" : names[i - 1]) != 0 ||
@@ -241,11 +241,11 @@ audit_insert_direct(Oid relid, AuditRow *row,
 		if (nulls[i + 1] && shape.notnull[i + 1])
 			ok = false;			/* let the INSERT report it */
 	}
-	if (!nulls[AUDIT_VERDICT_FIELD + 1])
+	if (!nulls[AF_VERDICT + 1])
 	{
-		char	   *label = TextDatumGetCString(values[AUDIT_VERDICT_FIELD + 1]);
+		char	   *label = TextDatumGetCString(values[AF_VERDICT + 1]);
 
-		values[AUDIT_VERDICT_FIELD + 1] =
+		values[AF_VERDICT + 1] =
 			DirectFunctionCall2(enum_in, CStringGetDatum(label),
 								ObjectIdGetDatum(shape.verdict_type));
 	}

@@ -230,9 +230,36 @@ extern char *suggest_safe_sql(const RelEffect *eff, const Hazard *hz);
 extern char *sql_cut_statement(const char *query, int location, int len);
 extern List *sql_split_alter_cmds(const char *stmt_sql);
 
-/* audit.c: one row of migration_guard.audit_log, in its columns' types */
-#define AUDIT_NFIELDS 21
-#define AUDIT_VERDICT_FIELD 18	/* text in AuditRow, an enum in the table */
+/*
+ * audit.c: one row of migration_guard.audit_log, in its columns' types, in
+ * the table's column order after "id"
+ */
+typedef enum AuditField
+{
+	AF_LOGGED_AT,
+	AF_ROLE_NAME,
+	AF_SESSION_ROLE,
+	AF_APPLICATION_NAME,
+	AF_CLIENT_ADDR,
+	AF_BACKEND_PID,
+	AF_XID,
+	AF_COMMAND,
+	AF_STATEMENT,
+	AF_STATEMENT_TRUNCATED,
+	AF_RELATION_OID,
+	AF_RELATION_NAME,
+	AF_LOCK_MODE,
+	AF_TABLE_BYTES,
+	AF_EST_ROWS,
+	AF_REWRITE,
+	AF_SCAN,
+	AF_RULES,
+	AF_VERDICT,					/* text in AuditRow, an enum in the table */
+	AF_REASON,
+	AF_DURATION_MS
+} AuditField;
+
+#define AUDIT_NFIELDS (AF_DURATION_MS + 1)
 typedef struct AuditRow
 {
 	Datum		values[AUDIT_NFIELDS];
