@@ -252,11 +252,33 @@ explain_lock_timeout(MemoryContext cxt, const RelEffect *eff, Oid role,
 						   eff->relname);
 	if (audited != NULL)
 	{
-		AuditRow	row;
+		/*
+		 * The timeout is what the client must see: an error while recording
+		 * it (a cancel while we wait for the worker, no DSM segment left)
+		 * goes to the server log instead.  The transaction aborts right
+		 * after, which releases whatever that error left behind.
+		 */
+		PG_TRY();
+		{
+			AuditRow	row;
 
-		audit_fill_row(&row, role, command, sql, audited->main, audited->rules,
-					   "timed_out", -1);
-		(void) audit_record_blocked(&row);
+			audit_fill_row(&row, role, command, sql, audited->main,
+						   audited->rules, "timed_out", -1);
+			(void) audit_record_blocked(&row);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *lost;
+
+			MemoryContextSwitchTo(cxt);
+			lost = CopyErrorData();
+			FlushErrorState();
+			ereport(LOG,
+					(errcode(lost->sqlerrcode),
+					 errmsg("could not record the timed-out statement in migration_guard.audit_log: %s",
+							lost->message)));
+		}
+		PG_END_TRY();
 	}
 	MemoryContextSwitchTo(oldcxt);
 	ReThrowError(edata);
