@@ -10,10 +10,10 @@
 # One server, so that both sides share its data directory, buffers and
 # memory layout: two servers started alike differed by 2 % with no library
 # at all.  Even so, on a shared VM a single run moves by several percent
-# (BENCH_AA=1 shows by how much); test/bench/instructions.sh counts
+# (BENCH_AA=1 shows by how much); test/bench/instructions_single.sh counts
 # instructions instead, which is what resolves 1 %.
 #
-#   bash test/bench/overhead.sh             BENCH_SECONDS=5 BENCH_ROUNDS=6
+#   bash test/bench/overhead.sh             BENCH_SECONDS=4 BENCH_ROUNDS=8
 #   BENCH_AA=1 bash test/bench/overhead.sh   neither side loads the library:
 #                                            the harness's own spread
 #   BENCH_SYNC_COMMIT=off bash ...           commits do not wait for the WAL
@@ -32,8 +32,8 @@
 # each side and the median and range of the per-round ratios; asserts
 # nothing.
 set -eu
-secs=${BENCH_SECONDS:-5}
-rounds=${BENCH_ROUNDS:-6}
+secs=${BENCH_SECONDS:-4}
+rounds=${BENCH_ROUNDS:-8}
 PGBIN=/usr/lib/postgresql/15/bin
 dir=$(mktemp -d "${BENCH_DIR:-/tmp}"/mg_overhead.XXXXXX)
 as_user() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
