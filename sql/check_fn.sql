@@ -132,3 +132,40 @@ SELECT stmt, message, detail LIKE '%reads are blocked too.%' AS reads_blocked,
 -- a warning has run already: the hint says how to acknowledge it
 SELECT verdict, hint LIKE '%To acknowledge it: SET migration_guard.allow = ''drop_column'';' AS acknowledge
   FROM migration_guard.check('ALTER TABLE big DROP COLUMN ref');
+
+-- CHECKs the script itself adds or validates prove NOT NULL for a later
+-- SET NOT NULL, as they will when it runs: the phased plan in one file
+SELECT statement, command, scan, rule
+  FROM migration_guard.check($$
+    ALTER TABLE big ADD CONSTRAINT big_val_nn CHECK (val IS NOT NULL) NOT VALID;
+    ALTER TABLE big VALIDATE CONSTRAINT big_val_nn;
+    ALTER TABLE big ALTER COLUMN val SET NOT NULL;
+  $$) WHERE relation = 'big'::regclass;
+-- not validated yet, or added as NOT VALID only: SET NOT NULL still scans
+SELECT statement, rule
+  FROM migration_guard.check($$
+    ALTER TABLE big ADD CONSTRAINT big_val_nn CHECK (val IS NOT NULL) NOT VALID;
+    ALTER TABLE big ALTER COLUMN val SET NOT NULL;
+    ALTER TABLE big ADD CONSTRAINT big_ref_nn CHECK (ref IS NOT NULL AND amount IS NOT NULL);
+    ALTER TABLE big ALTER COLUMN ref SET NOT NULL, ALTER COLUMN amount SET NOT NULL;
+    ALTER TABLE big ADD CONSTRAINT big_name_nn CHECK (name IS NOT NULL OR ref > 0);
+    ALTER TABLE big ALTER COLUMN name SET NOT NULL;
+  $$) WHERE rule IS NOT NULL OR command = 'ALTER TABLE' ORDER BY statement, rule;
+-- a NOT VALID CHECK already in the catalog, validated by the script (in a
+-- transaction rolled back: no audit row for the next suites)
+BEGIN;
+ALTER TABLE big ADD CONSTRAINT big_created_nn CHECK (created IS NOT NULL) NOT VALID;
+SELECT statement, scan, rule
+  FROM migration_guard.check($$
+    ALTER TABLE big ALTER COLUMN created SET NOT NULL;
+    ALTER TABLE big VALIDATE CONSTRAINT big_created_nn;
+    ALTER TABLE big ALTER COLUMN created SET NOT NULL;
+  $$) WHERE relation = 'big'::regclass;
+-- and the engine agrees: after that VALIDATE, SET NOT NULL reads no row
+SET LOCAL migration_guard.allow = 'add_check, exclusive_lock_held';
+ALTER TABLE big VALIDATE CONSTRAINT big_created_nn;
+SELECT seq_scan AS scans_before FROM pg_stat_xact_user_tables WHERE relid = 'big'::regclass \gset
+ALTER TABLE big ALTER COLUMN created SET NOT NULL;
+SELECT seq_scan - :scans_before AS scans_by_set_not_null
+  FROM pg_stat_xact_user_tables WHERE relid = 'big'::regclass;
+ROLLBACK;

@@ -200,7 +200,7 @@ mg_check(PG_FUNCTION_ARGS)
 	char	   *script_sql;
 	List	   *raw;
 	ListCell   *lc;
-	ScriptState script = {NIL, NIL};
+	ScriptState script = {NIL, NIL, NIL};
 	int			stmtno = 0;
 	ErrorContextCallback errcallback;
 
@@ -245,7 +245,7 @@ mg_check(PG_FUNCTION_ARGS)
 				 IsA(rs->stmt, DeleteStmt))
 			findings = judge_script_dml(rs->stmt, command, &script);
 		held_locks_note(findings, &script.held);
-		inspect_note_created(rs->stmt, &script);
+		inspect_note_script(rs->stmt, &script);
 
 		if (findings == NIL && !failed)
 			put_row(rsinfo, stmtno, command, NULL);

@@ -147,6 +147,45 @@ created_in_script(ScriptState *script, RangeVar *rv)
 }
 
 /*
+ * Would SET NOT NULL on this column skip its scan?  In a check() script,
+ * CHECKs that earlier statements added or validated count too: the phased
+ * plan's "CHECK (col IS NOT NULL) NOT VALID; VALIDATE; SET NOT NULL" is
+ * free when it runs, and must read so in the dry run.
+ */
+static bool
+not_null_proved(Inspection *insp, Oid relid, const char *colname)
+{
+	List	   *also_validated = NIL;
+	ListCell   *lc;
+
+	foreach(lc, insp->script ? insp->script->checks : NIL)
+	{
+		ScriptCheck *sc = (ScriptCheck *) lfirst(lc);
+		ListCell   *cc;
+
+		if (sc->relid != relid || !sc->validated)
+			continue;
+		if (sc->in_catalog)
+			also_validated = lappend(also_validated, makeString(sc->conname));
+		foreach(cc, sc->columns)
+		{
+			AttrNumber	attnum = get_attnum(relid, colname);
+
+			/*
+			 * PostgreSQL proves with a NullTest on the column's Var, which
+			 * a composite column's IS NOT NULL (a row test) does not match;
+			 * a column the script added is not in the catalog: unproved.
+			 */
+			if (strcmp(strVal(lfirst(cc)), colname) == 0 &&
+				attnum != InvalidAttrNumber &&
+				!type_is_rowtype(get_atttype(relid, attnum)))
+				return true;
+		}
+	}
+	return rel_not_null_proved(relid, colname, also_validated);
+}
+
+/*
  * The effect on a relation, found or created.  One relation appears once
  * per statement; later calls strengthen its lock.
  */
@@ -871,8 +910,8 @@ inspect_validate(Inspection *insp, RelEffect *eff, const char *conname)
  * it, exactly as a SET NOT NULL of its own.
  */
 static void
-inspect_primary_key_using_index(RelEffect *eff, Constraint *con,
-								const char *cmd_sql)
+inspect_primary_key_using_index(Inspection *insp, RelEffect *eff,
+								Constraint *con, const char *cmd_sql)
 {
 	Oid			indexoid = get_relname_relid(con->indexname,
 											 get_rel_namespace(eff->relid));
@@ -894,7 +933,7 @@ inspect_primary_key_using_index(RelEffect *eff, Constraint *con,
 		if (attnum <= 0 || index->indrelid != eff->relid)
 			continue;			/* expressions are refused by PostgreSQL */
 		colname = get_attname(eff->relid, attnum, true);
-		if (colname != NULL && !rel_not_null_proved(eff->relid, colname))
+		if (colname != NULL && !not_null_proved(insp, eff->relid, colname))
 		{
 			Hazard	   *hz;
 
@@ -950,7 +989,7 @@ inspect_add_constraint(Inspection *insp, RelEffect *eff, Constraint *con,
 						   cmd_sql, con->conname, InvalidOid);
 			}
 			else if (con->contype == CONSTR_PRIMARY && OidIsValid(eff->relid))
-				inspect_primary_key_using_index(eff, con, cmd_sql);
+				inspect_primary_key_using_index(insp, eff, con, cmd_sql);
 			break;
 		default:
 			break;
@@ -1245,7 +1284,7 @@ inspect_alter_table(Inspection *insp, AlterTableStmt *stmt)
 				break;
 			case AT_SetNotNull:
 				if (!OidIsValid(eff->relid) ||
-					!rel_not_null_proved(eff->relid, cmd->name))
+					!not_null_proved(insp, eff->relid, cmd->name))
 				{
 					eff->scan = true;
 					add_hazard(eff, RULE_SET_NOT_NULL, (Node *) cmd, cmd_sql,
@@ -1589,11 +1628,101 @@ inspect_statement(Node *parsetree, const char *sql, ScriptState *script)
 }
 
 /*
- * check() only: remember relations a script statement creates, so that
- * later statements of the script treat them as new.
+ * The columns a CHECK expression, as parsed, proves NOT NULL: "col IS NOT
+ * NULL" terms, alone or AND-ed.  Anything else proves nothing here (the
+ * engine may know better; then the dry run errs on the side of a warning).
+ */
+static List *
+raw_not_null_columns(Node *expr)
+{
+	if (expr == NULL)
+		return NIL;
+	if (IsA(expr, BoolExpr) && ((BoolExpr *) expr)->boolop == AND_EXPR)
+	{
+		List	   *cols = NIL;
+		ListCell   *lc;
+
+		foreach(lc, ((BoolExpr *) expr)->args)
+			cols = list_concat(cols, raw_not_null_columns(lfirst(lc)));
+		return cols;
+	}
+	if (IsA(expr, NullTest) &&
+		((NullTest *) expr)->nulltesttype == IS_NOT_NULL &&
+		IsA(((NullTest *) expr)->arg, ColumnRef))
+	{
+		Node	   *last = llast(((ColumnRef *) ((NullTest *) expr)->arg)->fields);
+
+		if (IsA(last, String))
+			return list_make1(last);
+	}
+	return NIL;
+}
+
+/* check() only: a CHECK that a script statement adds or validates */
+static void
+note_script_checks(AlterTableStmt *stmt, ScriptState *script)
+{
+	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	ListCell   *lc;
+
+	if (!OidIsValid(relid))
+		return;
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+		ScriptCheck *sc = NULL;
+		ListCell   *sl;
+
+		if ((cmd->subtype == AT_AddConstraint
+#ifdef MG_HAS_RECURSE_SUBTYPES
+			 || cmd->subtype == AT_AddConstraintRecurse
+#endif
+			 ) && IsA(cmd->def, Constraint) &&
+			((Constraint *) cmd->def)->contype == CONSTR_CHECK)
+		{
+			Constraint *con = (Constraint *) cmd->def;
+
+			sc = palloc0(sizeof(ScriptCheck));
+			sc->relid = relid;
+			sc->conname = con->conname;
+			sc->validated = !con->skip_validation;
+			sc->columns = raw_not_null_columns(con->raw_expr);
+			script->checks = lappend(script->checks, sc);
+		}
+		else if (cmd->subtype == AT_ValidateConstraint
+#ifdef MG_HAS_RECURSE_SUBTYPES
+				 || cmd->subtype == AT_ValidateConstraintRecurse
+#endif
+			)
+		{
+			foreach(sl, script->checks)
+			{
+				ScriptCheck *known = (ScriptCheck *) lfirst(sl);
+
+				if (known->relid == relid && known->conname != NULL &&
+					strcmp(known->conname, cmd->name) == 0)
+					sc = known;
+			}
+			if (sc == NULL)
+			{
+				sc = palloc0(sizeof(ScriptCheck));
+				sc->relid = relid;
+				sc->conname = cmd->name;
+				sc->in_catalog = true;
+				script->checks = lappend(script->checks, sc);
+			}
+			sc->validated = true;
+		}
+	}
+}
+
+/*
+ * check() only: remember what a script statement leaves behind for later
+ * statements of the script: relations it creates (new to them) and CHECKs
+ * it adds or validates (proof for SET NOT NULL).
  */
 void
-inspect_note_created(Node *parsetree, ScriptState *script)
+inspect_note_script(Node *parsetree, ScriptState *script)
 {
 	RangeVar   *rv = NULL;
 
@@ -1601,6 +1730,9 @@ inspect_note_created(Node *parsetree, ScriptState *script)
 		rv = ((CreateStmt *) parsetree)->relation;
 	else if (IsA(parsetree, CreateTableAsStmt))
 		rv = ((CreateTableAsStmt *) parsetree)->into->rel;
+	else if (IsA(parsetree, AlterTableStmt) &&
+			 ((AlterTableStmt *) parsetree)->objtype == OBJECT_TABLE)
+		note_script_checks((AlterTableStmt *) parsetree, script);
 	if (rv != NULL)
 		script->created = lappend(script->created, rv);
 }

@@ -180,7 +180,21 @@ typedef struct ScriptState
 {
 	List	   *created;		/* list of RangeVar * */
 	List	   *held;			/* HeldLock *: ACCESS EXCLUSIVE taken so far */
+	List	   *checks;			/* ScriptCheck *: CHECKs added or validated */
 } ScriptState;
+
+/*
+ * A CHECK constraint that an earlier statement of a check() script added or
+ * validated: what a later SET NOT NULL may count as proof
+ */
+typedef struct ScriptCheck
+{
+	Oid			relid;
+	char	   *conname;		/* NULL if the script left it unnamed */
+	bool		in_catalog;		/* there before the script, validated by it */
+	bool		validated;
+	List	   *columns;		/* String: columns it proves NOT NULL, if added */
+} ScriptCheck;
 
 /* An ACCESS EXCLUSIVE lock on a large table, held by this transaction */
 typedef struct HeldLock
@@ -196,13 +210,14 @@ typedef struct HeldLock
 extern bool inspect_is_guarded(Node *parsetree);
 extern List *inspect_statement(Node *parsetree, const char *sql,
 							   ScriptState *script);
-extern void inspect_note_created(Node *parsetree, ScriptState *script);
+extern void inspect_note_script(Node *parsetree, ScriptState *script);
 
 /* relstats.c */
 extern RelSize measure_relation(Oid relid);
 extern List *measure_lock_holders(Oid relid, LOCKMODE mode);
 extern bool rel_is_invisible_to_others(Oid relid);
-extern bool rel_not_null_proved(Oid relid, const char *colname);
+extern bool rel_not_null_proved(Oid relid, const char *colname,
+								List *also_validated);
 extern char *rel_quoted_name(Oid relid);
 extern void rel_names(Oid relid, char **quoted, char **display);
 extern char *format_bytes(int64 bytes);

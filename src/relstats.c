@@ -298,9 +298,11 @@ rel_is_invisible_to_others(Oid relid)
  * constraints together imply "col IS NOT NULL" (tablecmds.c,
  * NotNullImpliedByRelConstraints).
  * A column we cannot find (added earlier in a check() script) is unproved.
+ * also_validated names (String) unvalidated CHECKs that an earlier
+ * statement of a check() script validates: they count as validated.
  */
 bool
-rel_not_null_proved(Oid relid, const char *colname)
+rel_not_null_proved(Oid relid, const char *colname, List *also_validated)
 {
 	HeapTuple	atttup;
 	Form_pg_attribute att;
@@ -343,8 +345,18 @@ rel_not_null_proved(Oid relid, const char *colname)
 		bool		isnull;
 		Node	   *cexpr;
 
-		if (con->contype != CONSTRAINT_CHECK || !con->convalidated)
+		if (con->contype != CONSTRAINT_CHECK)
 			continue;
+		if (!con->convalidated)
+		{
+			ListCell   *lc;
+			bool		validated = false;
+
+			foreach(lc, also_validated)
+				validated |= (strcmp(strVal(lfirst(lc)), NameStr(con->conname)) == 0);
+			if (!validated)
+				continue;
+		}
 		conbin = heap_getattr(contup, Anum_pg_constraint_conbin,
 							  RelationGetDescr(conrel), &isnull);
 		if (isnull)
