@@ -134,7 +134,9 @@ SELECT verdict, hint LIKE '%To acknowledge it: SET migration_guard.allow = ''dro
   FROM migration_guard.check('ALTER TABLE big DROP COLUMN ref');
 
 -- CHECKs the script itself adds or validates prove NOT NULL for a later
--- SET NOT NULL, as they will when it runs: the phased plan in one file
+-- SET NOT NULL, as they will when it runs: the phased plan in one file.
+-- VALIDATE of a constraint the script added reads the table, here while
+-- step 1's ACCESS EXCLUSIVE would still be held (one transaction)
 SELECT statement, command, scan, rule
   FROM migration_guard.check($$
     ALTER TABLE big ADD CONSTRAINT big_val_nn CHECK (val IS NOT NULL) NOT VALID;

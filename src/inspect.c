@@ -158,9 +158,9 @@ not_null_proved(Inspection *insp, Oid relid, const char *colname)
 	List	   *also_validated = NIL;
 	ListCell   *lc;
 
-	foreach(lc, insp->script ? insp->script->checks : NIL)
+	foreach(lc, insp->script ? insp->script->constraints : NIL)
 	{
-		ScriptCheck *sc = (ScriptCheck *) lfirst(lc);
+		ScriptConstraint *sc = (ScriptConstraint *) lfirst(lc);
 		ListCell   *cc;
 
 		if (sc->relid != relid || !sc->validated)
@@ -873,6 +873,36 @@ inspect_alter_type(RelEffect *eff, AlterTableCmd *cmd, const char *cmd_sql)
 }
 
 /*
+ * check() only: VALIDATE of a constraint that an earlier statement of the
+ * script added NOT VALID (and nothing validated since) reads as the one in
+ * the catalog would.
+ */
+static void
+inspect_validate_in_script(Inspection *insp, RelEffect *eff,
+						   const char *conname)
+{
+	ListCell   *lc;
+
+	foreach(lc, insp->script ? insp->script->constraints : NIL)
+	{
+		ScriptConstraint *sc = (ScriptConstraint *) lfirst(lc);
+
+		if (sc->relid != eff->relid || sc->in_catalog || sc->validated ||
+			sc->conname == NULL || strcmp(sc->conname, conname) != 0)
+			continue;
+		eff->scan = true;
+		if (sc->contype == CONSTR_FOREIGN)
+		{
+			RelEffect  *pk = effect_for_rangevar(insp, sc->pktable,
+												 RowShareLock);
+
+			if (pk != NULL)
+				pk->scan = true;
+		}
+	}
+}
+
+/*
  * VALIDATE CONSTRAINT: a scan (and, for a foreign key, a join with the
  * referenced table under ROW SHARE) unless the constraint is already valid,
  * in which case ATExecValidateConstraint does nothing.
@@ -888,7 +918,10 @@ inspect_validate(Inspection *insp, RelEffect *eff, const char *conname)
 		return;
 	conoid = get_relation_constraint_oid(eff->relid, conname, true);
 	if (!OidIsValid(conoid))
+	{
+		inspect_validate_in_script(insp, eff, conname);
 		return;
+	}
 	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
 	if (!HeapTupleIsValid(tup))
 		return;
@@ -1670,7 +1703,7 @@ note_script_checks(AlterTableStmt *stmt, ScriptState *script)
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
-		ScriptCheck *sc = NULL;
+		ScriptConstraint *sc = NULL;
 		ListCell   *sl;
 
 		if ((cmd->subtype == AT_AddConstraint
@@ -1678,16 +1711,21 @@ note_script_checks(AlterTableStmt *stmt, ScriptState *script)
 			 || cmd->subtype == AT_AddConstraintRecurse
 #endif
 			 ) && IsA(cmd->def, Constraint) &&
-			((Constraint *) cmd->def)->contype == CONSTR_CHECK)
+			(((Constraint *) cmd->def)->contype == CONSTR_CHECK ||
+			 ((Constraint *) cmd->def)->contype == CONSTR_FOREIGN))
 		{
 			Constraint *con = (Constraint *) cmd->def;
 
-			sc = palloc0(sizeof(ScriptCheck));
+			sc = palloc0(sizeof(ScriptConstraint));
 			sc->relid = relid;
 			sc->conname = con->conname;
+			sc->contype = con->contype;
 			sc->validated = !con->skip_validation;
-			sc->columns = raw_not_null_columns(con->raw_expr);
-			script->checks = lappend(script->checks, sc);
+			if (con->contype == CONSTR_CHECK)
+				sc->columns = raw_not_null_columns(con->raw_expr);
+			else
+				sc->pktable = con->pktable;
+			script->constraints = lappend(script->constraints, sc);
 		}
 		else if (cmd->subtype == AT_ValidateConstraint
 #ifdef MG_HAS_RECURSE_SUBTYPES
@@ -1695,9 +1733,9 @@ note_script_checks(AlterTableStmt *stmt, ScriptState *script)
 #endif
 			)
 		{
-			foreach(sl, script->checks)
+			foreach(sl, script->constraints)
 			{
-				ScriptCheck *known = (ScriptCheck *) lfirst(sl);
+				ScriptConstraint *known = (ScriptConstraint *) lfirst(sl);
 
 				if (known->relid == relid && known->conname != NULL &&
 					strcmp(known->conname, cmd->name) == 0)
@@ -1705,11 +1743,11 @@ note_script_checks(AlterTableStmt *stmt, ScriptState *script)
 			}
 			if (sc == NULL)
 			{
-				sc = palloc0(sizeof(ScriptCheck));
+				sc = palloc0(sizeof(ScriptConstraint));
 				sc->relid = relid;
 				sc->conname = cmd->name;
 				sc->in_catalog = true;
-				script->checks = lappend(script->checks, sc);
+				script->constraints = lappend(script->constraints, sc);
 			}
 			sc->validated = true;
 		}
@@ -1718,8 +1756,9 @@ note_script_checks(AlterTableStmt *stmt, ScriptState *script)
 
 /*
  * check() only: remember what a script statement leaves behind for later
- * statements of the script: relations it creates (new to them) and CHECKs
- * it adds or validates (proof for SET NOT NULL).
+ * statements of the script: relations it creates (new to them), and CHECKs
+ * and foreign keys it adds or validates (what VALIDATE reads; proof for
+ * SET NOT NULL).
  */
 void
 inspect_note_script(Node *parsetree, ScriptState *script)

@@ -180,21 +180,24 @@ typedef struct ScriptState
 {
 	List	   *created;		/* list of RangeVar * */
 	List	   *held;			/* HeldLock *: ACCESS EXCLUSIVE taken so far */
-	List	   *checks;			/* ScriptCheck *: CHECKs added or validated */
+	List	   *constraints;	/* ScriptConstraint *: added or validated */
 } ScriptState;
 
 /*
- * A CHECK constraint that an earlier statement of a check() script added or
- * validated: what a later SET NOT NULL may count as proof
+ * A CHECK or foreign key that an earlier statement of a check() script added
+ * or validated: what a later VALIDATE reads, and what a later SET NOT NULL
+ * may count as proof
  */
-typedef struct ScriptCheck
+typedef struct ScriptConstraint
 {
 	Oid			relid;
 	char	   *conname;		/* NULL if the script left it unnamed */
+	char		contype;		/* CONSTR_CHECK or CONSTR_FOREIGN */
 	bool		in_catalog;		/* there before the script, validated by it */
 	bool		validated;
-	List	   *columns;		/* String: columns it proves NOT NULL, if added */
-} ScriptCheck;
+	RangeVar   *pktable;		/* foreign key: the referenced table */
+	List	   *columns;		/* CHECK: String, columns it proves NOT NULL */
+} ScriptConstraint;
 
 /* An ACCESS EXCLUSIVE lock on a large table, held by this transaction */
 typedef struct HeldLock
