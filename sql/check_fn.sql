@@ -171,3 +171,28 @@ ALTER TABLE big ALTER COLUMN created SET NOT NULL;
 SELECT seq_scan - :scans_before AS scans_by_set_not_null
   FROM pg_stat_xact_user_tables WHERE relid = 'big'::regclass;
 ROLLBACK;
+-- a composite column: its IS NOT NULL is a row test, which PostgreSQL does
+-- not take as proof either (the engine scans)
+CREATE TYPE mg_pair AS (a int, b int);
+CREATE TABLE comp (id int, p mg_pair);
+INSERT INTO comp VALUES (1, (1, 2));
+SET migration_guard.large_table_threshold = 0;
+SELECT statement, rule
+  FROM migration_guard.check($$
+    ALTER TABLE comp ADD CONSTRAINT comp_p_nn CHECK (p IS NOT NULL);
+    ALTER TABLE comp ALTER COLUMN p SET NOT NULL;
+  $$) WHERE rule IS NOT NULL ORDER BY statement;
+BEGIN;
+SET LOCAL migration_guard.allow = 'add_check, set_not_null';
+SET LOCAL client_min_messages = warning;
+ALTER TABLE comp ADD CONSTRAINT comp_p_nn CHECK (p IS NOT NULL);
+SELECT seq_scan AS scans_before FROM pg_stat_xact_user_tables WHERE relid = 'comp'::regclass \gset
+ALTER TABLE comp ALTER COLUMN p SET NOT NULL;
+SELECT seq_scan - :scans_before AS scans_by_set_not_null
+  FROM pg_stat_xact_user_tables WHERE relid = 'comp'::regclass;
+ROLLBACK;
+SET migration_guard.large_table_threshold = '1MB';
+SET migration_guard.allow = 'drop_table';
+DROP TABLE comp;
+RESET migration_guard.allow;
+DROP TYPE mg_pair;

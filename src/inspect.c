@@ -169,17 +169,20 @@ not_null_proved(Inspection *insp, Oid relid, const char *colname)
 			also_validated = lappend(also_validated, makeString(sc->conname));
 		foreach(cc, sc->columns)
 		{
-			AttrNumber	attnum = get_attnum(relid, colname);
+			if (strcmp(strVal(lfirst(cc)), colname) == 0)
+			{
+				AttrNumber	attnum = get_attnum(relid, colname);
 
-			/*
-			 * PostgreSQL proves with a NullTest on the column's Var, which
-			 * a composite column's IS NOT NULL (a row test) does not match;
-			 * a column the script added is not in the catalog: unproved.
-			 */
-			if (strcmp(strVal(lfirst(cc)), colname) == 0 &&
-				attnum != InvalidAttrNumber &&
-				!type_is_rowtype(get_atttype(relid, attnum)))
-				return true;
+				/*
+				 * PostgreSQL proves with a NullTest on the column's Var,
+				 * which a composite column's IS NOT NULL (a row test) does
+				 * not match; a column the script added is not in the
+				 * catalog: unproved.
+				 */
+				if (attnum != InvalidAttrNumber &&
+					!type_is_rowtype(get_atttype(relid, attnum)))
+					return true;
+			}
 		}
 	}
 	return rel_not_null_proved(relid, colname, also_validated);
