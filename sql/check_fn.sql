@@ -196,3 +196,24 @@ SET migration_guard.allow = 'drop_table';
 DROP TABLE comp;
 RESET migration_guard.allow;
 DROP TYPE mg_pair;
+-- the engine agrees with the dry run's VALIDATE of a foreign key the script
+-- added NOT VALID: it reads big, and looks rows up in small
+SELECT statement, relation, lock_mode, scan
+  FROM migration_guard.check($$
+    ALTER TABLE big ADD CONSTRAINT big_ref_small FOREIGN KEY (ref) REFERENCES small (id) NOT VALID;
+    ALTER TABLE big VALIDATE CONSTRAINT big_ref_small;
+  $$) WHERE statement = 2 ORDER BY relation::text;
+BEGIN;
+SET LOCAL client_min_messages = error;
+ALTER TABLE big ADD CONSTRAINT big_ref_small FOREIGN KEY (ref) REFERENCES small (id) NOT VALID;
+SELECT sum(seq_scan) FILTER (WHERE relid = 'big'::regclass) AS big_before,
+       sum(seq_scan + coalesce(idx_scan, 0)) FILTER (WHERE relid = 'small'::regclass) AS small_before
+  FROM pg_stat_xact_user_tables \gset
+ALTER TABLE big VALIDATE CONSTRAINT big_ref_small;
+SELECT sum(seq_scan) FILTER (WHERE relid = 'big'::regclass) - :big_before AS big_scans,
+       sum(seq_scan + coalesce(idx_scan, 0)) FILTER (WHERE relid = 'small'::regclass) - :small_before > 0 AS small_read,
+       (SELECT string_agg(c.relname || ' ' || l.mode, ', ' ORDER BY c.relname, l.mode)
+          FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+         WHERE l.pid = pg_backend_pid() AND c.relname IN ('big', 'small')) AS locks_held
+  FROM pg_stat_xact_user_tables;
+ROLLBACK;
