@@ -9,7 +9,6 @@ OBJS = \
 	src/suggest.o \
 	src/check.o \
 	src/audit.o \
-	src/audit_direct.o \
 	src/held_locks.o
 PGFILEDESC = "migration_guard - refuses DDL that would take production down"
 
@@ -17,7 +16,7 @@ EXTENSION = migration_guard
 DATA = migration_guard--1.0.sql
 
 # The tests need the library preloaded: they run on a temporary instance.
-REGRESS = setup rules modes check_fn audit locks engine_agreement audit_direct
+REGRESS = setup rules modes check_fn audit locks engine_agreement audit_table
 REGRESS_OPTS = --temp-config=$(srcdir)/test/regress.conf
 NO_INSTALLCHECK = 1
 
@@ -29,7 +28,19 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(PGXS),)
 include $(PGXS)
+# what each major changed, checked against its engine where it runs
+ifeq ($(shell test $(VERSION_NUM) -ge 170000 && echo yes),yes)
+REGRESS += engine_agreement_17
 endif
+ifeq ($(shell test $(VERSION_NUM) -ge 180000 && echo yes),yes)
+REGRESS += engine_agreement_18
+endif
+endif
+
+# The schedule for this major, for test/run_suites.sh
+.PHONY: print-regress
+print-regress:
+	@echo $(REGRESS)
 
 # The story in one command (installs what is missing when run as root):
 # make demo, or make demo KEEP=1 to leave the cluster running.

@@ -14,10 +14,11 @@
  * If no worker could be started, or it did not finish, the row goes to the
  * server log instead and the client is told so.
  *
- * Both paths write the row with audit_insert(): straight into the table
- * while it is as the extension created it (audit_direct.c), else by an
- * INSERT with every value passed as a parameter.  Statement text is never
- * spliced into SQL.
+ * Both paths write the row with audit_insert(), an INSERT prepared once
+ * per backend with every value passed as a parameter, so that whatever the
+ * DBA attached to the table (triggers, rules, constraints, indexes, row
+ * security) applies as to any INSERT.  Statement text is never spliced
+ * into SQL.
  *
  * Copyright (c) 2026, migration_guard developers
  *
@@ -271,9 +272,8 @@ audit_value_text(AuditRow *row, int i)
 static SPIPlanPtr audit_insert_plan = NULL;
 
 /*
- * Write the row (caller has set up user and transaction): directly while
- * audit_log is as the extension created it (audit_direct.c), else by the
- * INSERT through SPI.
+ * Write the row by the INSERT, through SPI (caller has set up user and
+ * transaction).
  */
 static void
 audit_insert(AuditRow *row)
@@ -281,11 +281,18 @@ audit_insert(AuditRow *row)
 	char		nulls[AUDIT_NFIELDS];
 	int			i;
 	int			ret;
+	bool		pushed = false;
 
-	if (OidIsValid(audit_relid) &&
-		audit_insert_direct(audit_relid, row, audit_field_names,
-							audit_field_types))
-		return;
+	/*
+	 * A statement that commits internally (CREATE INDEX CONCURRENTLY, VACUUM
+	 * FULL, ...) leaves us in a new transaction with no active snapshot; the
+	 * INSERT's heap and index writes need one.
+	 */
+	if (!ActiveSnapshotSet())
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pushed = true;
+	}
 
 	for (i = 0; i < AUDIT_NFIELDS; i++)
 		nulls[i] = row->nulls[i] ? 'n' : ' ';
@@ -309,6 +316,8 @@ audit_insert(AuditRow *row)
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not insert audit row: SPI_execute_plan returned %d", ret);
 	SPI_finish();
+	if (pushed)
+		PopActiveSnapshot();
 }
 
 /*

@@ -111,7 +111,7 @@ held_lock_on(const ScriptState *script, Oid relid)
 	if (held_locks_find(held_locks, relid) == NULL)
 		return false;
 	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
-	return LockHeldByMe(&tag, AccessExclusiveLock);
+	return mg_lock_held_by_me(&tag, AccessExclusiveLock);
 }
 
 /*
@@ -139,7 +139,7 @@ mg_ExecutorStart(QueryDesc *queryDesc, int eflags)
 				continue;
 			/* a rolled-back savepoint may have released it */
 			SET_LOCKTAG_RELATION(tag, MyDatabaseId, h->relid);
-			if (!LockHeldByMe(&tag, AccessExclusiveLock))
+			if (!mg_lock_held_by_me(&tag, AccessExclusiveLock))
 				continue;
 			h->warned = true;
 			report_finding(judge_held_lock(h, queryDesc->operation == CMD_SELECT ? "SELECT" :

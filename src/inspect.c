@@ -37,6 +37,7 @@
 #include "catalog/pg_collation.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/genam.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
@@ -158,6 +159,19 @@ not_null_proved(Inspection *insp, Oid relid, const char *colname)
 	List	   *also_validated = NIL;
 	ListCell   *lc;
 
+	/*
+	 * A not-null constraint that the script added NOT VALID and has not
+	 * validated: SET NOT NULL validates it with a scan, whatever proves it
+	 */
+	foreach(lc, insp->script ? insp->script->constraints : NIL)
+	{
+		ScriptConstraint *sc = (ScriptConstraint *) lfirst(lc);
+
+		if (sc->relid == relid && sc->contype == CONSTR_NOTNULL &&
+			!sc->validated && list_length(sc->columns) == 1 &&
+			strcmp(strVal(linitial(sc->columns)), colname) == 0)
+			return false;
+	}
 	foreach(lc, insp->script ? insp->script->constraints : NIL)
 	{
 		ScriptConstraint *sc = (ScriptConstraint *) lfirst(lc);
@@ -474,6 +488,11 @@ inspect_add_column(Inspection *insp, RelEffect *eff, ColumnDef *def,
 				why = "an identity column takes a new sequence value for every existing row";
 				break;
 			case CONSTR_GENERATED:
+#ifdef MG_HAS_VIRTUAL_GENERATED
+				/* computed when read: nothing to write (NOT NULL still scans) */
+				if (con->generated_kind == ATTRIBUTE_GENERATED_VIRTUAL)
+					break;
+#endif
 				rewrite = true;
 				why = "a stored generated column is computed and written for every existing row";
 				break;
@@ -827,6 +846,11 @@ inspect_alter_type(RelEffect *eff, AlterTableCmd *cmd, const char *cmd_sql)
 			expr = (Node *) expression_planner((Expr *) expr);
 			rewrite = column_change_requires_rewrite(expr, att->attnum);
 		}
+#ifdef MG_HAS_VIRTUAL_GENERATED
+		/* nothing stored to convert (ATPrepAlterColumnType) */
+		if (att->attgenerated == ATTRIBUTE_GENERATED_VIRTUAL)
+			rewrite = false;
+#endif
 		if (!rewrite)
 		{
 			Oid			newcollid = get_typcollation(newtypid);
@@ -930,7 +954,11 @@ inspect_validate(Inspection *insp, RelEffect *eff, const char *conname)
 		return;
 	con = (Form_pg_constraint) GETSTRUCT(tup);
 	if (!con->convalidated &&
-		(con->contype == CONSTRAINT_CHECK || con->contype == CONSTRAINT_FOREIGN))
+		(con->contype == CONSTRAINT_CHECK || con->contype == CONSTRAINT_FOREIGN
+#ifdef MG_HAS_NOT_NULL_CONSTRAINTS
+		 || con->contype == CONSTRAINT_NOTNULL
+#endif
+		 ))
 	{
 		eff->scan = true;
 		if (con->contype == CONSTRAINT_FOREIGN)
@@ -1027,6 +1055,23 @@ inspect_add_constraint(Inspection *insp, RelEffect *eff, Constraint *con,
 			else if (con->contype == CONSTR_PRIMARY && OidIsValid(eff->relid))
 				inspect_primary_key_using_index(insp, eff, con, cmd_sql);
 			break;
+#ifdef MG_HAS_NOT_NULL_CONSTRAINTS
+		case CONSTR_NOTNULL:
+			{
+				/* ADD CONSTRAINT name NOT NULL col: a SET NOT NULL, by name */
+				char	   *colname = strVal(linitial(con->keys));
+
+				if (!con->skip_validation &&
+					(!OidIsValid(eff->relid) ||
+					 !not_null_proved(insp, eff->relid, colname)))
+				{
+					eff->scan = true;
+					add_hazard(eff, RULE_SET_NOT_NULL, (Node *) con, cmd_sql,
+							   colname, InvalidOid);
+				}
+			}
+			break;
+#endif
 		default:
 			break;
 	}
@@ -1158,8 +1203,12 @@ attach_is_proved(Oid parentid, Oid partid, PartitionBoundSpec *rawbound,
 		proved = true;
 	else
 	{
+		/*
+		 * As ATExecAttachPartition does: simplified, not canonicalized (the
+		 * quals of a bound are canonical already, and canonicalize_qual()
+		 * takes an expression, not an implicit-AND list).
+		 */
 		constraint = (List *) eval_const_expressions(NULL, (Node *) constraint);
-		constraint = (List *) canonicalize_qual((Expr *) constraint, true);
 		constraint = list_make1(make_ands_explicit(constraint));
 		constraint = map_partition_varattnos(constraint, 1, part, parent);
 		proved = PartConstraintImpliedByRelConstraint(part, constraint);
@@ -1243,6 +1292,93 @@ inspect_partition_cmd(Inspection *insp, RelEffect *eff, AlterTableCmd *cmd,
 	}
 }
 
+#ifdef MG_HAS_SET_EXPRESSION
+/*
+ * ALTER COLUMN ... SET EXPRESSION (17): a stored generated column is
+ * computed again for every row, a rewrite that rebuilds every index; a
+ * virtual one (18) stores nothing, and is read through only to check its
+ * NOT NULL (ATExecSetExpression).
+ */
+static void
+inspect_set_expression(RelEffect *eff, AlterTableCmd *cmd, const char *cmd_sql)
+{
+	HeapTuple	atttup;
+	Form_pg_attribute att;
+
+	if (!OidIsValid(eff->relid))
+		return;
+	atttup = SearchSysCacheAttName(eff->relid, cmd->name);
+	if (!HeapTupleIsValid(atttup))
+		return;					/* PostgreSQL will say so */
+	att = (Form_pg_attribute) GETSTRUCT(atttup);
+	if (att->attgenerated == ATTRIBUTE_GENERATED_STORED)
+	{
+		eff->rewrite = eff->scan = true;
+		add_hazard(eff, RULE_REWRITE_TABLE, (Node *) cmd, cmd_sql,
+				   "SET EXPRESSION", InvalidOid);
+	}
+#ifdef MG_HAS_VIRTUAL_GENERATED
+	else if (att->attgenerated == ATTRIBUTE_GENERATED_VIRTUAL && att->attnotnull)
+		eff->scan = true;
+#endif
+	ReleaseSysCache(atttup);
+}
+#endif
+
+#ifdef MG_HAS_NOT_ENFORCED
+/*
+ * ALTER CONSTRAINT fk [NOT] ENFORCED (18).  ENFORCED creates the triggers
+ * (SHARE ROW EXCLUSIVE on the referenced table) and validates every row
+ * while the table is held ACCESS EXCLUSIVE: the scan of an ADD FOREIGN KEY,
+ * under a stronger lock.  NOT ENFORCED drops the triggers, which takes
+ * ACCESS EXCLUSIVE on the referenced table too.  A CHECK's enforcement
+ * cannot be altered (PostgreSQL says so).
+ */
+static void
+inspect_alter_enforceability(Inspection *insp, RelEffect *eff,
+							 AlterTableCmd *cmd, const char *cmd_sql)
+{
+	ATAlterConstraint *alter = (ATAlterConstraint *) cmd->def;
+	Oid			conoid;
+	HeapTuple	tup;
+	Form_pg_constraint con;
+
+	if (!OidIsValid(eff->relid))
+		return;
+	conoid = get_relation_constraint_oid(eff->relid, alter->conname, true);
+	if (!OidIsValid(conoid))
+		return;
+	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
+	if (!HeapTupleIsValid(tup))
+		return;
+	con = (Form_pg_constraint) GETSTRUCT(tup);
+	if (con->contype == CONSTRAINT_FOREIGN && alter->is_enforced &&
+		!con->conenforced)
+	{
+		RelEffect  *pk = effect_for(insp, con->confrelid, NULL,
+									ShareRowExclusiveLock);
+		Hazard	   *hz;
+		char	   *def;
+
+		eff->scan = true;
+		pk->scan = true;
+		hz = add_hazard(eff, RULE_ADD_FOREIGN_KEY, (Node *) cmd, cmd_sql,
+						alter->conname, con->confrelid);
+		hz->why = "ENFORCED validates every row while the table is held ACCESS EXCLUSIVE";
+		/* the definition, for the recipe: re-added NOT VALID instead */
+		def = TextDatumGetCString(DirectFunctionCall1(pg_get_constraintdef,
+													  ObjectIdGetDatum(conoid)));
+		if (strlen(def) > 13 && strcmp(def + strlen(def) - 13, " NOT ENFORCED") == 0)
+			def[strlen(def) - 13] = '\0';
+		hz->expr_sql = def;
+	}
+	else if (con->contype == CONSTRAINT_FOREIGN && !alter->is_enforced &&
+			 con->conenforced)
+		(void) effect_for(insp, con->confrelid, NULL, AccessExclusiveLock);
+	ReleaseSysCache(tup);
+}
+#endif
+
 /* Does this SET TABLESPACE / LOGGED / UNLOGGED / ACCESS METHOD change anything? */
 static bool
 storage_change_rewrites(Oid relid, AlterTableCmd *cmd)
@@ -1264,7 +1400,12 @@ storage_change_rewrites(Oid relid, AlterTableCmd *cmd)
 	else if (cmd->subtype == AT_SetUnLogged)
 		rewrite = cls->relpersistence != RELPERSISTENCE_UNLOGGED;
 	else if (cmd->subtype == AT_SetAccessMethod)
-		rewrite = get_table_am_oid(cmd->name, true) != cls->relam;
+	{
+		/* SET ACCESS METHOD DEFAULT (17) has no name */
+		const char *am = cmd->name ? cmd->name : default_table_access_method;
+
+		rewrite = get_table_am_oid(am, true) != cls->relam;
+	}
 	else if (cmd->subtype == AT_SetTableSpace)
 	{
 		Oid			spc = get_tablespace_oid(cmd->name, true);
@@ -1386,6 +1527,18 @@ inspect_alter_table(Inspection *insp, AlterTableStmt *stmt)
 				if (stmt->objtype == OBJECT_TABLE)
 					inspect_partition_cmd(insp, eff, cmd, cmd_sql);
 				break;
+#ifdef MG_HAS_SET_EXPRESSION
+			case AT_SetExpression:
+				inspect_set_expression(eff, cmd, cmd_sql);
+				break;
+#endif
+#ifdef MG_HAS_NOT_ENFORCED
+			case AT_AlterConstraint:
+				if (IsA(cmd->def, ATAlterConstraint) &&
+					((ATAlterConstraint *) cmd->def)->alterEnforceability)
+					inspect_alter_enforceability(insp, eff, cmd, cmd_sql);
+				break;
+#endif
 			default:
 				/* the lock from AlterTableGetLockLevel is all there is */
 				break;
@@ -1715,7 +1868,8 @@ note_script_checks(AlterTableStmt *stmt, ScriptState *script)
 #endif
 			 ) && IsA(cmd->def, Constraint) &&
 			(((Constraint *) cmd->def)->contype == CONSTR_CHECK ||
-			 ((Constraint *) cmd->def)->contype == CONSTR_FOREIGN))
+			 ((Constraint *) cmd->def)->contype == CONSTR_FOREIGN ||
+			 ((Constraint *) cmd->def)->contype == CONSTR_NOTNULL))
 		{
 			Constraint *con = (Constraint *) cmd->def;
 
@@ -1726,6 +1880,8 @@ note_script_checks(AlterTableStmt *stmt, ScriptState *script)
 			sc->validated = !con->skip_validation;
 			if (con->contype == CONSTR_CHECK)
 				sc->columns = raw_not_null_columns(con->raw_expr);
+			else if (con->contype == CONSTR_NOTNULL)
+				sc->columns = con->keys;	/* 18: ADD CONSTRAINT n NOT NULL col */
 			else
 				sc->pktable = con->pktable;
 			script->constraints = lappend(script->constraints, sc);

@@ -184,19 +184,19 @@ typedef struct ScriptState
 } ScriptState;
 
 /*
- * A CHECK or foreign key that an earlier statement of a check() script added
- * or validated: what a later VALIDATE reads, and what a later SET NOT NULL
+ * A CHECK, foreign key or (18) not-null constraint that an earlier statement
+ * of a check() script added or validated: what a later VALIDATE reads, and what a later SET NOT NULL
  * may count as proof
  */
 typedef struct ScriptConstraint
 {
 	Oid			relid;
 	char	   *conname;		/* NULL if the script left it unnamed */
-	char		contype;		/* CONSTR_CHECK or CONSTR_FOREIGN */
+	char		contype;		/* CONSTR_CHECK, CONSTR_FOREIGN, CONSTR_NOTNULL */
 	bool		in_catalog;		/* there before the script, validated by it */
 	bool		validated;
 	RangeVar   *pktable;		/* foreign key: the referenced table */
-	List	   *columns;		/* CHECK: String, columns it proves NOT NULL */
+	List	   *columns;		/* String: the columns it proves NOT NULL */
 } ScriptConstraint;
 
 /* An ACCESS EXCLUSIVE lock on a large table, held by this transaction */
@@ -291,10 +291,6 @@ extern void audit_fill_row(AuditRow *row, Oid role, const char *command,
 						   const char *verdict, double duration_ms);
 extern void audit_record_ran(AuditRow *row);
 extern const char *audit_record_blocked(AuditRow *row);
-
-/* audit_direct.c */
-extern bool audit_insert_direct(Oid relid, AuditRow *row,
-								const char *const *names, const Oid *types);
 
 /* hook.c */
 extern void hook_install(void);

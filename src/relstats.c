@@ -114,14 +114,14 @@ main_fork_bytes(Oid relid, Form_pg_class cls)
 		cls->relpersistence == RELPERSISTENCE_TEMP)
 		return 0;
 	if (!OidIsValid(filenode))
-		filenode = RelationMapOidToFilenode(relid, cls->relisshared);
+		filenode = mg_relmap_filenumber(relid, cls->relisshared);
 	if (!OidIsValid(filenode))
 		return 0;
 	if (!OidIsValid(spc))
 		spc = cls->relisshared ? GLOBALTABLESPACE_OID : MyDatabaseTableSpace;
 	MG_RELFILE_SET(rf, spc, cls->relisshared ? InvalidOid : MyDatabaseId,
 				   filenode);
-	path = mg_relpath(rf, InvalidBackendId, MAIN_FORKNUM);
+	path = mg_relpath(rf, MAIN_FORKNUM);
 
 	for (segno = 0;; segno++)
 	{
@@ -292,13 +292,25 @@ rel_is_invisible_to_others(Oid relid)
 	return result;
 }
 
+/* Is this name one of the list's (String)? */
+static bool
+name_listed(List *names, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, names)
+		if (strcmp(strVal(lfirst(lc)), name) == 0)
+			return true;
+	return false;
+}
+
 /*
  * Would SET NOT NULL on this column skip its verification scan?  It does
  * when the column is already NOT NULL, or when the validated CHECK
  * constraints together imply "col IS NOT NULL" (tablecmds.c,
  * NotNullImpliedByRelConstraints).
  * A column we cannot find (added earlier in a check() script) is unproved.
- * also_validated names (String) unvalidated CHECKs that an earlier
+ * also_validated names (String) unvalidated constraints that an earlier
  * statement of a check() script validates: they count as validated.
  */
 bool
@@ -320,8 +332,26 @@ rel_not_null_proved(Oid relid, const char *colname, List *also_validated)
 	att = (Form_pg_attribute) GETSTRUCT(atttup);
 	if (att->attnotnull)
 	{
+#ifdef MG_HAS_NOT_NULL_CONSTRAINTS
+		/*
+		 * attnotnull is set for a NOT VALID not-null constraint too; SET NOT
+		 * NULL then validates that constraint with a scan, whatever CHECKs
+		 * prove (ATExecSetNotNull).
+		 */
+		HeapTuple	nntup = findNotNullConstraintAttnum(relid, att->attnum);
+
+		ReleaseSysCache(atttup);
+		if (!HeapTupleIsValid(nntup))
+			return true;
+		proved = ((Form_pg_constraint) GETSTRUCT(nntup))->convalidated ||
+			name_listed(also_validated,
+						NameStr(((Form_pg_constraint) GETSTRUCT(nntup))->conname));
+		heap_freetuple(nntup);
+		return proved;
+#else
 		ReleaseSysCache(atttup);
 		return true;
+#endif
 	}
 
 	nnulltest = makeNode(NullTest);
@@ -347,16 +377,9 @@ rel_not_null_proved(Oid relid, const char *colname, List *also_validated)
 
 		if (con->contype != CONSTRAINT_CHECK)
 			continue;
-		if (!con->convalidated)
-		{
-			ListCell   *lc;
-			bool		validated = false;
-
-			foreach(lc, also_validated)
-				validated |= (strcmp(strVal(lfirst(lc)), NameStr(con->conname)) == 0);
-			if (!validated)
-				continue;
-		}
+		if (!con->convalidated &&
+			!name_listed(also_validated, NameStr(con->conname)))
+			continue;
 		conbin = heap_getattr(contup, Anum_pg_constraint_conbin,
 							  RelationGetDescr(conrel), &isnull);
 		if (isnull)
@@ -476,7 +499,7 @@ measure_lock_holders(Oid relid, LOCKMODE mode)
 
 	for (i = 0; i < count; i++)
 	{
-		PGPROC	   *proc = BackendIdGetProc(vxids[i].backendId);
+		PGPROC	   *proc = mg_vxid_proc(vxids[i]);
 		LockHolder *h;
 		int			b;
 
@@ -491,7 +514,7 @@ measure_lock_holders(Oid relid, LOCKMODE mode)
 		h->xact_age_ms = -1;
 		for (b = 1; b <= pgstat_fetch_stat_numbackends(); b++)
 		{
-			LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(b);
+			LocalPgBackendStatus *local = mg_local_beentry(b);
 			PgBackendStatus *be;
 
 			if (local == NULL || local->backendStatus.st_procpid != proc->pid)

@@ -119,7 +119,7 @@ allow_check_hook(char **newval, void **extra, GucSource source)
 		return false;
 	}
 
-	flags = (bool *) malloc(NUM_RULES * sizeof(bool));
+	flags = (bool *) mg_guc_malloc(NUM_RULES * sizeof(bool));
 	if (flags == NULL)
 		return false;
 	memset(flags, 0, NUM_RULES * sizeof(bool));
@@ -145,7 +145,7 @@ allow_check_hook(char **newval, void **extra, GucSource source)
 				appendStringInfo(&ids, "%s%s", i ? ", " : "", rule_defs[i].name);
 			GUC_check_errdetail("\"%s\" is not a migration_guard rule id.", name);
 			GUC_check_errhint("Valid rule ids are: all, %s.", ids.data);
-			free(flags);
+			mg_guc_free(flags);
 			pfree(rawstring);
 			list_free(elems);
 			return false;

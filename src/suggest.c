@@ -396,12 +396,21 @@ append_backfill(StringInfo buf, const char *rel, const char *col,
 
 static void
 append_not_null_recipe(StringInfo buf, const char *rel, const char *relname,
-					   const char *col)
+					   const char *col, const char *conname)
 {
-	char	   *con = psprintf("%s_%s_not_null", relname, col);
+	char	   *con = conname ? pstrdup(conname) :
+	psprintf("%s_%s_not_null", relname, col);
 	const char *qcon = quote_identifier(con);
 	const char *qcol = quote_identifier(col);
 
+#ifdef MG_HAS_NOT_NULL_CONSTRAINTS
+	/* 18: the not-null constraint itself, NOT VALID, then validated */
+	appendStringInfo(buf,
+					 "ALTER TABLE %s ADD CONSTRAINT %s NOT NULL %s NOT VALID; "
+					 "ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+					 rel, qcon, qcol, rel, qcon);
+	return;
+#endif
 	appendStringInfo(buf,
 					 "ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID; "
 					 "ALTER TABLE %s VALIDATE CONSTRAINT %s; "
@@ -565,7 +574,7 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 				append_backfill(&buf, rel, col, "<value>", psprintf("%s IS NULL", col));
 			}
 			appendStringInfoString(&buf, " then, if it must be NOT NULL: ");
-			append_not_null_recipe(&buf, rel, relname, hz->subject);
+			append_not_null_recipe(&buf, rel, relname, hz->subject, NULL);
 			break;
 		case RULE_ALTER_COLUMN_TYPE:
 			{
@@ -599,7 +608,10 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 			}
 			break;
 		case RULE_SET_NOT_NULL:
-			append_not_null_recipe(&buf, rel, relname, hz->subject);
+			append_not_null_recipe(&buf, rel, relname, hz->subject,
+								   IsA(hz->cause, Constraint) &&
+								   ((Constraint *) hz->cause)->contype == CONSTR_NOTNULL ?
+								   ((Constraint *) hz->cause)->conname : NULL);
 			break;
 		case RULE_ADD_CHECK:
 			if (!hz->inline_column)
@@ -624,7 +636,19 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 			}
 			break;
 		case RULE_ADD_FOREIGN_KEY:
-			if (!hz->inline_column)
+			if (IsA(hz->cause, AlterTableCmd))
+			{
+				/* ALTER CONSTRAINT ... ENFORCED (18): re-added NOT VALID */
+				const char *qcon = quote_identifier(hz->subject);
+
+				appendStringInfo(&buf,
+								 "ALTER TABLE %s DROP CONSTRAINT %s, ADD CONSTRAINT %s %s NOT VALID; "
+								 "ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+								 rel, qcon, qcon,
+								 hz->expr_sql ? hz->expr_sql : "FOREIGN KEY (...) REFERENCES ...",
+								 rel, qcon);
+			}
+			else if (!hz->inline_column)
 			{
 				Constraint *con = (Constraint *) hz->cause;
 				char	   *name = con->conname ? con->conname :
@@ -687,7 +711,15 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 									   "add it in a maintenance window, or enforce the rule in the application until then.");
 			break;
 		case RULE_REWRITE_TABLE:
-			if (IsA(hz->cause, VacuumStmt))
+			if (IsA(hz->cause, AlterTableCmd) && hz->subject &&
+				strcmp(hz->subject, "SET EXPRESSION") == 0)
+				appendStringInfo(&buf, "A stored generated column cannot change its expression online. "
+								 "Add a new column computed the new way instead (on PostgreSQL 18 a VIRTUAL "
+								 "generated column is added without a rewrite; otherwise a plain column, filled "
+								 "for new rows by a trigger and backfilled in batches), switch the application "
+								 "to it, then drop %s.",
+								 quote_identifier(((AlterTableCmd *) hz->cause)->name));
+			else if (IsA(hz->cause, VacuumStmt))
 				appendStringInfo(&buf, "VACUUM %s; makes the space reusable without blocking reads or writes; "
 								 "to give space back to the operating system online, use pg_repack (pg_repack --table=%s).",
 								 rel, rel);

@@ -1,9 +1,9 @@
 --
--- Audit rows written without the executor (audit_direct.c): a heap insert
--- plus index entries while migration_guard.audit_log is as the extension
--- created it, a real INSERT through SPI as soon as the DBA attached
--- anything to it.  Whichever path is taken, the row must be the one an
--- INSERT would write, and must fail where an INSERT would fail.
+-- The audit table as a DBA may change it: triggers, rules, constraints,
+-- indexes of every kind, row security, privileges, a read-only transaction,
+-- TOAST.  Every row is written by the same INSERT (audit.c), by this
+-- backend and by the worker that records refusals; it must store what any
+-- INSERT of the same values stores, and fail where any INSERT would fail.
 --
 SET migration_guard.large_table_threshold = '1MB';
 \set VERBOSITY terse
