@@ -23,7 +23,7 @@ for arg in "$@"; do
 		*) echo "usage: bash demo/run.sh [--keep]" >&2; exit 2 ;;
 	esac
 done
-PGBIN=/usr/lib/postgresql/15/bin
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 started=$(date +%s)
 
 # --- how the story is told ------------------------------------------------
@@ -77,7 +77,7 @@ stop_cluster() {
 	fi
 }
 trap stop_cluster EXIT
-echo "starting a throwaway PostgreSQL 15 cluster in $dir"
+echo "starting a throwaway PostgreSQL $($PGBIN/pg_config --version | sed "s/^PostgreSQL //") cluster in $dir"
 run_as $PGBIN/initdb -D "$dir/data" -U postgres --auth=trust >"$dir/initdb.log" 2>&1
 cat >>"$dir/data/postgresql.conf" <<EOF
 shared_preload_libraries = 'migration_guard'

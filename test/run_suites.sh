@@ -1,42 +1,37 @@
 #!/usr/bin/env bash
-# The whole test command: install what is missing, build, install the
-# extension, run every suite on a throwaway cluster as a non-root user, and
-# end with one line "N passed, N failed".
+# Every test suite on one PostgreSQL major: build and install the extension
+# with that major's pg_config, run the pg_regress, isolation, TAP, client and
+# demo suites on throwaway clusters as a non-root user, and end with one line
+# "N passed, N failed".  test/run_tests.sh calls it once per major, natively
+# or inside that major's chroot, after installing what it needs.
 #
-#   sudo bash test/run_tests.sh        (as root on a fresh Debian bookworm)
+#   bash test/run_suites.sh [PG_CONFIG]      (default: pg_config of 15)
 #
-# Run as a non-root user it skips the package and install steps and expects
-# the extension to be installed already.
+# As root it builds and installs the extension first and runs the suites as
+# the user postgres (MG_TEST_USER); as another user it expects the extension
+# to be installed already.
 set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
-PGVER=15
-PGBIN=/usr/lib/postgresql/$PGVER/bin
+PG_CONFIG=${1:-${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}}
+PGBIN=$("$PG_CONFIG" --bindir)
 test_user=${MG_TEST_USER:-postgres}
 
 log() { echo "== $*"; }
+# pg_regress and pg_isolation_regress print "test x ... ok" up to 16 and
+# TAP lines ("ok 1 - x", "not ok 2 - y") from 17 on
+count_passed() { grep -cE '\.\.\. ok|^ok [0-9]+ ' "$1"; }
+count_failed() { grep -cE '\.\.\. FAILED|^not ok [0-9]+|failed \(ignored\)' "$1"; }
 
 if [ "$(id -u)" = 0 ]; then
-	need=""
-	for pkg in postgresql-$PGVER postgresql-server-dev-$PGVER postgresql-contrib postgresql-$PGVER-pgaudit make gcc libipc-run-perl; do
-		dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
-	done
-	# the client tests need node and npm (any recent nodejs; Debian splits npm off)
-	command -v node >/dev/null 2>&1 || need="$need nodejs"
-	command -v npm >/dev/null 2>&1 || need="$need npm"
-	if [ -n "$need" ]; then
-		log "installing:$need"
-		apt-get update -q >/dev/null
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $need >/dev/null || { echo "apt-get failed"; echo "0 passed, 1 failed"; exit 1; }
-	fi
-	log "building"
-	make -s clean >/dev/null 2>&1
-	if ! make -s with_llvm=no >/tmp/mg_build.log 2>&1 || ! make -s with_llvm=no install >>/tmp/mg_build.log 2>&1; then
+	log "building with $PG_CONFIG ($("$PG_CONFIG" --version))"
+	make -s clean PG_CONFIG="$PG_CONFIG" >/dev/null 2>&1
+	if ! make -s PG_CONFIG="$PG_CONFIG" >/tmp/mg_build.log 2>&1 ||
+		! make -s PG_CONFIG="$PG_CONFIG" install >>/tmp/mg_build.log 2>&1; then
 		cat /tmp/mg_build.log
 		echo "0 passed, 1 failed"
 		exit 1
 	fi
-	grep 'warning:' /tmp/mg_build.log && log "build has warnings"
 	id "$test_user" >/dev/null 2>&1 || useradd -m "$test_user"
 	run_as() { runuser -u "$test_user" -- "$@"; }
 else
@@ -51,17 +46,28 @@ chown -R "$test_user" "$work" 2>/dev/null || true
 passed=0
 failed=0
 
+# --- the build: a warning is a failure -------------------------------------
+if [ "$(id -u)" = 0 ]; then
+	if grep -q 'warning:' /tmp/mg_build.log; then
+		log "build has warnings"
+		grep -A3 'warning:' /tmp/mg_build.log
+		failed=$((failed + 1))
+	else
+		passed=$((passed + 1))
+	fi
+fi
+
 # --- pg_regress suites (sql/, expected/; schedule in the Makefile) ---------
-tests=$(sed -n 's/^REGRESS = //p' Makefile)
+tests=$(make -s --no-print-directory PG_CONFIG="$PG_CONFIG" print-regress)
 log "pg_regress: $tests"
-pg_regress=$($PGBIN/pg_config --pkglibdir)/pgxs/src/test/regress/pg_regress
+pg_regress=$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress
 (cd "$work" && run_as "$pg_regress" --temp-instance="$work/tmp_check" \
 	--temp-config="$work/test/regress.conf" --bindir="$PGBIN" \
 	--inputdir="$work" --outputdir="$work" --dbname=contrib_regression \
 	$tests) > "$work/regress.log" 2>&1
 cat "$work/regress.log"
-p=$(grep -cE '^(ok|test) .* ok( |$)|\.\.\. ok' "$work/regress.log")
-f=$(grep -cE 'FAILED|failed \(ignored\)' "$work/regress.log")
+p=$(count_passed "$work/regress.log")
+f=$(count_failed "$work/regress.log")
 passed=$((passed + p))
 failed=$((failed + f))
 if [ "$p" = 0 ] && [ "$f" = 0 ]; then failed=$((failed + 1)); fi
@@ -75,14 +81,14 @@ if [ "$failed" != 0 ]; then mkdir -p "$top/test/tmp" && cp -r "$work/results" "$
 # --- isolation suites (test/specs, test/expected) --------------------------
 specs=$(cd test/specs && ls *.spec | sed 's/\.spec$//')
 log "isolation: $specs"
-pg_isolation_regress=$($PGBIN/pg_config --pkglibdir)/pgxs/src/test/isolation/pg_isolation_regress
+pg_isolation_regress=$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/isolation/pg_isolation_regress
 (cd "$work" && run_as "$pg_isolation_regress" --temp-instance="$work/tmp_check_iso" \
 	--temp-config="$work/test/isolation.conf" --bindir="$PGBIN" \
 	--inputdir="$work/test" --outputdir="$work/output_iso" --dbname=isolation_regression \
 	$specs) > "$work/iso.log" 2>&1
 cat "$work/iso.log"
-p=$(grep -cE '\.\.\. ok|^ok ' "$work/iso.log")
-f=$(grep -cE 'FAILED' "$work/iso.log")
+p=$(count_passed "$work/iso.log")
+f=$(count_failed "$work/iso.log")
 passed=$((passed + p))
 failed=$((failed + f))
 if [ "$p" = 0 ] && [ "$f" = 0 ]; then failed=$((failed + 1)); fi
@@ -94,8 +100,9 @@ fi
 
 # --- TAP suites (test/t/*.pl, PostgreSQL::Test::Cluster) -------------------
 log "TAP: $(cd test/t && echo *.pl)"
-perl_lib=$($PGBIN/pg_config --pkglibdir)/pgxs/src/test/perl
+perl_lib=$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/perl
 (cd "$work" && run_as env PATH="$PGBIN:$PATH" PERL5LIB="$perl_lib" TESTDIR="$work" \
+	TESTDATADIR="$work/tmp_check" TESTLOGDIR="$work/tmp_check/log" \
 	PG_REGRESS="$pg_regress" prove -v test/t/*.pl) > "$work/tap.log" 2>&1
 cat "$work/tap.log"
 p=$(grep -cE '^ok [0-9]+' "$work/tap.log")
@@ -125,7 +132,7 @@ fi
 
 # --- the demo (demo/run.sh): its story must still hold ----------------------
 log "demo"
-(cd "$work" && run_as bash test/demo_check.sh) > "$work/demo.log" 2>&1
+(cd "$work" && run_as env PGBIN="$PGBIN" bash test/demo_check.sh) > "$work/demo.log" 2>&1
 cat "$work/demo.log"
 p=$(grep -cE '^ok [0-9]+' "$work/demo.log")
 f=$(grep -cE '^not ok [0-9]+' "$work/demo.log")

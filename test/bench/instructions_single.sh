@@ -6,6 +6,10 @@
 # and (c) of overhead.sh, as pgbench sends them.
 #
 #   bash test/bench/instructions_single.sh        (as root; installs valgrind if missing)
+#   bash test/majors/in_chroot.sh /var/cache/migration_guard/chroot-18 \
+#       env PGBIN=/usr/lib/postgresql/18/bin bash test/bench/instructions_single.sh
+#                                                 (on 18, once test/run_tests.sh has
+#                                                  installed the extension there)
 #
 # One template cluster with two databases: base (no extension) and guard
 # (extension created), each with pgbench's tables (scale 10) and the 1,000
@@ -23,7 +27,7 @@
 # Asserts nothing.
 set -eu
 n=${PROFILE_TXNS:-100}
-PGBIN=/usr/lib/postgresql/15/bin
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
 command -v valgrind >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q valgrind >/dev/null
 dir=$(mktemp -d /tmp/mg_profile.XXXXXX)

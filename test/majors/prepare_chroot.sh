@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# A Debian chroot with one PostgreSQL major from Debian's own packages (17
+# from trixie, 18 from sid) and what the suites need, cached outside the
+# repository.  A second run finds it complete and returns at once.
+#
+#   bash test/majors/prepare_chroot.sh CACHE_DIR MAJOR      (as root)
+#
+# Builds CACHE_DIR/chroot-MAJOR.tmp with debootstrap from the mirror apt
+# uses, then renames it: a run that was interrupted starts over.
+set -eu
+cache=$1
+major=$2
+case "$major" in
+	17) suite=trixie ;;
+	18) suite=sid ;;
+	*) echo "no Debian suite known for PostgreSQL $major" >&2; exit 2 ;;
+esac
+root=$cache/chroot-$major
+[ -f "$root/.complete" ] && exit 0
+
+command -v debootstrap >/dev/null 2>&1 ||
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap >/dev/null
+tmp=$root.tmp
+umount "$tmp/proc" 2>/dev/null || true
+rm -rf "$tmp" "$root"
+mkdir -p "$cache"
+pkgs=postgresql-$major,postgresql-server-dev-$major,postgresql-$major-pgaudit
+pkgs=$pkgs,make,gcc,libc6-dev,perl,libipc-run-perl,ca-certificates
+debootstrap --variant=minbase --include="$pkgs" "$suite" "$tmp" >"$cache/debootstrap-$major.log" 2>&1 || {
+	tail -n 20 "$cache/debootstrap-$major.log" >&2
+	exit 1
+}
+# The client tests run node-pg-migrate; Debian's nodejs and npm of that suite
+cp /etc/resolv.conf "$tmp/etc/resolv.conf"
+chroot "$tmp" env DEBIAN_FRONTEND=noninteractive \
+	apt-get install -y -q --no-install-recommends nodejs npm >>"$cache/debootstrap-$major.log" 2>&1
+# npm's settings on this machine (its CA file), where there are any
+[ -f /etc/npmrc ] && cp /etc/npmrc "$tmp/etc/npmrc"
+chroot "$tmp" apt-get clean
+touch "$tmp/.complete"
+mv "$tmp" "$root"
