@@ -1059,8 +1059,11 @@ inspect_add_constraint(Inspection *insp, RelEffect *eff, Constraint *con,
 		case CONSTR_NOTNULL:
 			{
 				/* ADD CONSTRAINT name NOT NULL col: a SET NOT NULL, by name */
-				char	   *colname = strVal(linitial(con->keys));
+				char	   *colname;
 
+				if (list_length(con->keys) != 1)
+					break;		/* the grammar gives one column */
+				colname = strVal(linitial(con->keys));
 				if (!con->skip_validation &&
 					(!OidIsValid(eff->relid) ||
 					 !not_null_proved(insp, eff->relid, colname)))
@@ -1339,6 +1342,7 @@ inspect_alter_enforceability(Inspection *insp, RelEffect *eff,
 							 AlterTableCmd *cmd, const char *cmd_sql)
 {
 	ATAlterConstraint *alter = (ATAlterConstraint *) cmd->def;
+	const char *not_enforced = " NOT ENFORCED";
 	Oid			conoid;
 	HeapTuple	tup;
 	Form_pg_constraint con;
@@ -1368,8 +1372,9 @@ inspect_alter_enforceability(Inspection *insp, RelEffect *eff,
 		/* the definition, for the recipe: re-added NOT VALID instead */
 		def = TextDatumGetCString(DirectFunctionCall1(pg_get_constraintdef,
 													  ObjectIdGetDatum(conoid)));
-		if (strlen(def) > 13 && strcmp(def + strlen(def) - 13, " NOT ENFORCED") == 0)
-			def[strlen(def) - 13] = '\0';
+		if (strlen(def) > strlen(not_enforced) &&
+			strcmp(def + strlen(def) - strlen(not_enforced), not_enforced) == 0)
+			def[strlen(def) - strlen(not_enforced)] = '\0';
 		hz->expr_sql = def;
 	}
 	else if (con->contype == CONSTRAINT_FOREIGN && !alter->is_enforced &&

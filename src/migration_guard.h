@@ -184,15 +184,15 @@ typedef struct ScriptState
 } ScriptState;
 
 /*
- * A CHECK, foreign key or (18) not-null constraint that an earlier statement
- * of a check() script added or validated: what a later VALIDATE reads, and what a later SET NOT NULL
+ * A CHECK, foreign key or (18) not-null constraint that an earlier
+ * statement of a check() script added or validated: what a later VALIDATE reads, and what a later SET NOT NULL
  * may count as proof
  */
 typedef struct ScriptConstraint
 {
 	Oid			relid;
 	char	   *conname;		/* NULL if the script left it unnamed */
-	char		contype;		/* CONSTR_CHECK, CONSTR_FOREIGN, CONSTR_NOTNULL */
+	char		contype;		/* CONSTR_CHECK, _FOREIGN or _NOTNULL */
 	bool		in_catalog;		/* there before the script, validated by it */
 	bool		validated;
 	RangeVar   *pktable;		/* foreign key: the referenced table */
@@ -219,6 +219,9 @@ extern void inspect_note_script(Node *parsetree, ScriptState *script);
 extern RelSize measure_relation(Oid relid);
 extern List *measure_lock_holders(Oid relid, LOCKMODE mode);
 extern bool rel_is_invisible_to_others(Oid relid);
+#ifdef MG_HAS_NOT_NULL_CONSTRAINTS
+extern char *rel_not_valid_not_null(Oid relid, const char *colname);
+#endif
 extern bool rel_not_null_proved(Oid relid, const char *colname,
 								List *also_validated);
 extern char *rel_quoted_name(Oid relid);

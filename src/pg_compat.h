@@ -122,7 +122,7 @@ typedef RelFileNode MgRelFile;
  * What the engine can do, by major: the rulebook (inspect.c, relstats.c,
  * suggest.c) tests these instead of version numbers.
  *
- * 17: ALTER COLUMN ... SET EXPRESSION; SET ACCESS METHOD DEFAULT.
+ * 17: ALTER COLUMN ... SET EXPRESSION.
  * 18: NOT NULL is a pg_constraint row of its own, which may be NOT VALID
  *     (and pg_attribute.attnotnull is set for it all the same); generated
  *     columns are VIRTUAL unless STORED is written; CHECK and FOREIGN KEY
@@ -130,7 +130,6 @@ typedef RelFileNode MgRelFile;
  */
 #if PG_VERSION_NUM >= 170000
 #define MG_HAS_SET_EXPRESSION 1
-#define MG_HAS_SET_ACCESS_METHOD_DEFAULT 1
 #endif
 #if PG_VERSION_NUM >= 180000
 #define MG_HAS_NOT_NULL_CONSTRAINTS 1

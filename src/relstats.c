@@ -292,6 +292,31 @@ rel_is_invisible_to_others(Oid relid)
 	return result;
 }
 
+#ifdef MG_HAS_NOT_NULL_CONSTRAINTS
+/*
+ * The name of the column's not-null constraint if it is NOT VALID, else
+ * NULL: the safe way to make the column NOT NULL is then to validate that
+ * one (another NOT NULL constraint on the column is refused).
+ */
+char *
+rel_not_valid_not_null(Oid relid, const char *colname)
+{
+	AttrNumber	attnum = get_attnum(relid, colname);
+	HeapTuple	nntup;
+	char	   *name = NULL;
+
+	if (attnum == InvalidAttrNumber)
+		return NULL;
+	nntup = findNotNullConstraintAttnum(relid, attnum);
+	if (!HeapTupleIsValid(nntup))
+		return NULL;
+	if (!((Form_pg_constraint) GETSTRUCT(nntup))->convalidated)
+		name = pstrdup(NameStr(((Form_pg_constraint) GETSTRUCT(nntup))->conname));
+	heap_freetuple(nntup);
+	return name;
+}
+#endif
+
 /* Is this name one of the list's (String)? */
 static bool
 name_listed(List *names, const char *name)
@@ -336,16 +361,18 @@ rel_not_null_proved(Oid relid, const char *colname, List *also_validated)
 		/*
 		 * attnotnull is set for a NOT VALID not-null constraint too; SET NOT
 		 * NULL then validates that constraint with a scan, whatever CHECKs
-		 * prove (ATExecSetNotNull).
+		 * prove, unless the constraint is only inherited: then it is merely
+		 * made local (ATExecSetNotNull).
 		 */
 		HeapTuple	nntup = findNotNullConstraintAttnum(relid, att->attnum);
+		Form_pg_constraint con;
 
 		ReleaseSysCache(atttup);
 		if (!HeapTupleIsValid(nntup))
 			return true;
-		proved = ((Form_pg_constraint) GETSTRUCT(nntup))->convalidated ||
-			name_listed(also_validated,
-						NameStr(((Form_pg_constraint) GETSTRUCT(nntup))->conname));
+		con = (Form_pg_constraint) GETSTRUCT(nntup);
+		proved = con->convalidated || !con->conislocal ||
+			name_listed(also_validated, NameStr(con->conname));
 		heap_freetuple(nntup);
 		return proved;
 #else

@@ -121,7 +121,13 @@ allow_check_hook(char **newval, void **extra, GucSource source)
 
 	flags = (bool *) mg_guc_malloc(NUM_RULES * sizeof(bool));
 	if (flags == NULL)
+	{
+		GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
+		GUC_check_errmsg("out of memory");
+		pfree(rawstring);
+		list_free(elems);
 		return false;
+	}
 	memset(flags, 0, NUM_RULES * sizeof(bool));
 
 	foreach(lc, elems)
@@ -278,6 +284,8 @@ build_messages(Finding *f, const Hazard *hz)
 	/* the templates assume the common case; two rules have another one */
 	if (hz->rule == RULE_ALTER_COLUMN_TYPE && !eff->rewrite)
 		message = "changing the type of column {subject} would scan table {table} under ACCESS EXCLUSIVE lock";
+	else if (hz->rule == RULE_ADD_FOREIGN_KEY && IsA(hz->cause, AlterTableCmd))
+		message = "enforcing foreign key {subject} would scan table {table} while blocking reads and writes";
 	else if (hz->rule == RULE_ADD_FOREIGN_KEY && eff->lockmode == AccessExclusiveLock)
 		message = "adding a foreign key would scan table {table} while blocking reads and writes";
 	f->message = fill_message(message, subject, table,

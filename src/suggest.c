@@ -396,7 +396,8 @@ append_backfill(StringInfo buf, const char *rel, const char *col,
 
 static void
 append_not_null_recipe(StringInfo buf, const char *rel, const char *relname,
-					   const char *col, const char *conname)
+					   const char *col, const char *conname,
+					   const char *existing)
 {
 	char	   *con = conname ? pstrdup(conname) :
 	psprintf("%s_%s_not_null", relname, col);
@@ -404,19 +405,26 @@ append_not_null_recipe(StringInfo buf, const char *rel, const char *relname,
 	const char *qcol = quote_identifier(col);
 
 #ifdef MG_HAS_NOT_NULL_CONSTRAINTS
-	/* 18: the not-null constraint itself, NOT VALID, then validated */
-	appendStringInfo(buf,
-					 "ALTER TABLE %s ADD CONSTRAINT %s NOT NULL %s NOT VALID; "
-					 "ALTER TABLE %s VALIDATE CONSTRAINT %s;",
-					 rel, qcon, qcol, rel, qcon);
-	return;
-#endif
+	/*
+	 * 18: the not-null constraint itself, NOT VALID, then validated; or, if
+	 * the column has a NOT VALID one already, validating that one
+	 */
+	if (existing != NULL)
+		appendStringInfo(buf, "ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+						 rel, quote_identifier(existing));
+	else
+		appendStringInfo(buf,
+						 "ALTER TABLE %s ADD CONSTRAINT %s NOT NULL %s NOT VALID; "
+						 "ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+						 rel, qcon, qcol, rel, qcon);
+#else
 	appendStringInfo(buf,
 					 "ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID; "
 					 "ALTER TABLE %s VALIDATE CONSTRAINT %s; "
 					 "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL; "
 					 "ALTER TABLE %s DROP CONSTRAINT %s;",
 					 rel, qcon, qcol, rel, qcon, rel, qcol, rel, qcon);
+#endif
 }
 
 /* A name PostgreSQL itself would choose, good enough for a suggestion */
@@ -574,7 +582,7 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 				append_backfill(&buf, rel, col, "<value>", psprintf("%s IS NULL", col));
 			}
 			appendStringInfoString(&buf, " then, if it must be NOT NULL: ");
-			append_not_null_recipe(&buf, rel, relname, hz->subject, NULL);
+			append_not_null_recipe(&buf, rel, relname, hz->subject, NULL, NULL);
 			break;
 		case RULE_ALTER_COLUMN_TYPE:
 			{
@@ -611,7 +619,12 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 			append_not_null_recipe(&buf, rel, relname, hz->subject,
 								   IsA(hz->cause, Constraint) &&
 								   ((Constraint *) hz->cause)->contype == CONSTR_NOTNULL ?
-								   ((Constraint *) hz->cause)->conname : NULL);
+								   ((Constraint *) hz->cause)->conname : NULL,
+#ifdef MG_HAS_NOT_NULL_CONSTRAINTS
+								   OidIsValid(eff->relid) ?
+								   rel_not_valid_not_null(eff->relid, hz->subject) :
+#endif
+								   NULL);
 			break;
 		case RULE_ADD_CHECK:
 			if (!hz->inline_column)
@@ -711,15 +724,25 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 									   "add it in a maintenance window, or enforce the rule in the application until then.");
 			break;
 		case RULE_REWRITE_TABLE:
-			if (IsA(hz->cause, AlterTableCmd) && hz->subject &&
-				strcmp(hz->subject, "SET EXPRESSION") == 0)
+#ifdef MG_HAS_SET_EXPRESSION
+			if (IsA(hz->cause, AlterTableCmd) &&
+				((AlterTableCmd *) hz->cause)->subtype == AT_SetExpression)
+			{
+				/* of a stored generated column */
 				appendStringInfo(&buf, "A stored generated column cannot change its expression online. "
-								 "Add a new column computed the new way instead (on PostgreSQL 18 a VIRTUAL "
-								 "generated column is added without a rewrite; otherwise a plain column, filled "
-								 "for new rows by a trigger and backfilled in batches), switch the application "
-								 "to it, then drop %s.",
+#ifdef MG_HAS_VIRTUAL_GENERATED
+								 "Add a new column computed the new way instead (a VIRTUAL generated "
+								 "column is added without a rewrite), "
+#else
+								 "Add a new column instead, filled for new rows by a trigger and "
+								 "backfilled in batches, "
+#endif
+								 "switch the application to it, then drop %s.",
 								 quote_identifier(((AlterTableCmd *) hz->cause)->name));
-			else if (IsA(hz->cause, VacuumStmt))
+			}
+			else
+#endif
+			if (IsA(hz->cause, VacuumStmt))
 				appendStringInfo(&buf, "VACUUM %s; makes the space reusable without blocking reads or writes; "
 								 "to give space back to the operating system online, use pg_repack (pg_repack --table=%s).",
 								 rel, rel);
