@@ -172,9 +172,9 @@ REVOKE ALL ON small FROM mg_dev;
 REVOKE USAGE ON SCHEMA migration_guard FROM mg_dev, mg_auditor;
 DROP ROLE mg_dev, mg_auditor, mg_dba;
 
--- Rows are written without an INSERT statement, yet as an INSERT would
--- write them: a column the DBA adds to audit_log gets its default, a
--- generated column its value, and a CHECK the DBA adds is enforced
+-- Rows are written by an INSERT: a column the DBA adds to audit_log gets
+-- its default, a generated column its value, and a CHECK the DBA adds is
+-- enforced
 BEGIN;
 ALTER TABLE migration_guard.audit_log
   ADD COLUMN environment text NOT NULL DEFAULT 'production',
@@ -186,3 +186,70 @@ ALTER TABLE migration_guard.audit_log ADD CONSTRAINT only_small CHECK (relation_
 ALTER TABLE small DROP COLUMN note2;
 ALTER TABLE big ADD COLUMN note3 text;
 ROLLBACK;
+
+-- The audit INSERT runs as the extension owner with search_path pinned to
+-- pg_catalog, pg_temp: a trigger a DBA attaches to audit_log that calls an
+-- unqualified function cannot be steered by the caller's search_path.
+-- (Before, an ordinary role put its own pg_notify() first and it ran as
+-- the owner, a superuser.)
+CREATE ROLE mg_mallory;
+GRANT CREATE ON SCHEMA public TO mg_mallory;
+CREATE TABLE mallory_log (who text, superuser boolean);
+GRANT INSERT ON mallory_log TO PUBLIC;
+CREATE FUNCTION audit_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('migration_guard', NEW.command);
+  RETURN NEW;
+END$$;
+CREATE TRIGGER audit_notify AFTER INSERT ON migration_guard.audit_log
+  FOR EACH ROW EXECUTE FUNCTION audit_notify();
+SET migration_guard.large_table_threshold = 0;
+SET ROLE mg_mallory;
+CREATE FUNCTION public.pg_notify(text, text) RETURNS void LANGUAGE sql AS $$
+  INSERT INTO public.mallory_log
+  SELECT current_user, rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user
+$$;
+CREATE TABLE mallory_t (id int);
+INSERT INTO mallory_t SELECT generate_series(1, 1000);
+SET search_path = public, pg_catalog;
+ALTER TABLE mallory_t ADD COLUMN x int;    -- ran: the row is inserted here
+CREATE INDEX ON mallory_t (id);            -- refused: the worker inserts the row
+RESET search_path;
+RESET ROLE;
+SELECT count(*) AS shadow_calls FROM mallory_log;
+SELECT verdict FROM migration_guard.audit_log
+ WHERE statement IN ('ALTER TABLE mallory_t ADD COLUMN x int', 'CREATE INDEX ON mallory_t (id)')
+ ORDER BY id;
+DROP TRIGGER audit_notify ON migration_guard.audit_log;
+DROP FUNCTION audit_notify();
+SET migration_guard.allow = 'drop_table';
+DROP TABLE mallory_t, mallory_log;
+RESET migration_guard.allow;
+DROP FUNCTION public.pg_notify(text, text);
+REVOKE CREATE ON SCHEMA public FROM mg_mallory;
+DROP ROLE mg_mallory;
+
+-- The worker that records refusals pins the settings that would stop it:
+-- a database made read-only by default still gets its refusal rows
+SELECT current_database() AS db \gset
+ALTER DATABASE :"db" SET default_transaction_read_only = on;
+BEGIN;
+CREATE INDEX ON big (ref);
+ROLLBACK;
+ALTER DATABASE :"db" RESET default_transaction_read_only;
+SELECT verdict FROM migration_guard.audit_log WHERE statement = 'CREATE INDEX ON big (ref)';
+-- and when the row cannot be written, the client is told the real reason
+CREATE FUNCTION audit_closed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_log is closed for maintenance';
+END$$;
+CREATE TRIGGER audit_closed BEFORE INSERT ON migration_guard.audit_log
+  FOR EACH ROW WHEN (NEW.verdict = 'blocked') EXECUTE FUNCTION audit_closed();
+\set VERBOSITY default
+BEGIN;
+CREATE INDEX ON big (amount);
+ROLLBACK;
+\set VERBOSITY terse
+DROP TRIGGER audit_closed ON migration_guard.audit_log;
+DROP FUNCTION audit_closed();
+RESET migration_guard.large_table_threshold;

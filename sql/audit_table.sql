@@ -58,8 +58,8 @@ END
 $$;
 
 --
--- The table as created: rows written directly, by this backend and by
--- the worker that records refusals
+-- The table as created: rows written by this backend and by the worker
+-- that records refusals
 --
 ALTER TABLE ad_t ALTER COLUMN v SET STATISTICS 101;
 ALTER TABLE ad_t ADD COLUMN c1 int;
@@ -117,9 +117,8 @@ SELECT bt_index_check('migration_guard.audit_log_pkey', true),
 ROLLBACK;
 
 --
--- Triggers added after this backend wrote rows directly: the next row
--- goes through them (the shape of the table is cached until its next
--- relcache invalidation)
+-- Triggers added after this backend wrote rows: the next row goes
+-- through them (the prepared INSERT is planned again)
 --
 CREATE FUNCTION ad_before() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -164,7 +163,7 @@ VACUUM migration_guard.audit_log;
 ALTER TABLE ad_t ALTER COLUMN v SET STATISTICS 205;
 SELECT command, statement, verdict, reason FROM ad_log WHERE id > :mark ORDER BY id;
 -- the other way round: a CHECK dropped in a transaction that rolls back
--- (rows written directly meanwhile) applies again to the next row
+-- (rows written meanwhile) applies again to the next row
 ALTER TABLE migration_guard.audit_log ADD CONSTRAINT ad_not_206
   CHECK (statement NOT LIKE '%STATISTICS 206') NOT VALID;
 BEGIN;
@@ -258,7 +257,7 @@ ALTER TABLE ad_t ALTER COLUMN v SET STATISTICS 603;
 ROLLBACK;
 
 --
--- Exclusion constraint; a plain unique index (written directly)
+-- Exclusion constraint; a plain unique index
 --
 BEGIN;
 DELETE FROM migration_guard.audit_log;
@@ -283,8 +282,8 @@ SELECT bt_index_check('migration_guard.ad_uniq', true);
 ROLLBACK;
 
 --
--- Indexes the DBA adds: with an expression or a predicate (the INSERT
--- path), on plain columns with other access methods (written directly)
+-- Indexes the DBA adds: with an expression or a predicate, on plain
+-- columns with other access methods
 --
 SELECT max(id) AS mark FROM migration_guard.audit_log \gset
 BEGIN;
@@ -325,8 +324,8 @@ SELECT bt_index_check('migration_guard.ad_incl_idx', true);
 ROLLBACK;
 
 --
--- "id" from another sequence: directly while the default is a plain
--- nextval(), through the INSERT when it is any other expression
+-- "id" from another sequence: a plain nextval() default, or any other
+-- expression
 --
 SELECT max(id) AS mark FROM migration_guard.audit_log \gset
 BEGIN;

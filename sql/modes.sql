@@ -65,6 +65,21 @@ SET migration_guard.large_table_threshold = '-1';
 \set VERBOSITY terse
 SET migration_guard.large_table_threshold = 'big';
 SET migration_guard.no_such_setting = 1;
+-- a reason is a few sentences: over 1024 bytes it is refused, and the
+-- previous value stays
+SET migration_guard.reason = 'first';
+DO $$
+DECLARE
+  detail text;
+BEGIN
+  PERFORM set_config('migration_guard.reason', repeat('x', 1025), false);
+EXCEPTION WHEN invalid_parameter_value THEN
+  GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+  RAISE NOTICE 'refused: %', detail;
+END$$;
+SHOW migration_guard.reason;
+SELECT length(set_config('migration_guard.reason', repeat('x', 1024), false));
+RESET migration_guard.reason;
 SHOW migration_guard.allow;
 SET migration_guard.allow = 'CREATE_INDEX';   -- identifiers fold to lower case
 SHOW migration_guard.allow;

@@ -101,11 +101,14 @@ static const char *const audit_field_names[AUDIT_NFIELDS] = {
  * session's settings (a timestamptz printed under DateStyle SQL, DMY would
  * be read back as another date).
  */
+#define AUDIT_ERROR_LEN 512
+
 typedef struct AuditShared
 {
 	Oid			dboid;
 	Oid			owner;
 	bool		done;			/* set by the worker after COMMIT */
+	char		error[AUDIT_ERROR_LEN];	/* or why it failed, if it did */
 	int32		lens[AUDIT_NFIELDS];	/* -1 for NULL */
 	char		data[FLEXIBLE_ARRAY_MEMBER];	/* values, back to back */
 } AuditShared;
@@ -272,8 +275,28 @@ audit_value_text(AuditRow *row, int i)
 static SPIPlanPtr audit_insert_plan = NULL;
 
 /*
+ * The settings every audit insert runs under, whatever the session, role or
+ * database set: it runs as the extension owner, and a trigger a DBA attached
+ * to audit_log must not resolve an unqualified name through the caller's
+ * search_path (an ordinary role could put its own pg_notify() first).
+ * Returns the GUC nest level to close with AtEOXact_GUC().
+ */
+static int
+audit_pin_settings(void)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_SUSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return nestlevel;
+}
+
+/*
  * Write the row by the INSERT, through SPI (caller has set up user and
- * transaction).
+ * transaction).  SPI takes the snapshot the INSERT needs, also after a
+ * statement that committed internally (CREATE INDEX CONCURRENTLY) left
+ * none active.
  */
 static void
 audit_insert(AuditRow *row)
@@ -281,18 +304,6 @@ audit_insert(AuditRow *row)
 	char		nulls[AUDIT_NFIELDS];
 	int			i;
 	int			ret;
-	bool		pushed = false;
-
-	/*
-	 * A statement that commits internally (CREATE INDEX CONCURRENTLY, VACUUM
-	 * FULL, ...) leaves us in a new transaction with no active snapshot; the
-	 * INSERT's heap and index writes need one.
-	 */
-	if (!ActiveSnapshotSet())
-	{
-		PushActiveSnapshot(GetTransactionSnapshot());
-		pushed = true;
-	}
 
 	for (i = 0; i < AUDIT_NFIELDS; i++)
 		nulls[i] = row->nulls[i] ? 'n' : ' ';
@@ -316,8 +327,6 @@ audit_insert(AuditRow *row)
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not insert audit row: SPI_execute_plan returned %d", ret);
 	SPI_finish();
-	if (pushed)
-		PopActiveSnapshot();
 }
 
 /*
@@ -330,6 +339,7 @@ audit_record_ran(AuditRow *row)
 	Oid			owner = audit_table_owner();
 	Oid			save_userid;
 	int			save_sec_context;
+	int			nestlevel;
 
 	if (!OidIsValid(owner))
 	{
@@ -338,12 +348,14 @@ audit_record_ran(AuditRow *row)
 			audit_log_line(row, "The migration_guard extension is not created in this database.");
 		return;
 	}
+	nestlevel = audit_pin_settings();
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(owner, save_sec_context |
 						   SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 	audit_insert(row);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
+	AtEOXact_GUC(true, nestlevel);
 }
 
 /* The row as one server-log line, for when it cannot be inserted */
@@ -360,11 +372,12 @@ audit_log_line(AuditRow *row, const char *why)
 
 		if (value == NULL)
 			continue;
-		appendStringInfo(&buf, "%s%s=", buf.len ? " " : "", audit_field_names[i]);
-		if (i == 8 || i == 11 || i == 3 || i == 19)
-			appendStringInfoString(&buf, quote_literal_cstr(value));
-		else
-			appendStringInfoString(&buf, value);
+		/*
+		 * Every value quoted, not only the free-text ones: a role or
+		 * relation may be named "x verdict=ok" too.
+		 */
+		appendStringInfo(&buf, "%s%s=%s", buf.len ? " " : "",
+						 audit_field_names[i], quote_literal_cstr(value));
 	}
 	ereport(LOG,
 			(errcode(ERRCODE_WARNING),
@@ -423,6 +436,7 @@ audit_record_blocked(AuditRow *row)
 	sh->dboid = MyDatabaseId;
 	sh->owner = owner;
 	sh->done = false;
+	sh->error[0] = '\0';
 	p = sh->data;
 	for (i = 0; i < AUDIT_NFIELDS; i++)
 	{
@@ -485,7 +499,11 @@ audit_record_blocked(AuditRow *row)
 	if (!sh->done)
 	{
 		TerminateBackgroundWorker(handle);
-		why = "The audit writer did not commit the row in time.";
+		if (sh->error[0] != '\0')
+			why = psprintf("The audit writer failed: %s.",
+						   pnstrdup(sh->error, AUDIT_ERROR_LEN - 1));
+		else
+			why = "The audit writer did not commit the row in time.";
 		audit_log_line(row, why);
 	}
 	dsm_detach(seg);
@@ -503,6 +521,7 @@ mg_audit_worker_main(Datum main_arg)
 	AuditRow	row;
 	char	   *p;
 	int			i;
+	MemoryContext cxt;
 
 	BackgroundWorkerUnblockSignals();
 	seg = dsm_attach(DatumGetUInt32(main_arg));
@@ -511,6 +530,18 @@ mg_audit_worker_main(Datum main_arg)
 	sh = dsm_segment_address(seg);
 
 	BackgroundWorkerInitializeConnectionByOid(sh->dboid, sh->owner, 0);
+
+	/*
+	 * The database's and the owner's settings came with the connection: the
+	 * ones that would stop the row are pinned (a database made read-only by
+	 * default, a short statement_timeout); never wait longer than the
+	 * refused backend does.
+	 */
+	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET,
+					PGC_S_OVERRIDE);
+	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("lock_timeout", CppAsString2(AUDIT_WAIT_MS), PGC_SUSET,
+					PGC_S_OVERRIDE);
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -537,14 +568,31 @@ mg_audit_worker_main(Datum main_arg)
 		}
 		p += sh->lens[i];
 	}
-	/* never wait longer than the refused backend does */
-	SetConfigOption("lock_timeout", CppAsString2(AUDIT_WAIT_MS), PGC_SUSET,
-					PGC_S_SESSION);
-	PushActiveSnapshot(GetTransactionSnapshot());
-	(void) audit_table_owner();	/* finds audit_relid in this process */
-	audit_insert(&row);
-	PopActiveSnapshot();
-	CommitTransactionCommand();
+	cxt = CurrentMemoryContext;
+	PG_TRY();
+	{
+		int			nestlevel = audit_pin_settings();
+
+		PushActiveSnapshot(GetTransactionSnapshot());
+		(void) audit_table_owner();	/* finds audit_relid in this process */
+		audit_insert(&row);
+		PopActiveSnapshot();
+		AtEOXact_GUC(true, nestlevel);
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		/* the refused backend tells its client why, and logs the row */
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+
+		strlcpy(sh->error, edata->message, AUDIT_ERROR_LEN);
+		pg_write_barrier();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 
 	sh->done = true;
 	pg_write_barrier();

@@ -56,6 +56,24 @@ static const struct config_enum_entry audit_options[] = {
 /* Was the library loaded by the postmaster (shared_preload_libraries)? */
 static bool mg_preloaded = false;
 
+/*
+ * migration_guard.reason is stored with every override: a few sentences,
+ * not a document (any role may set it, and every audit row would carry it)
+ */
+#define REASON_MAX_BYTES 1024
+
+static bool
+reason_check_hook(char **newval, void **extra, GucSource source)
+{
+	if (*newval != NULL && strlen(*newval) > REASON_MAX_BYTES)
+	{
+		GUC_check_errdetail("The reason is %zu bytes long; at most %d are allowed.",
+							strlen(*newval), REASON_MAX_BYTES);
+		return false;
+	}
+	return true;
+}
+
 void		_PG_init(void);
 
 PG_FUNCTION_INFO_V1(mg_preload_status);
@@ -112,7 +130,7 @@ _PG_init(void)
 							   "",
 							   PGC_USERSET,
 							   0,
-							   NULL, NULL, NULL);
+							   reason_check_hook, NULL, NULL);
 
 	/* GUC: migration_guard.audit = all | flagged | off */
 	DefineCustomEnumVariable("migration_guard.audit",

@@ -72,8 +72,19 @@ my ($ret, $out, $err) = $node->psql('postgres', 'BEGIN; CREATE INDEX ON big (id)
 like($err, qr/ERROR:  CREATE INDEX would block writes to table "big"/, 'still refused');
 like($err, qr/WARNING:  could not record the refusal in migration_guard.audit_log/, 'client told the row is not in the table');
 $log = slurp_file($node->logfile, $log_offset);
-like($log, qr/migration_guard audit: .*statement='CREATE INDEX ON big \(id\)'.*verdict=blocked/,
+like($log, qr/migration_guard audit: .*statement='CREATE INDEX ON big \(id\)'.*verdict='blocked'/,
 	'the refusal is in the server log with its fields');
+# every field is quoted: a role's name cannot forge another field
+$node->safe_psql('postgres', q{
+CREATE ROLE "x verdict='ok' relation_name=nothing" SUPERUSER LOGIN;
+});
+$log_offset = -s $node->logfile;
+$node->psql('postgres', q{SET ROLE "x verdict='ok' relation_name=nothing"; CREATE INDEX ON big (id);});
+($log) = grep { /migration_guard audit:/ } split /\n/, slurp_file($node->logfile, $log_offset);
+like($log, qr/role_name='x verdict=''ok'' relation_name=nothing' /,
+	'a role name with field syntax stays inside its quoted field');
+unlike($log, qr/ verdict='ok'/, 'and forges no verdict');
+like($log, qr/ verdict='blocked'/, 'the line keeps its real verdict');
 
 # A database without the extension: guarded; a refusal goes to the server
 # log, and the client is told why; statements that pass run as usual
