@@ -23,12 +23,13 @@ log() { echo "== $*"; }
 count_passed() { grep -cE '\.\.\. ok|^ok [0-9]+ ' "$1"; }
 count_failed() { grep -cE '\.\.\. FAILED|^not ok [0-9]+|failed \(ignored\)' "$1"; }
 
+build_log=$(mktemp /tmp/mg_build.XXXXXX)
 if [ "$(id -u)" = 0 ]; then
 	log "building with $PG_CONFIG ($("$PG_CONFIG" --version))"
 	make -s clean PG_CONFIG="$PG_CONFIG" >/dev/null 2>&1
-	if ! make -s PG_CONFIG="$PG_CONFIG" >/tmp/mg_build.log 2>&1 ||
-		! make -s PG_CONFIG="$PG_CONFIG" install >>/tmp/mg_build.log 2>&1; then
-		cat /tmp/mg_build.log
+	if ! make -s PG_CONFIG="$PG_CONFIG" >"$build_log" 2>&1 ||
+		! make -s PG_CONFIG="$PG_CONFIG" install >>"$build_log" 2>&1; then
+		cat "$build_log"
 		echo "0 passed, 1 failed"
 		exit 1
 	fi
@@ -48,9 +49,9 @@ failed=0
 
 # --- the build: a warning is a failure -------------------------------------
 if [ "$(id -u)" = 0 ]; then
-	if grep -q 'warning:' /tmp/mg_build.log; then
+	if grep -q 'warning:' "$build_log"; then
 		log "build has warnings"
-		grep -A3 'warning:' /tmp/mg_build.log
+		grep -A3 'warning:' "$build_log"
 		failed=$((failed + 1))
 	else
 		passed=$((passed + 1))
@@ -142,6 +143,6 @@ if ! grep -qE '^1\.\.[0-9]+$' "$work/demo.log" || [ "$p" = 0 ]; then
 	failed=$((failed + 1))
 fi
 
-rm -rf "$work"
+rm -rf "$work" "$build_log"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -9,9 +9,10 @@
 #   15          Debian bookworm's own packages, on this machine
 #   17, 18      trixie's and sid's packages, in a chroot each
 #   15-cassert  bookworm's postgresql-15 source built with assertions
-# The chroots and the assert build are made on the first run (about 3 and
-# 10 minutes) and cached in MG_CACHE (default /var/cache/migration_guard),
-# outside the repository; later runs pay nothing for them.
+# The chroots and the assert build are made on the first run (about 2
+# minutes per chroot, 10 for the assert build) and cached in MG_CACHE
+# (default /var/cache/migration_guard), outside the repository; later runs
+# pay nothing for them.
 #
 # Run as a non-root user it runs the suites on the installed 15 only (or on
 # PG_CONFIG), without installing anything.
@@ -44,11 +45,23 @@ prepare_host() {
 	fi
 }
 
+# a chroot to make needs the package lists of the day (once, not per major)
+for major in $majors; do
+	case "$major" in
+		17 | 18)
+			if [ ! -f "$cache/chroot-$major/.complete" ]; then
+				apt-get update -q >/dev/null
+				break
+			fi ;;
+	esac
+done
+
 total_passed=0
 total_failed=0
 summary=""
-apt_updated=0
+ran=0
 for major in $majors; do
+	ran=$((ran + 1))
 	out=$(mktemp /tmp/mg_major.XXXXXX)
 	log "PostgreSQL $major"
 	started=$(date +%s)
@@ -61,10 +74,6 @@ for major in $majors; do
 				bash test/majors/build_cassert.sh "$cache" &&
 				bash test/run_suites.sh "$cache/pg15-cassert/bin/pg_config" ;;
 		17 | 18)
-			if [ ! -f "$cache/chroot-$major/.complete" ] && [ "$apt_updated" = 0 ]; then
-				apt-get update -q >/dev/null
-				apt_updated=1
-			fi
 			bash test/majors/prepare_chroot.sh "$cache" "$major" &&
 				bash test/majors/in_chroot.sh "$cache/chroot-$major" \
 					bash test/run_suites.sh "/usr/lib/postgresql/$major/bin/pg_config" ;;
@@ -87,6 +96,10 @@ for major in $majors; do
 	summary="$summary== PostgreSQL $major: $last ($(( $(date +%s) - started )) s)"$'\n'
 done
 
+if [ "$ran" = 0 ]; then
+	summary="== no major given (PG_MAJORS is empty)"$'\n'
+	total_failed=1
+fi
 printf '\n%s' "$summary"
 echo "$total_passed passed, $total_failed failed"
 [ "$total_failed" = 0 ]

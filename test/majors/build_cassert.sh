@@ -13,6 +13,7 @@ set -eu
 cache=$1
 prefix=$cache/pg15-cassert
 [ -f "$prefix/.complete" ] && exit 0
+trap 'echo "the assert-enabled build failed at line $LINENO; its logs are in $cache/src15" >&2' ERR
 
 if ! apt-cache showsrc postgresql-15 2>/dev/null | grep -q '^Version:'; then
 	# the same suites and mirror as bookworm's deb entries, for sources
@@ -61,6 +62,7 @@ cd "$src"
 rm -rf pgaudit*
 # only the upstream tarball is needed; the mirror may lack the Debian part
 apt-get source --download-only postgresql-15-pgaudit >/dev/null 2>&1 || true
+ls pgaudit*.orig.tar.gz >/dev/null 2>&1 || { echo "could not download pgaudit's source" >&2; exit 1; }
 tar xzf pgaudit*.orig.tar.gz
 cd "$(find . -maxdepth 1 -type d -name 'pgaudit*' | head -n 1)"
 make -s USE_PGXS=1 PG_CONFIG="$prefix/bin/pg_config" install >"$src/pgaudit.log" 2>&1

@@ -17,15 +17,22 @@ tar -c --exclude=.git --exclude='*.o' --exclude='*.so' --exclude=test/tmp \
 # this machine's name servers and the CAs it trusts (npm goes through them)
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
+# whatever the command leaves running in the chroot (a server of a suite
+# that crashed) is stopped, then the mounts go, however the command ends
+cleanup() {
+	local p
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/root" 2>/dev/null)" = "$(readlink -f "$root")" ] &&
+			kill -9 "${p#/proc/}" 2>/dev/null
+	done
+	umount -l "$root/dev/shm" 2>/dev/null
+	umount -l "$root/proc" 2>/dev/null
+}
+trap cleanup EXIT
 mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
 # POSIX shared memory (PostgreSQL's dynamic shared memory) lives in /dev/shm
 mkdir -p "$root/dev/shm" && chmod 1777 "$root/dev/shm"
 mountpoint -q "$root/dev/shm" || mount -t tmpfs -o mode=1777 shm "$root/dev/shm"
-cleanup() {
-	umount "$root/dev/shm" 2>/dev/null
-	umount -l "$root/proc" 2>/dev/null
-}
-trap cleanup EXIT
 chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
 	TERM=dumb bash -c 'cd /mg && "$@"' bash "$@"
 rc=$?

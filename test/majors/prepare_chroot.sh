@@ -5,8 +5,10 @@
 #
 #   bash test/majors/prepare_chroot.sh CACHE_DIR MAJOR      (as root)
 #
-# Builds CACHE_DIR/chroot-MAJOR.tmp with debootstrap from the mirror apt
-# uses, then renames it: a run that was interrupted starts over.
+# Builds CACHE_DIR/chroot-MAJOR.tmp with debootstrap (from its default
+# mirror, deb.debian.org, which this machine's apt uses too), then renames
+# it: a run that was interrupted starts over.  Delete the directory to have
+# it made again from the suite of the day (sid moves).
 set -eu
 cache=$1
 major=$2
@@ -21,19 +23,23 @@ root=$cache/chroot-$major
 command -v debootstrap >/dev/null 2>&1 ||
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap >/dev/null
 tmp=$root.tmp
-umount "$tmp/proc" 2>/dev/null || true
-rm -rf "$tmp" "$root"
+# an earlier run killed half way may have left mounts in either
+for dir in "$tmp" "$root"; do
+	for m in proc sys dev/shm dev/pts; do
+		umount -l "$dir/$m" 2>/dev/null || true
+	done
+done
+rm -rf --one-file-system "$tmp" "$root"
 mkdir -p "$cache"
+log=$cache/debootstrap-$major.log
+trap 'echo "preparing the PostgreSQL $major chroot failed; the end of $log:" >&2; tail -n 20 "$log" >&2' ERR
 pkgs=postgresql-$major,postgresql-server-dev-$major,postgresql-$major-pgaudit
 pkgs=$pkgs,make,gcc,libc6-dev,perl,libipc-run-perl,ca-certificates
-debootstrap --variant=minbase --include="$pkgs" "$suite" "$tmp" >"$cache/debootstrap-$major.log" 2>&1 || {
-	tail -n 20 "$cache/debootstrap-$major.log" >&2
-	exit 1
-}
+debootstrap --variant=minbase --include="$pkgs" "$suite" "$tmp" >"$log" 2>&1
 # The client tests run node-pg-migrate; Debian's nodejs and npm of that suite
 cp /etc/resolv.conf "$tmp/etc/resolv.conf"
 chroot "$tmp" env DEBIAN_FRONTEND=noninteractive \
-	apt-get install -y -q --no-install-recommends nodejs npm >>"$cache/debootstrap-$major.log" 2>&1
+	apt-get install -y -q --no-install-recommends nodejs npm >>"$log" 2>&1
 # npm's settings on this machine (its CA file), where there are any
 [ -f /etc/npmrc ] && cp /etc/npmrc "$tmp/etc/npmrc"
 chroot "$tmp" apt-get clean
