@@ -150,6 +150,13 @@ SELECT statement, relation, lock_mode, scan, verdict, rule
     ALTER TABLE nn18 ADD CONSTRAINT nn18_b2_nn NOT NULL b NOT VALID;
     ALTER TABLE nn18 ALTER COLUMN b SET NOT NULL;
   $$);
+-- and its foreign keys' enforcement: ENFORCED of one the script added NOT
+-- ENFORCED validates under ACCESS EXCLUSIVE, as above from the catalog
+SELECT statement, relation, lock_mode, scan, verdict, rule
+  FROM migration_guard.check($$
+    ALTER TABLE nn18 ADD CONSTRAINT nn18_ref_fk3 FOREIGN KEY (ref) REFERENCES big_fk_target (id) NOT ENFORCED;
+    ALTER TABLE nn18 ALTER CONSTRAINT nn18_ref_fk3 ENFORCED;
+  $$) ORDER BY 1, 2;
 -- the engine: SET NOT NULL of b after a NOT VALID not-null constraint
 -- scans, although nn18_b_check proves it
 SET migration_guard.mode = off;

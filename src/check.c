@@ -144,6 +144,13 @@ judge_in_subtransaction(Node *stmt, const char *sql, ScriptState *script,
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
+
+		/*
+		 * A cancel or statement_timeout is the caller's, not the
+		 * statement's: it ends the whole dry run.
+		 */
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+			ReThrowError(edata);
 		*error = edata->message;
 		findings = NIL;
 	}
@@ -200,7 +207,7 @@ mg_check(PG_FUNCTION_ARGS)
 	char	   *script_sql;
 	List	   *raw;
 	ListCell   *lc;
-	ScriptState script = {NIL, NIL, NIL};
+	ScriptState script = {NULL, NIL, NIL};
 	int			stmtno = 0;
 	ErrorContextCallback errcallback;
 
@@ -225,6 +232,7 @@ mg_check(PG_FUNCTION_ARGS)
 		ListCell   *fc;
 		bool		failed = false;
 
+		CHECK_FOR_INTERRUPTS();
 		stmtno++;
 		if (inspect_is_guarded(rs->stmt))
 		{

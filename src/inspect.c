@@ -126,15 +126,52 @@ script_namespace(RangeVar *rv)
 	return path != NIL ? linitial_oid(path) : InvalidOid;
 }
 
+/*
+ * The relations a script creates, by name (a hash table: a script that
+ * creates tens of thousands of tables is looked up once per statement)
+ */
+typedef struct CreatedName
+{
+	char		relname[NAMEDATALEN];	/* the key */
+	List	   *rvs;			/* RangeVar *, each schema it was created in */
+} CreatedName;
+
+static void
+note_created(ScriptState *script, RangeVar *rv)
+{
+	CreatedName *entry;
+	bool		found;
+
+	if (script->created == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = NAMEDATALEN;
+		ctl.entrysize = sizeof(CreatedName);
+		ctl.hcxt = CurrentMemoryContext;
+		script->created = hash_create("migration_guard script relations", 64,
+									  &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
+	entry = hash_search(script->created, rv->relname, HASH_ENTER, &found);
+	if (!found)
+		entry->rvs = NIL;
+	entry->rvs = lappend(entry->rvs, rv);
+}
+
 /* Was a relation of this name created by an earlier statement of the script? */
 static bool
 created_in_script(ScriptState *script, RangeVar *rv)
 {
+	CreatedName *entry;
 	ListCell   *lc;
 
-	if (script == NULL)
+	if (script == NULL || script->created == NULL ||
+		strlen(rv->relname) >= NAMEDATALEN)
 		return false;
-	foreach(lc, script->created)
+	entry = hash_search(script->created, rv->relname, HASH_FIND, NULL);
+	if (entry == NULL)
+		return false;
+	foreach(lc, entry->rvs)
 	{
 		RangeVar   *c = (RangeVar *) lfirst(lc);
 
@@ -1330,6 +1367,38 @@ inspect_set_expression(RelEffect *eff, AlterTableCmd *cmd, const char *cmd_sql)
 
 #ifdef MG_HAS_NOT_ENFORCED
 /*
+ * check() only: ENFORCED of a foreign key that an earlier statement of the
+ * script added NOT ENFORCED reads as the one in the catalog would.
+ */
+static void
+enforce_in_script(Inspection *insp, RelEffect *eff, AlterTableCmd *cmd,
+				  const char *cmd_sql)
+{
+	ATAlterConstraint *alter = (ATAlterConstraint *) cmd->def;
+	ListCell   *lc;
+
+	if (!alter->is_enforced)
+		return;
+	foreach(lc, insp->script ? insp->script->constraints : NIL)
+	{
+		ScriptConstraint *sc = (ScriptConstraint *) lfirst(lc);
+		RelEffect  *pk;
+
+		if (sc->relid != eff->relid || sc->contype != CONSTR_FOREIGN ||
+			!sc->not_enforced || sc->conname == NULL ||
+			strcmp(sc->conname, alter->conname) != 0)
+			continue;
+		eff->scan = true;
+		pk = effect_for_rangevar(insp, sc->pktable, ShareRowExclusiveLock);
+		if (pk != NULL)
+			pk->scan = true;
+		add_hazard(eff, RULE_ADD_FOREIGN_KEY, (Node *) cmd, cmd_sql,
+				   alter->conname, pk ? pk->relid : InvalidOid)->why =
+			"ENFORCED validates every row while the table is held ACCESS EXCLUSIVE";
+	}
+}
+
+/*
  * ALTER CONSTRAINT fk [NOT] ENFORCED (18).  ENFORCED creates the triggers
  * (SHARE ROW EXCLUSIVE on the referenced table) and validates every row
  * while the table is held ACCESS EXCLUSIVE: the scan of an ADD FOREIGN KEY,
@@ -1351,7 +1420,10 @@ inspect_alter_enforceability(Inspection *insp, RelEffect *eff,
 		return;
 	conoid = get_relation_constraint_oid(eff->relid, alter->conname, true);
 	if (!OidIsValid(conoid))
+	{
+		enforce_in_script(insp, eff, cmd, cmd_sql);
 		return;
+	}
 	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
 	if (!HeapTupleIsValid(tup))
 		return;
@@ -1852,7 +1924,10 @@ raw_not_null_columns(Node *expr)
 	return NIL;
 }
 
-/* check() only: a CHECK that a script statement adds or validates */
+/*
+ * check() only: a CHECK, foreign key or not-null constraint that a script
+ * statement adds, validates or (18) enforces
+ */
 static void
 note_script_checks(AlterTableStmt *stmt, ScriptState *script)
 {
@@ -1889,6 +1964,9 @@ note_script_checks(AlterTableStmt *stmt, ScriptState *script)
 				sc->columns = con->keys;	/* 18: ADD CONSTRAINT n NOT NULL col */
 			else
 				sc->pktable = con->pktable;
+#ifdef MG_HAS_NOT_ENFORCED
+			sc->not_enforced = !con->is_enforced;
+#endif
 			script->constraints = lappend(script->constraints, sc);
 		}
 		else if (cmd->subtype == AT_ValidateConstraint
@@ -1915,6 +1993,26 @@ note_script_checks(AlterTableStmt *stmt, ScriptState *script)
 			}
 			sc->validated = true;
 		}
+#ifdef MG_HAS_NOT_ENFORCED
+		else if (cmd->subtype == AT_AlterConstraint &&
+				 IsA(cmd->def, ATAlterConstraint) &&
+				 ((ATAlterConstraint *) cmd->def)->alterEnforceability)
+		{
+			ATAlterConstraint *alter = (ATAlterConstraint *) cmd->def;
+
+			foreach(sl, script->constraints)
+			{
+				ScriptConstraint *known = (ScriptConstraint *) lfirst(sl);
+
+				if (known->relid != relid || known->conname == NULL ||
+					strcmp(known->conname, alter->conname) != 0)
+					continue;
+				known->not_enforced = !alter->is_enforced;
+				if (alter->is_enforced)
+					known->validated = true;	/* ENFORCED validates */
+			}
+		}
+#endif
 	}
 }
 
@@ -1937,5 +2035,5 @@ inspect_note_script(Node *parsetree, ScriptState *script)
 			 ((AlterTableStmt *) parsetree)->objtype == OBJECT_TABLE)
 		note_script_checks((AlterTableStmt *) parsetree, script);
 	if (rv != NULL)
-		script->created = lappend(script->created, rv);
+		note_created(script, rv);
 }

@@ -26,6 +26,7 @@
 #include "pg_compat.h"
 
 #include "nodes/pg_list.h"
+#include "utils/hsearch.h"
 #include "storage/lockdefs.h"
 #include "utils/guc.h"
 
@@ -178,7 +179,7 @@ typedef struct Finding
  */
 typedef struct ScriptState
 {
-	List	   *created;		/* list of RangeVar * */
+	HTAB	   *created;		/* by relation name: a List of RangeVar * */
 	List	   *held;			/* HeldLock *: ACCESS EXCLUSIVE taken so far */
 	List	   *constraints;	/* ScriptConstraint *: added or validated */
 } ScriptState;
@@ -195,6 +196,7 @@ typedef struct ScriptConstraint
 	char		contype;		/* CONSTR_CHECK, _FOREIGN or _NOTNULL */
 	bool		in_catalog;		/* there before the script, validated by it */
 	bool		validated;
+	bool		not_enforced;	/* 18: CHECK or foreign key NOT ENFORCED */
 	RangeVar   *pktable;		/* foreign key: the referenced table */
 	List	   *columns;		/* String: the columns it proves NOT NULL */
 } ScriptConstraint;

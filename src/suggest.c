@@ -182,20 +182,24 @@ token_is(const char *s, const SqlToken *t, const char *word)
 char *
 sql_cut_statement(const char *query, int location, int len)
 {
-	int			qlen;
 	const char *start;
 	int			n;
 
 	if (query == NULL)
 		return pstrdup("");
-	qlen = strlen(query);
-	if (location < 0 || location > qlen)
+
+	/*
+	 * The location is the parser's, inside this very string.  Nothing before
+	 * it is measured: a script of N statements is cut N times, and a
+	 * strlen() of the whole each time made check() quadratic.
+	 */
+	if (location < 0)
 	{
 		location = 0;
 		len = 0;
 	}
 	start = query + location;
-	n = (len <= 0 || location + len > qlen) ? qlen - location : len;
+	n = len > 0 ? strnlen(start, len) : strlen(start);
 	/*
 	 * In a multi-statement string a statement's location starts right after
 	 * the previous semicolon: skip the blanks and comments in front of it
