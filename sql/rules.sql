@@ -182,6 +182,13 @@ DROP VIEW IF EXISTS no_such_view;
 ALTER TABLE IF EXISTS no_such_table ADD COLUMN x int;
 CREATE INDEX ON no_such_table (x);
 
+-- idempotent migrations whose work is done already pass in silence (the
+-- NOTICE is PostgreSQL's); the same statements with work to do are refused
+ALTER TABLE big ADD COLUMN IF NOT EXISTS val uuid DEFAULT gen_random_uuid();
+CREATE INDEX IF NOT EXISTS big_name_idx ON big (val);
+CREATE INDEX IF NOT EXISTS big_val_new_idx ON big (val);
+ALTER TABLE big ADD COLUMN IF NOT EXISTS brand_new uuid DEFAULT gen_random_uuid();
+
 -- nothing was changed by the refused statements
 SELECT count(*) AS big_indexes FROM pg_index WHERE indrelid = 'big'::regclass;
 SELECT attname FROM pg_attribute WHERE attrelid = 'big'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum;

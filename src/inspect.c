@@ -1530,6 +1530,11 @@ inspect_alter_table(Inspection *insp, AlterTableStmt *stmt)
 #ifdef MG_HAS_RECURSE_SUBTYPES
 			case AT_AddColumnRecurse:
 #endif
+				/* IF NOT EXISTS on a column that exists: a NOTICE, nothing done */
+				if (cmd->missing_ok && OidIsValid(eff->relid) &&
+					get_attnum(eff->relid,
+							   castNode(ColumnDef, cmd->def)->colname) != InvalidAttrNumber)
+					break;
 				inspect_add_column(insp, eff, castNode(ColumnDef, cmd->def),
 								   cmd_sql, relkind);
 				break;
@@ -1639,6 +1644,16 @@ inspect_index(Inspection *insp, IndexStmt *stmt)
 	if (!stmt->relation->inh &&
 		OidIsValid(eff->relid) &&
 		get_rel_relkind(eff->relid) == RELKIND_PARTITIONED_TABLE)
+		return;
+
+	/*
+	 * IF NOT EXISTS with the name taken (by any relation of the table's
+	 * schema, as DefineIndex checks): a NOTICE, nothing built, after the
+	 * lock all the same
+	 */
+	if (stmt->if_not_exists && stmt->idxname != NULL && OidIsValid(eff->relid) &&
+		OidIsValid(get_relname_relid(stmt->idxname,
+									 get_rel_namespace(eff->relid))))
 		return;
 
 	eff->scan = true;
