@@ -54,6 +54,29 @@ SELECT lock_mode, would_wait, waits_for
 SELECT relation, mode, granted, role IS NOT NULL AS has_role, state, blocked_by
   FROM migration_guard.locks
  WHERE relation = 'lockme'::regclass AND pid <> pg_backend_pid();
+-- Another session's query text follows pg_stat_activity's rules: shown to
+-- its own role and to pg_read_all_stats, "<insufficient privilege>" to
+-- anyone else (a role with no business there read a card number from the
+-- lock_queue DETAIL)
+SELECT * FROM dblink('other', $$SELECT count(*) FROM lockme WHERE 'card 4111 1111 1111 1111' <> ''$$) AS t(n bigint);
+SET migration_guard.lock_holder_age = 0;
+CREATE ROLE mg_nosy;
+GRANT USAGE ON SCHEMA migration_guard TO mg_nosy;
+SELECT detail LIKE '%card 4111%' AS owner_sees_query
+  FROM migration_guard.check('ALTER TABLE lockme ADD COLUMN x int') WHERE rule = 'lock_queue';
+SET ROLE mg_nosy;
+SELECT detail LIKE '%card 4111%' AS nosy_sees_query,
+       detail LIKE '%query: <insufficient privilege>%' AS nosy_told_why
+  FROM migration_guard.check('ALTER TABLE lockme ADD COLUMN x int') WHERE rule = 'lock_queue';
+RESET ROLE;
+GRANT pg_read_all_stats TO mg_nosy;
+SET ROLE mg_nosy;
+SELECT detail LIKE '%card 4111%' AS stats_reader_sees_query
+  FROM migration_guard.check('ALTER TABLE lockme ADD COLUMN x int') WHERE rule = 'lock_queue';
+RESET ROLE;
+RESET migration_guard.lock_holder_age;
+REVOKE USAGE ON SCHEMA migration_guard FROM mg_nosy;
+DROP ROLE mg_nosy;
 SELECT dblink_exec('other', 'ROLLBACK');
 SELECT would_wait, waits_for FROM migration_guard.check('ALTER TABLE lockme ADD COLUMN x int');
 

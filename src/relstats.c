@@ -31,6 +31,7 @@
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_attribute.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_inherits.h"
@@ -40,6 +41,7 @@
 #include "nodes/makefuncs.h"
 #include "optimizer/optimizer.h"
 #include "storage/bufpage.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -555,7 +557,11 @@ measure_lock_holders(Oid relid, LOCKMODE mode)
 							   be->st_state == STATE_RUNNING ? "active" : "other");
 			if (be->st_xact_start_timestamp != 0)
 				h->xact_age_ms = (now - be->st_xact_start_timestamp) / 1000;
-			if (be->st_activity_raw)
+			/* pg_stat_activity's rule: own role's sessions, or pg_read_all_stats */
+			if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS) &&
+				!has_privs_of_role(GetUserId(), be->st_userid))
+				h->query = pstrdup("<insufficient privilege>");
+			else if (be->st_activity_raw)
 				h->query = pgstat_clip_activity(be->st_activity_raw);
 			break;
 		}
