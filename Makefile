@@ -3,6 +3,7 @@ MODULE_big = migration_guard
 OBJS = \
 	src/migration_guard.o \
 	src/hook.o \
+	src/authorize.o \
 	src/inspect.o \
 	src/relstats.o \
 	src/rules.o \

@@ -253,3 +253,34 @@ ROLLBACK;
 DROP TRIGGER audit_closed ON migration_guard.audit_log;
 DROP FUNCTION audit_closed();
 RESET migration_guard.large_table_threshold;
+
+-- A statement PostgreSQL refuses this user for want of a privilege gets
+-- PostgreSQL's error alone: no size in a WARNING, no verdict, no audit row
+-- for what the caller could never have run; the dry run says the same
+SET migration_guard.large_table_threshold = '1MB';
+CREATE ROLE mg_stranger;
+GRANT USAGE ON SCHEMA migration_guard TO mg_stranger;
+SET ROLE mg_stranger;
+ALTER TABLE big ADD COLUMN u uuid DEFAULT gen_random_uuid();
+CREATE INDEX ON big (val);
+ALTER TABLE big RENAME COLUMN val TO value;
+TRUNCATE big;
+DROP TABLE big;
+SELECT statement, verdict, message
+  FROM migration_guard.check('ALTER TABLE big ADD COLUMN u uuid DEFAULT gen_random_uuid(); TRUNCATE big');
+RESET ROLE;
+SELECT count(*) AS stranger_rows FROM migration_guard.audit_log WHERE role_name = 'mg_stranger';
+-- the owner's membership is enough, as for PostgreSQL
+GRANT mg_stranger TO CURRENT_USER;
+CREATE TABLE stranger_t AS SELECT g AS id FROM generate_series(1, 50000) g;
+ALTER TABLE stranger_t OWNER TO mg_stranger;
+CREATE ROLE mg_stranger_friend IN ROLE mg_stranger;
+SET ROLE mg_stranger_friend;
+CREATE INDEX ON stranger_t (id);
+RESET ROLE;
+SET migration_guard.mode = off;
+DROP TABLE stranger_t;
+RESET migration_guard.mode;
+REVOKE USAGE ON SCHEMA migration_guard FROM mg_stranger;
+DROP ROLE mg_stranger_friend, mg_stranger;
+RESET migration_guard.large_table_threshold;

@@ -42,6 +42,12 @@ SELECT count(*) AS pairs,
                                        WHERE c.conflicts_with = b.m)) AS disagreements
   FROM modes a, modes b;
 
+-- a role that may alter lockme (PostgreSQL's own refusal would come first
+-- otherwise), but not the role of the session that holds it, below
+CREATE ROLE mg_nosy;
+GRANT USAGE ON SCHEMA migration_guard TO mg_nosy;
+ALTER TABLE lockme OWNER TO mg_nosy;
+
 -- check() sees who would make a statement wait, right now
 SELECT dblink_exec('other', 'BEGIN');
 SELECT * FROM dblink('other', 'SELECT count(*) FROM lockme') AS t(n bigint);
@@ -60,8 +66,6 @@ SELECT relation, mode, granted, role IS NOT NULL AS has_role, state, blocked_by
 -- lock_queue DETAIL)
 SELECT * FROM dblink('other', $$SELECT count(*) FROM lockme WHERE 'card 4111 1111 1111 1111' <> ''$$) AS t(n bigint);
 SET migration_guard.lock_holder_age = 0;
-CREATE ROLE mg_nosy;
-GRANT USAGE ON SCHEMA migration_guard TO mg_nosy;
 SELECT detail LIKE '%card 4111%' AS owner_sees_query
   FROM migration_guard.check('ALTER TABLE lockme ADD COLUMN x int') WHERE rule = 'lock_queue';
 SET ROLE mg_nosy;
@@ -75,10 +79,30 @@ SELECT detail LIKE '%card 4111%' AS stats_reader_sees_query
   FROM migration_guard.check('ALTER TABLE lockme ADD COLUMN x int') WHERE rule = 'lock_queue';
 RESET ROLE;
 RESET migration_guard.lock_holder_age;
+SELECT dblink_exec('other', 'ROLLBACK');
+ALTER TABLE lockme OWNER TO CURRENT_USER;
 REVOKE USAGE ON SCHEMA migration_guard FROM mg_nosy;
 DROP ROLE mg_nosy;
-SELECT dblink_exec('other', 'ROLLBACK');
 SELECT would_wait, waits_for FROM migration_guard.check('ALTER TABLE lockme ADD COLUMN x int');
+
+-- The row of a statement that ran is written while the statement still
+-- holds its locks: a lock on audit_log is waited for 5 s at most, then the
+-- statement is undone with its transaction (readers of the table queued
+-- behind it without end); nothing changes unrecorded
+SELECT dblink_exec('other', 'BEGIN; LOCK TABLE migration_guard.audit_log IN ACCESS EXCLUSIVE MODE');
+DO $$
+DECLARE
+  context text;
+BEGIN
+  ALTER TABLE lockme ADD COLUMN waited int;
+EXCEPTION WHEN lock_not_available THEN
+  GET STACKED DIAGNOSTICS context = PG_EXCEPTION_CONTEXT;
+  RAISE NOTICE '%; context: %', SQLERRM,
+    substring(context from 'recording the statement in migration_guard.audit_log[^\n]*');
+END$$;
+SELECT dblink_exec('other', 'ROLLBACK');
+SELECT count(*) AS column_not_added FROM pg_attribute
+ WHERE attrelid = 'lockme'::regclass AND attname = 'waited';
 
 SELECT dblink_disconnect('other');
 DROP FUNCTION engine_conflicts(text, text);

@@ -43,6 +43,7 @@
 #include "storage/dsm.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -289,7 +290,25 @@ audit_pin_settings(void)
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_SUSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+
+	/*
+	 * The statement holds its locks on the user's table while its row is
+	 * written: never wait longer than AUDIT_WAIT_MS for a lock on audit_log
+	 * (the session's own lock_timeout if that is shorter).
+	 */
+	if (LockTimeout == 0 || LockTimeout > AUDIT_WAIT_MS)
+		(void) set_config_option("lock_timeout", CppAsString2(AUDIT_WAIT_MS),
+								 PGC_SUSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
 	return nestlevel;
+}
+
+/* Says what failed when the row of a statement that ran cannot be written */
+static void
+audit_error_callback(void *arg)
+{
+	errcontext("recording the statement in migration_guard.audit_log; "
+			   "the statement is undone with its transaction, so that nothing changes unrecorded");
 }
 
 /*
@@ -340,6 +359,7 @@ audit_record_ran(AuditRow *row)
 	Oid			save_userid;
 	int			save_sec_context;
 	int			nestlevel;
+	ErrorContextCallback errcallback;
 
 	if (!OidIsValid(owner))
 	{
@@ -349,12 +369,17 @@ audit_record_ran(AuditRow *row)
 		return;
 	}
 	nestlevel = audit_pin_settings();
+	errcallback.callback = audit_error_callback;
+	errcallback.arg = NULL;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(owner, save_sec_context |
 						   SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 	audit_insert(row);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
+	error_context_stack = errcallback.previous;
 	AtEOXact_GUC(true, nestlevel);
 }
 

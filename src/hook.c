@@ -81,14 +81,16 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	 * Cheap exits first: the node-tag switch in inspect_is_guarded() is all
 	 * that non-DDL statements pay.  Binary upgrade and extension scripts
 	 * recreate objects rather than change live tables; an aborted
-	 * transaction can run no DDL anyway.
+	 * transaction can run no DDL anyway.  A statement PostgreSQL will refuse
+	 * this user for want of a privilege gets that error alone.
 	 */
 	if (mg_mode != GUARD_MODE_OFF &&
 		inspect_is_guarded(parsetree) &&
 		!IsBinaryUpgrade &&
 		!creating_extension &&
 		!RecoveryInProgress() &&
-		IsTransactionState())
+		IsTransactionState() &&
+		authorize_statement(parsetree, false))
 	{
 		MemoryContext oldcxt;
 

@@ -297,6 +297,9 @@ extern void audit_fill_row(AuditRow *row, Oid role, const char *command,
 extern void audit_record_ran(AuditRow *row);
 extern const char *audit_record_blocked(AuditRow *row);
 
+/* authorize.c */
+extern bool authorize_statement(Node *parsetree, bool raise);
+
 /* hook.c */
 extern void hook_install(void);
 extern void report_finding(const Finding *f);

@@ -84,14 +84,25 @@ typedef RelFileNode MgRelFile;
 #define mg_lock_held_by_me(tag, mode) LockHeldByMe((tag), (mode))
 #endif
 
-/* 16 folded the per-catalog ACL checks into object_aclcheck() */
+/*
+ * 16 folded the per-catalog ACL and ownership checks into object_aclcheck()
+ * and object_ownercheck()
+ */
 #if PG_VERSION_NUM >= 160000
+#include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
 #define mg_namespace_aclcheck(nspid, roleid, mode) \
 	object_aclcheck(NamespaceRelationId, (nspid), (roleid), (mode))
+#define mg_class_ownercheck(relid, roleid) \
+	object_ownercheck(RelationRelationId, (relid), (roleid))
+#define mg_namespace_ownercheck(nspid, roleid) \
+	object_ownercheck(NamespaceRelationId, (nspid), (roleid))
 #else
 #define mg_namespace_aclcheck(nspid, roleid, mode) \
 	pg_namespace_aclcheck((nspid), (roleid), (mode))
+#define mg_class_ownercheck(relid, roleid) pg_class_ownercheck((relid), (roleid))
+#define mg_namespace_ownercheck(nspid, roleid) \
+	pg_namespace_ownercheck((nspid), (roleid))
 #endif
 
 /*
