@@ -204,6 +204,8 @@ INSERT INTO agreement_corpus (stmt) VALUES
   ('ALTER TABLE big DROP CONSTRAINT big_ref_fk_nv'),
   ('TRUNCATE fk_child'),
   ('TRUNCATE big_nopk'),
+-- VALIDATE together with a subcommand that locks more: its scan runs under that lock
+  ('ALTER TABLE big VALIDATE CONSTRAINT big_ref_positive, ALTER COLUMN val SET DEFAULT ''x'''),
 -- idempotent statements that find their work done: the lock, nothing else
   ('ALTER TABLE big ADD COLUMN IF NOT EXISTS val uuid DEFAULT gen_random_uuid()'),
   ('CREATE INDEX IF NOT EXISTS big_name_idx ON big (val)'),

@@ -182,6 +182,15 @@ DROP VIEW IF EXISTS no_such_view;
 ALTER TABLE IF EXISTS no_such_table ADD COLUMN x int;
 CREATE INDEX ON no_such_table (x);
 
+-- VALIDATE CONSTRAINT is the safe path alone; with a subcommand that takes
+-- ACCESS EXCLUSIVE, its scan runs under that lock
+\set VERBOSITY default
+ALTER TABLE big VALIDATE CONSTRAINT big_ref_positive, DROP COLUMN amount;
+\set VERBOSITY terse
+BEGIN;
+ALTER TABLE big VALIDATE CONSTRAINT big_ref_positive, SET (fillfactor = 90);  -- both SHARE UPDATE EXCLUSIVE: silent
+ROLLBACK;
+
 -- idempotent migrations whose work is done already pass in silence (the
 -- NOTICE is PostgreSQL's); the same statements with work to do are refused
 ALTER TABLE big ADD COLUMN IF NOT EXISTS val uuid DEFAULT gen_random_uuid();

@@ -972,8 +972,10 @@ inspect_validate_in_script(Inspection *insp, RelEffect *eff,
  * in which case ATExecValidateConstraint does nothing.
  */
 static void
-inspect_validate(Inspection *insp, RelEffect *eff, const char *conname)
+inspect_validate(Inspection *insp, RelEffect *eff, AlterTableCmd *cmd,
+				 const char *cmd_sql)
 {
+	const char *conname = cmd->name;
 	Oid			conoid;
 	HeapTuple	tup;
 	Form_pg_constraint con;
@@ -1000,6 +1002,24 @@ inspect_validate(Inspection *insp, RelEffect *eff, const char *conname)
 		eff->scan = true;
 		if (con->contype == CONSTRAINT_FOREIGN)
 			effect_for(insp, con->confrelid, NULL, RowShareLock)->scan = true;
+
+		/*
+		 * VALIDATE is the safe path only alone: with another subcommand that
+		 * locks more (DROP COLUMN, say), its scan runs under that lock
+		 */
+		if (eff->lockmode > ShareUpdateExclusiveLock)
+		{
+			Hazard	   *hz;
+
+			hz = add_hazard(eff,
+							con->contype == CONSTRAINT_FOREIGN ? RULE_ADD_FOREIGN_KEY :
+							con->contype == CONSTRAINT_CHECK ? RULE_ADD_CHECK :
+							RULE_SET_NOT_NULL,
+							(Node *) cmd, cmd_sql, conname,
+							con->contype == CONSTRAINT_FOREIGN ? con->confrelid : InvalidOid);
+			hz->why = psprintf("another subcommand of the same ALTER TABLE takes %s, and VALIDATE reads every row under it",
+							   lock_mode_words(eff->lockmode));
+		}
 	}
 	ReleaseSysCache(tup);
 }
@@ -1563,7 +1583,7 @@ inspect_alter_table(Inspection *insp, AlterTableStmt *stmt)
 			case AT_ValidateConstraintRecurse:
 #endif
 				/* The safe path: a scan, under SHARE UPDATE EXCLUSIVE */
-				inspect_validate(insp, eff, cmd->name);
+				inspect_validate(insp, eff, cmd, cmd_sql);
 				break;
 			case AT_DropColumn:
 #ifdef MG_HAS_RECURSE_SUBTYPES

@@ -25,6 +25,7 @@
 
 #include "pg_compat.h"
 
+#include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
 #include "utils/hsearch.h"
 #include "storage/lockdefs.h"
@@ -296,6 +297,17 @@ extern void audit_fill_row(AuditRow *row, Oid role, const char *command,
 						   const char *verdict, double duration_ms);
 extern void audit_record_ran(AuditRow *row);
 extern const char *audit_record_blocked(AuditRow *row);
+
+/* ALTER TABLE ... VALIDATE CONSTRAINT (and its "Recurse" twin before 16) */
+static inline bool
+is_validate_cmd(const AlterTableCmd *cmd)
+{
+	return cmd->subtype == AT_ValidateConstraint
+#ifdef MG_HAS_RECURSE_SUBTYPES
+		|| cmd->subtype == AT_ValidateConstraintRecurse
+#endif
+		;
+}
 
 /* authorize.c */
 extern bool authorize_statement(Node *parsetree, bool raise);

@@ -284,6 +284,10 @@ build_messages(Finding *f, const Hazard *hz)
 	/* the templates assume the common case; two rules have another one */
 	if (hz->rule == RULE_ALTER_COLUMN_TYPE && !eff->rewrite)
 		message = "changing the type of column {subject} would scan table {table} under ACCESS EXCLUSIVE lock";
+	else if (hz->cause != NULL && IsA(hz->cause, AlterTableCmd) &&
+			 is_validate_cmd((AlterTableCmd *) hz->cause))
+		message = psprintf("validating constraint {subject} would scan table {table} under %s lock",
+						   lock_mode_words(eff->lockmode));
 	else if (hz->rule == RULE_ADD_FOREIGN_KEY && IsA(hz->cause, AlterTableCmd))
 		message = "enforcing foreign key {subject} would scan table {table} while blocking reads and writes";
 	else if (hz->rule == RULE_ADD_FOREIGN_KEY && eff->lockmode == AccessExclusiveLock)

@@ -543,6 +543,15 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 	const char *col = hz->subject ? quote_identifier(hz->subject) : NULL;
 
 	initStringInfo(&buf);
+	if (hz->cause != NULL && IsA(hz->cause, AlterTableCmd) &&
+		is_validate_cmd((AlterTableCmd *) hz->cause))
+	{
+		/* VALIDATE alone takes only SHARE UPDATE EXCLUSIVE */
+		appendStringInfo(&buf, "ALTER TABLE %s VALIDATE CONSTRAINT %s; then the rest of the statement, "
+						 "without the VALIDATE, as a statement of its own.",
+						 rel, quote_identifier(hz->subject));
+		return buf.data;
+	}
 	switch (hz->rule)
 	{
 		case RULE_CREATE_INDEX:
