@@ -2004,11 +2004,7 @@ note_script_checks(AlterTableStmt *stmt, ScriptState *script)
 #endif
 			script->constraints = lappend(script->constraints, sc);
 		}
-		else if (cmd->subtype == AT_ValidateConstraint
-#ifdef MG_HAS_RECURSE_SUBTYPES
-				 || cmd->subtype == AT_ValidateConstraintRecurse
-#endif
-			)
+		else if (is_validate_cmd(cmd))
 		{
 			foreach(sl, script->constraints)
 			{

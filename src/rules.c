@@ -281,7 +281,7 @@ build_messages(Finding *f, const Hazard *hz)
 	char	   *table = psprintf("\"%s\"", eff->display);
 	const char *message = def->message;
 
-	/* the templates assume the common case; two rules have another one */
+	/* the templates assume the common case; these causes have their own */
 	if (hz->rule == RULE_ALTER_COLUMN_TYPE && !eff->rewrite)
 		message = "changing the type of column {subject} would scan table {table} under ACCESS EXCLUSIVE lock";
 	else if (hz->cause != NULL && IsA(hz->cause, AlterTableCmd) &&
