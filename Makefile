@@ -4,6 +4,7 @@ OBJS = \
 	src/migration_guard.o \
 	src/hook.o \
 	src/authorize.o \
+	src/first_lock.o \
 	src/inspect.o \
 	src/relstats.o \
 	src/rules.o \

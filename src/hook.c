@@ -45,17 +45,42 @@ typedef struct Judgement
 	bool		audit;			/* to be recorded */
 } Judgement;
 
+/* What the hook knows about the statement it judges */
+typedef struct Guarded
+{
+	MemoryContext cxt;			/* lives until the statement is audited */
+	Oid			role;			/* current_user when the statement began */
+	const char *command;
+	char	   *sql;
+	Judgement	j;
+	FirstLock	fl;
+} Guarded;
+
+/* The chained call's arguments, for running it under our lock_timeout */
+typedef struct ChainedCall
+{
+	PlannedStmt *pstmt;
+	const char *queryString;
+	bool		readOnlyTree;
+	ProcessUtilityContext context;
+	ParamListInfo params;
+	QueryEnvironment *queryEnv;
+	DestReceiver *dest;
+	QueryCompletion *qc;
+} ChainedCall;
+
+static void judge_under_first_lock(Guarded *g, Node *parsetree,
+								   ProcessUtilityContext context);
+static void judge(Guarded *g, Node *parsetree);
 static void summarize(Judgement *j);
-static void run_statement(PlannedStmt *pstmt, const char *queryString,
-						  bool readOnlyTree, ProcessUtilityContext context,
-						  ParamListInfo params, QueryEnvironment *queryEnv,
-						  DestReceiver *dest, QueryCompletion *qc);
+static void run_statement(void *arg);
+static void wait_first_lock(void *arg);
+static void with_lock_timeout(void (*fn) (void *), void *arg,
+							  const RelEffect *timed, Guarded *g);
 static const RelEffect *lock_timeout_target(Judgement *j);
-static void explain_lock_timeout(MemoryContext cxt, const RelEffect *eff,
-								 Oid role, const char *command,
-								 const char *sql, Judgement *audited);
+static void explain_lock_timeout(Guarded *g, const RelEffect *eff);
 static void report_findings(Judgement *j);
-static void refuse(Judgement *j, const char *command, const char *sql);
+static void refuse(Guarded *g);
 
 /*
  * ProcessUtility hook: judge guarded DDL, then run it through the chain.
@@ -68,12 +93,10 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				  DestReceiver *dest, QueryCompletion *qc)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
-	MemoryContext guardcxt = NULL;
+	Guarded    *g = NULL;
+	ChainedCall call = {pstmt, queryString, readOnlyTree, context, params,
+	queryEnv, dest, qc};
 	AuditRow	row;
-	Judgement	j;				/* set when guardcxt is */
-	Oid			role = InvalidOid;	/* current_user when the statement began */
-	const char *command = NULL;
-	char	   *sql = NULL;
 	TimestampTz start = 0;
 	const RelEffect *timed = NULL;	/* relation we put lock_timeout on */
 
@@ -92,6 +115,7 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		IsTransactionState() &&
 		authorize_statement(parsetree, false))
 	{
+		MemoryContext cxt;
 		MemoryContext oldcxt;
 
 		/*
@@ -99,95 +123,158 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		 * transactions that CONCURRENTLY and VACUUM commit internally; we
 		 * delete it once the statement is done and audited.
 		 */
-		guardcxt = AllocSetContextCreate(CurrentMemoryContext,
-										 "migration_guard",
-										 ALLOCSET_DEFAULT_SIZES);
-		oldcxt = MemoryContextSwitchTo(guardcxt);
+		cxt = AllocSetContextCreate(CurrentMemoryContext,
+									"migration_guard",
+									ALLOCSET_DEFAULT_SIZES);
+		oldcxt = MemoryContextSwitchTo(cxt);
+		g = palloc0(sizeof(Guarded));
+		g->cxt = cxt;
 
 		/*
 		 * The statement may change the user while it runs (REFRESH
 		 * MATERIALIZED VIEW becomes the view's owner): its row names who ran
 		 * it.
 		 */
-		role = GetUserId();
-		command = GetCommandTagName(CreateCommandTag(parsetree));
-		sql = sql_cut_statement(queryString, pstmt->stmt_location,
-								pstmt->stmt_len);
-		j.findings = judge_statement(parsetree, sql, NULL);
-		summarize(&j);
-		report_findings(&j);
-		if (j.first_block != NULL)
-			refuse(&j, command, sql);	/* does not return */
+		g->role = GetUserId();
+		g->command = GetCommandTagName(CreateCommandTag(parsetree));
+		g->sql = sql_cut_statement(queryString, pstmt->stmt_location,
+								   pstmt->stmt_len);
+		judge_under_first_lock(g, parsetree, context);
+		report_findings(&g->j);
+		if (g->j.first_block != NULL)
+			refuse(g);			/* does not return */
 
-		timed = lock_timeout_target(&j);
+		timed = lock_timeout_target(&g->j);
 		MemoryContextSwitchTo(oldcxt);
-		if (j.audit)
+		if (g->j.audit)
 			start = GetCurrentTimestamp();
 	}
 
 	if (timed == NULL)
-		run_statement(pstmt, queryString, readOnlyTree, context, params,
-					  queryEnv, dest, qc);
+		run_statement(&call);
 	else
-	{
-		/*
-		 * The race the lock_queue rule cannot see: a holder that arrives
-		 * after we looked.  Wait at most migration_guard.lock_timeout, for
-		 * this statement only; the session's own value (0) comes back on
-		 * success and on error, whatever the statement commits inside.
-		 */
-		int			save_lock_timeout = LockTimeout;
+		with_lock_timeout(run_statement, &call, timed, g);
 
-		LockTimeout = mg_lock_timeout;
-		PG_TRY();
-		{
-			run_statement(pstmt, queryString, readOnlyTree, context, params,
-						  queryEnv, dest, qc);
-		}
-		PG_CATCH();
-		{
-			LockTimeout = save_lock_timeout;
-			if (geterrcode() == ERRCODE_LOCK_NOT_AVAILABLE)
-				explain_lock_timeout(guardcxt, timed, role, command, sql,
-									 j.audit ? &j : NULL);
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
-		LockTimeout = save_lock_timeout;
-	}
-
-	if (guardcxt != NULL)
+	if (g != NULL)
 	{
-		held_locks_note(j.findings, NULL);
-		if (j.audit)
+		held_locks_note(g->j.findings, NULL);
+		if (g->j.audit)
 		{
-			MemoryContext oldcxt = MemoryContextSwitchTo(guardcxt);
+			MemoryContext oldcxt = MemoryContextSwitchTo(g->cxt);
 			long		secs;
 			int			usecs;
 
 			TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
-			audit_fill_row(&row, role, command, sql, j.main, j.rules, j.verdict,
+			audit_fill_row(&row, g->role, g->command, g->sql, g->j.main,
+						   g->j.rules, g->j.verdict,
 						   secs * 1000.0 + usecs / 1000.0);
 			audit_record_ran(&row);
 			MemoryContextSwitchTo(oldcxt);
 		}
-		MemoryContextDelete(guardcxt);
+		MemoryContextDelete(g->cxt);
 	}
+}
+
+/*
+ * Judge the statement, and where first_lock.c can take its first lock (see
+ * there for which statements and why), judge it again with that lock held.
+ * The first judgement is made as things stand, without a lock: a statement
+ * it refuses (an old holder, a large table) is refused at once, so that a
+ * statement we would refuse neither queues nor takes a lock that readers,
+ * or a standby replaying it, would wait for.  A statement it lets through
+ * takes its lock, waiting if it must within the statement's lock_timeout,
+ * and is judged again under it: the table may have grown, or the name moved
+ * to another relation, before the lock was ours.  Once judged, the name
+ * must still mean the locked relation, or we start over.
+ */
+static void
+judge_under_first_lock(Guarded *g, Node *parsetree,
+					   ProcessUtilityContext context)
+{
+	judge(g, parsetree);
+	if (g->j.first_block != NULL ||
+		!first_lock_of(parsetree, context, &g->fl))
+		return;
+
+	for (;;)
+	{
+		CHECK_FOR_INTERRUPTS();
+		first_lock_take(&g->fl, false);
+		if (g->fl.busy)
+		{
+			const RelEffect *timed = lock_timeout_target(&g->j);
+
+			if (timed == NULL)
+				wait_first_lock(&g->fl);
+			else
+				with_lock_timeout(wait_first_lock, &g->fl, timed, g);
+		}
+		if (!OidIsValid(g->fl.relid))
+			return;				/* gone: PostgreSQL says so */
+		judge(g, parsetree);
+		if (!first_lock_moved(&g->fl))
+			return;
+		first_lock_release(&g->fl);
+	}
+}
+
+/* One judgement of the statement, replacing any earlier one */
+static void
+judge(Guarded *g, Node *parsetree)
+{
+	g->j.findings = judge_statement(parsetree, g->sql, NULL);
+	summarize(&g->j);
+}
+
+static void
+wait_first_lock(void *arg)
+{
+	first_lock_take((FirstLock *) arg, true);
+}
+
+/*
+ * Run fn under migration_guard.lock_timeout: the race the lock_queue rule
+ * cannot see is a holder that arrives after we looked, or one too young to
+ * refuse for.  Wait at most migration_guard.lock_timeout, for this
+ * statement only; the session's own value (0) comes back on success and on
+ * error, whatever the statement commits inside.
+ */
+static void
+with_lock_timeout(void (*fn) (void *), void *arg, const RelEffect *timed,
+				  Guarded *g)
+{
+	int			save_lock_timeout = LockTimeout;
+
+	LockTimeout = mg_lock_timeout;
+	PG_TRY();
+	{
+		fn(arg);
+	}
+	PG_CATCH();
+	{
+		LockTimeout = save_lock_timeout;
+		if (geterrcode() == ERRCODE_LOCK_NOT_AVAILABLE)
+			explain_lock_timeout(g, timed);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	LockTimeout = save_lock_timeout;
 }
 
 /* The chained call, exactly once per statement */
 static void
-run_statement(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-			  ProcessUtilityContext context, ParamListInfo params,
-			  QueryEnvironment *queryEnv, DestReceiver *dest,
-			  QueryCompletion *qc)
+run_statement(void *arg)
 {
+	ChainedCall *c = (ChainedCall *) arg;
+
 	if (prev_ProcessUtility)
-		prev_ProcessUtility(pstmt, queryString, readOnlyTree,
-							context, params, queryEnv, dest, qc);
+		prev_ProcessUtility(c->pstmt, c->queryString, c->readOnlyTree,
+							c->context, c->params, c->queryEnv, c->dest,
+							c->qc);
 	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree,
-								context, params, queryEnv, dest, qc);
+		standard_ProcessUtility(c->pstmt, c->queryString, c->readOnlyTree,
+								c->context, c->params, c->queryEnv, c->dest,
+								c->qc);
 }
 
 /*
@@ -230,10 +317,9 @@ lock_timeout_target(Judgement *j)
  * we get here, so the message tells them apart.
  */
 static void
-explain_lock_timeout(MemoryContext cxt, const RelEffect *eff, Oid role,
-					 const char *command, const char *sql,
-					 Judgement *audited)
+explain_lock_timeout(Guarded *g, const RelEffect *eff)
 {
+	MemoryContext cxt = g->cxt;
 	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
 	ErrorData  *edata = CopyErrorData();
 
@@ -247,12 +333,12 @@ explain_lock_timeout(MemoryContext cxt, const RelEffect *eff, Oid role,
 	FlushErrorState();
 	edata->detail = psprintf("migration_guard set lock_timeout to %d ms for this %s because, while it waits for its %s lock on table \"%s\", every later query on that table waits behind it. "
 							 "Conflicting locks were held, when it started, by: %s.",
-							 mg_lock_timeout, command,
+							 mg_lock_timeout, g->command,
 							 lock_mode_words(eff->lockmode), eff->display,
 							 describe_holders(eff->holders));
 	edata->hint = psprintf("Retry when the table is quiet. To see who holds it: SELECT pid, mode, granted, pg_blocking_pids(pid) FROM pg_locks WHERE relation = '%s'::regclass; to wait longer, set a lock_timeout of your own.",
 						   eff->relname);
-	if (audited != NULL)
+	if (g->j.audit)
 	{
 		/*
 		 * The timeout is what the client must see: an error while recording
@@ -264,8 +350,8 @@ explain_lock_timeout(MemoryContext cxt, const RelEffect *eff, Oid role,
 		{
 			AuditRow	row;
 
-			audit_fill_row(&row, role, command, sql, audited->main,
-						   audited->rules, "timed_out", -1);
+			audit_fill_row(&row, g->role, g->command, g->sql, g->j.main,
+						   g->j.rules, "timed_out", -1);
 			(void) audit_record_blocked(&row);
 		}
 		PG_CATCH();
@@ -386,17 +472,20 @@ report_finding(const Finding *f)
  * worker, since this transaction is about to abort.
  */
 static void
-refuse(Judgement *j, const char *command, const char *sql)
+refuse(Guarded *g)
 {
+	Judgement  *j = &g->j;
 	Finding    *f = j->first_block;
 
+	/* readers need not queue behind a statement that will not run */
+	first_lock_release(&g->fl);
 	if (j->audit)
 	{
 		AuditRow	row;
 		const char *why;
 
-		audit_fill_row(&row, GetUserId(), command, sql, j->main, j->rules,
-					   "blocked", -1);
+		audit_fill_row(&row, GetUserId(), g->command, g->sql, j->main,
+					   j->rules, "blocked", -1);
 		why = audit_record_blocked(&row);
 		if (why != NULL)
 			ereport(WARNING,

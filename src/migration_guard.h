@@ -29,6 +29,7 @@
 #include "nodes/pg_list.h"
 #include "utils/hsearch.h"
 #include "storage/lockdefs.h"
+#include "tcop/utility.h"
 #include "utils/guc.h"
 
 /* SQLSTATE of a statement refused by the guard (class MG: migration guard) */
@@ -217,6 +218,22 @@ extern bool inspect_is_guarded(Node *parsetree);
 extern List *inspect_statement(Node *parsetree, const char *sql,
 							   ScriptState *script);
 extern void inspect_note_script(Node *parsetree, ScriptState *script);
+
+/* first_lock.c: the lock a statement takes first, taken before judging it */
+typedef struct FirstLock
+{
+	RangeVar   *rv;				/* the name, as the statement gives it */
+	LOCKMODE	mode;			/* the mode PostgreSQL takes first */
+	Oid			relid;			/* what we hold it on, or InvalidOid */
+	bool		busy;			/* not free right now: somebody holds it */
+	bool		refused;		/* PostgreSQL refuses it in its lookup */
+} FirstLock;
+
+extern bool first_lock_of(Node *parsetree, ProcessUtilityContext context,
+						  FirstLock *fl);
+extern void first_lock_take(FirstLock *fl, bool wait);
+extern bool first_lock_moved(FirstLock *fl);
+extern void first_lock_release(FirstLock *fl);
 
 /* relstats.c */
 extern RelSize measure_relation(Oid relid);
