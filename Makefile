@@ -6,6 +6,7 @@ OBJS = \
 	src/authorize.o \
 	src/first_lock.o \
 	src/inspect.o \
+	src/inspect_lock_only.o \
 	src/relstats.o \
 	src/rules.o \
 	src/suggest.o \

@@ -268,6 +268,23 @@ TRUNCATE big;
 DROP TABLE big;
 SELECT statement, verdict, message
   FROM migration_guard.check('ALTER TABLE big ADD COLUMN u uuid DEFAULT gen_random_uuid(); TRUNCATE big');
+-- the same for the statements judged for their lock alone, each with its
+-- own privilege: TRIGGER, ownership, LOCK TABLE's, REFERENCES
+SELECT statement, verdict, message
+  FROM migration_guard.check($$
+    CREATE TRIGGER t BEFORE UPDATE ON big FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger();
+    DROP TRIGGER t ON big;
+    CREATE POLICY p ON big USING (true);
+    ALTER POLICY p ON big USING (false);
+    DROP POLICY p ON big;
+    CREATE RULE r AS ON DELETE TO big DO ALSO NOTHING;
+    DROP RULE r ON big;
+    ALTER TABLE big SET SCHEMA public;
+    ALTER INDEX big RENAME TO big2;
+    LOCK TABLE big IN SHARE MODE;
+    CREATE TABLE stranger_ref (id int REFERENCES big (id));
+    CREATE TABLE stranger_part PARTITION OF parted FOR VALUES FROM (90000) TO (95000);
+  $$);
 RESET ROLE;
 SELECT count(*) AS stranger_rows FROM migration_guard.audit_log WHERE role_name = 'mg_stranger';
 -- the owner's membership is enough, as for PostgreSQL

@@ -111,6 +111,15 @@ RESET migration_guard.mode;
 CREATE TABLE parted_5 (id int, v text, CHECK (id IS NOT NULL AND id >= 80000 AND id < 90000));
 INSERT INTO parted_5 SELECT g, md5(g::text) FROM generate_series(80000, 89999) g;
 ANALYZE big_fk_target, big_nopk, big_nopk2, parted_5;
+-- a table with the objects that lock-only statements drop or alter
+CREATE TABLE lo_t (id int, v text);
+INSERT INTO lo_t SELECT g, g::text FROM generate_series(1, 100) g;
+CREATE TRIGGER lo_t_trg BEFORE UPDATE ON lo_t FOR EACH ROW
+  EXECUTE FUNCTION suppress_redundant_updates_trigger();
+CREATE POLICY lo_t_pol ON lo_t USING (true);
+CREATE RULE lo_t_rule AS ON DELETE TO lo_t DO ALSO NOTHING;
+CREATE VIEW lo_v AS SELECT id FROM lo_t;
+CREATE SCHEMA agreement_s;
 
 INSERT INTO agreement_corpus (stmt) VALUES
 -- create_index, drop_index, reindex
@@ -216,7 +225,30 @@ INSERT INTO agreement_corpus (stmt) VALUES
   ('ALTER TABLE big SET (fillfactor = 70)'),
   ('ALTER TABLE big DROP CONSTRAINT big_ref_positive'),
   ('ALTER TABLE big ENABLE ROW LEVEL SECURITY'),
-  ('ALTER TABLE big CLUSTER ON big_pkey');
+  ('ALTER TABLE big CLUSTER ON big_pkey'),
+-- statements whose only effect on an existing table is their lock
+  ('ALTER INDEX lo_t RENAME TO lo_t_renamed'),
+  ('ALTER TABLE big_name_idx RENAME TO big_name_idx3'),
+  ('ALTER VIEW lo_v RENAME TO lo_v2'),
+  ('ALTER VIEW lo_v RENAME COLUMN id TO id2'),
+  ('ALTER TABLE lo_t SET SCHEMA agreement_s'),
+  ('ALTER VIEW lo_v SET SCHEMA agreement_s'),
+  ('CREATE TRIGGER lo_t_trg2 BEFORE UPDATE ON lo_t FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()'),
+  ('DROP TRIGGER lo_t_trg ON lo_t'),
+  ('CREATE POLICY lo_t_pol2 ON lo_t USING (id > 0)'),
+  ('ALTER POLICY lo_t_pol ON lo_t USING (id > 1)'),
+  ('DROP POLICY lo_t_pol ON lo_t'),
+  ('CREATE RULE lo_t_rule2 AS ON INSERT TO lo_t DO ALSO NOTHING'),
+  ('DROP RULE lo_t_rule ON lo_t'),
+  ('LOCK TABLE lo_t IN SHARE MODE'),
+  ('LOCK TABLE lo_t IN EXCLUSIVE MODE NOWAIT'),
+  ('LOCK TABLE parted IN ACCESS EXCLUSIVE MODE'),
+  ('LOCK TABLE ONLY parted IN SHARE ROW EXCLUSIVE MODE'),
+  ('CREATE TABLE lo_ref (id int REFERENCES big_fk_target (id))'),
+  ('CREATE TABLE lo_ref (id int, FOREIGN KEY (id) REFERENCES big_fk_target)'),
+  ('CREATE TABLE lo_part PARTITION OF parted FOR VALUES FROM (90000) TO (95000)'),
+  ('CREATE TABLE lo_inh (w int) INHERITS (lo_t)'),
+  ('DROP TABLE parted_1');
 
 INSERT INTO agreement_corpus (stmt, tz) VALUES
   ('ALTER TABLE big ALTER COLUMN created TYPE timestamptz', 'America/New_York');

@@ -35,20 +35,26 @@
 /*
  * Is the user refused on this relation?  Returns the ACL result, for
  * aclcheck_error().  what: 'o' ownership, 'd' ownership of the relation or
- * of its schema (DROP), 't' the TRUNCATE privilege.
+ * of its schema (DROP), 'p' any of the privileges in privs (also on a
+ * column, with ACL_REFERENCES).
  */
 static AclResult
-relation_acl(RangeVar *rv, char what, Oid *relid)
+relation_acl(RangeVar *rv, char what, AclMode privs, Oid *relid)
 {
 	Oid			userid = GetUserId();
+	AclResult	result;
 
 	*relid = RangeVarGetRelid(rv, NoLock, true);
 	if (!OidIsValid(*relid))
 		return ACLCHECK_OK;		/* PostgreSQL reports the missing relation */
 	switch (what)
 	{
-		case 't':
-			return pg_class_aclcheck(*relid, userid, ACL_TRUNCATE);
+		case 'p':
+			result = pg_class_aclcheck(*relid, userid, privs);
+			if (result != ACLCHECK_OK && privs == ACL_REFERENCES)
+				result = pg_attribute_aclcheck_all(*relid, userid, privs,
+												   ACLMASK_ANY);
+			return result;
 		case 'd':
 			if (mg_namespace_ownercheck(get_rel_namespace(*relid), userid))
 				return ACLCHECK_OK;
@@ -61,10 +67,10 @@ relation_acl(RangeVar *rv, char what, Oid *relid)
 
 /* The check for one relation; raises PostgreSQL's error if asked to */
 static bool
-relation_allowed(RangeVar *rv, char what, bool raise)
+relation_allowed(RangeVar *rv, char what, AclMode privs, bool raise)
 {
 	Oid			relid;
-	AclResult	result = relation_acl(rv, what, &relid);
+	AclResult	result = relation_acl(rv, what, privs, &relid);
 
 	if (result == ACLCHECK_OK)
 		return true;
@@ -73,6 +79,9 @@ relation_allowed(RangeVar *rv, char what, bool raise)
 					   rv->relname);
 	return false;
 }
+
+static bool table_objects_allowed(List *objects, bool raise);
+static bool create_table_allowed(CreateStmt *stmt, bool raise);
 
 /*
  * May the current user run this guarded statement, as far as PostgreSQL's
@@ -88,28 +97,34 @@ authorize_statement(Node *parsetree, bool raise)
 	{
 		case T_AlterTableStmt:
 			return relation_allowed(((AlterTableStmt *) parsetree)->relation,
-									'o', raise);
+									'o', 0, raise);
 		case T_IndexStmt:
 			return relation_allowed(((IndexStmt *) parsetree)->relation,
-									'o', raise);
+									'o', 0, raise);
 		case T_RenameStmt:
 			{
 				RenameStmt *stmt = (RenameStmt *) parsetree;
 
 				if (stmt->relation == NULL)
 					return true;	/* not a relation's rename */
-				return relation_allowed(stmt->relation, 'o', raise);
+				return relation_allowed(stmt->relation, 'o', 0, raise);
 			}
 		case T_TruncateStmt:
 			foreach(lc, ((TruncateStmt *) parsetree)->relations)
 			{
-				if (!relation_allowed((RangeVar *) lfirst(lc), 't', raise))
+				if (!relation_allowed((RangeVar *) lfirst(lc), 'p', ACL_TRUNCATE,
+									  raise))
 					return false;
 			}
 			return true;
 		case T_DropStmt:
 			{
 				DropStmt   *stmt = (DropStmt *) parsetree;
+
+				if (stmt->removeType == OBJECT_TRIGGER ||
+					stmt->removeType == OBJECT_RULE ||
+					stmt->removeType == OBJECT_POLICY)
+					return table_objects_allowed(stmt->objects, raise);
 
 				if (stmt->removeType != OBJECT_TABLE &&
 					stmt->removeType != OBJECT_INDEX &&
@@ -119,12 +134,102 @@ authorize_statement(Node *parsetree, bool raise)
 				{
 					RangeVar   *rv = makeRangeVarFromNameList((List *) lfirst(lc));
 
-					if (!relation_allowed(rv, 'd', raise))
+					if (!relation_allowed(rv, 'd', 0, raise))
 						return false;
 				}
 				return true;
 			}
+		case T_CreateTrigStmt:
+			return relation_allowed(((CreateTrigStmt *) parsetree)->relation,
+									'p', ACL_TRIGGER, raise);
+		case T_CreatePolicyStmt:
+			return relation_allowed(((CreatePolicyStmt *) parsetree)->table,
+									'o', 0, raise);
+		case T_AlterPolicyStmt:
+			return relation_allowed(((AlterPolicyStmt *) parsetree)->table,
+									'o', 0, raise);
+		case T_RuleStmt:
+			return relation_allowed(((RuleStmt *) parsetree)->relation,
+									'o', 0, raise);
+		case T_AlterObjectSchemaStmt:
+			{
+				AlterObjectSchemaStmt *stmt = (AlterObjectSchemaStmt *) parsetree;
+
+				if (stmt->relation == NULL)
+					return true;	/* not a relation */
+				return relation_allowed(stmt->relation, 'o', 0, raise);
+			}
+		case T_LockStmt:
+			{
+				LockStmt   *stmt = (LockStmt *) parsetree;
+
+				foreach(lc, stmt->relations)
+				{
+					if (!relation_allowed((RangeVar *) lfirst(lc), 'p',
+										  mg_lock_table_privileges(stmt->mode),
+										  raise))
+						return false;
+				}
+				return true;
+			}
+		case T_CreateStmt:
+			return create_table_allowed((CreateStmt *) parsetree, raise);
 		default:
 			return true;
 	}
+}
+
+/* DROP TRIGGER, RULE, POLICY: ownership of the table, named before the object */
+static bool
+table_objects_allowed(List *objects, bool raise)
+{
+	ListCell   *lc;
+
+	foreach(lc, objects)
+	{
+		List	   *names = (List *) lfirst(lc);
+
+		if (list_length(names) < 2)
+			continue;
+		if (!relation_allowed(makeRangeVarFromNameList(list_copy_head(names,
+																	  list_length(names) - 1)),
+							  'o', 0, raise))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * CREATE TABLE: ownership of the parents it inherits from or is a partition
+ * of, the REFERENCES privilege on the tables its foreign keys reference
+ * (checkFkeyPermissions also takes it on the referenced columns alone).
+ */
+static bool
+create_table_allowed(CreateStmt *stmt, bool raise)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->inhRelations)
+	{
+		if (!relation_allowed((RangeVar *) lfirst(lc), 'o', 0, raise))
+			return false;
+	}
+	foreach(lc, stmt->tableElts)
+	{
+		Node	   *elt = (Node *) lfirst(lc);
+		List	   *cons = IsA(elt, ColumnDef) ? ((ColumnDef *) elt)->constraints :
+			IsA(elt, Constraint) ? list_make1(elt) : NIL;
+		ListCell   *cc;
+
+		foreach(cc, cons)
+		{
+			Constraint *con = (Constraint *) lfirst(cc);
+
+			if (IsA(con, Constraint) && con->contype == CONSTR_FOREIGN &&
+				con->pktable != NULL &&
+				!relation_allowed(con->pktable, 'p', ACL_REFERENCES, raise))
+				return false;
+		}
+	}
+	return true;
 }

@@ -157,7 +157,7 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 
 	if (g != NULL)
 	{
-		held_locks_note(g->j.findings, NULL);
+		/* the row first: its INSERT is not a query under the lock we note */
 		if (g->j.audit)
 		{
 			MemoryContext oldcxt = MemoryContextSwitchTo(g->cxt);
@@ -171,6 +171,7 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 			audit_record_ran(&row);
 			MemoryContextSwitchTo(oldcxt);
 		}
+		held_locks_note(g->j.findings, NULL);
 		MemoryContextDelete(g->cxt);
 	}
 }
@@ -300,7 +301,7 @@ lock_timeout_target(Judgement *j)
 		 * would need FINALIZE).
 		 */
 		if (!f->effect->is_new && OidIsValid(f->effect->relid) &&
-			!f->effect->later_xact &&
+			!f->effect->later_xact && !f->effect->nowait &&
 			f->effect->lockmode >= ShareLock &&
 			(target == NULL || f->effect->lockmode > target->lockmode))
 			target = f->effect;

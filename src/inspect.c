@@ -73,16 +73,7 @@
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
-#include "migration_guard.h"
-
-/* Per-statement inspection state */
-typedef struct Inspection
-{
-	const char *command;		/* command tag of the statement */
-	const char *sql;			/* the statement's text */
-	ScriptState *script;		/* check() script, or NULL in the hook */
-	List	   *effects;		/* RelEffect *, in order of discovery */
-} Inspection;
+#include "inspect_int.h"
 
 /*
  * Which statements are inspected at all.  This switch is the whole cost of
@@ -102,7 +93,17 @@ inspect_is_guarded(Node *parsetree)
 		case T_RefreshMatViewStmt:
 		case T_TruncateStmt:
 		case T_RenameStmt:
+		case T_CreateTrigStmt:
+		case T_CreatePolicyStmt:
+		case T_AlterPolicyStmt:
+		case T_RuleStmt:
+		case T_AlterObjectSchemaStmt:
 			return true;
+		case T_CreateStmt:
+			return create_table_names_others((CreateStmt *) parsetree);
+		case T_LockStmt:
+			/* weaker than SHARE, nobody queues behind it for long */
+			return ((LockStmt *) parsetree)->mode >= ShareLock;
 		default:
 			return false;
 	}
@@ -243,7 +244,7 @@ not_null_proved(Inspection *insp, Oid relid, const char *colname)
  * The effect on a relation, found or created.  One relation appears once
  * per statement; later calls strengthen its lock.
  */
-static RelEffect *
+RelEffect *
 effect_for(Inspection *insp, Oid relid, RangeVar *rv, LOCKMODE lockmode)
 {
 	RelEffect  *eff;
@@ -293,7 +294,7 @@ effect_for(Inspection *insp, Oid relid, RangeVar *rv, LOCKMODE lockmode)
  * reported only in a check() script (as new, if an earlier statement
  * creates it); in the hook the statement will fail on its own.
  */
-static RelEffect *
+RelEffect *
 effect_for_rangevar(Inspection *insp, RangeVar *rv, LOCKMODE lockmode)
 {
 	Oid			relid;
@@ -307,7 +308,7 @@ effect_for_rangevar(Inspection *insp, RangeVar *rv, LOCKMODE lockmode)
 	return effect_for(insp, relid, rv, lockmode);
 }
 
-static Hazard *
+Hazard *
 add_hazard(RelEffect *eff, RuleId rule, Node *cause, const char *cause_sql,
 		   const char *subject, Oid other_relid)
 {
@@ -1687,6 +1688,13 @@ inspect_drop(Inspection *insp, DropStmt *stmt)
 {
 	ListCell   *lc;
 
+	if (stmt->removeType == OBJECT_TRIGGER || stmt->removeType == OBJECT_RULE ||
+		stmt->removeType == OBJECT_POLICY)
+	{
+		inspect_drop_table_object(insp, stmt);
+		return;
+	}
+
 	/* Only relations have name lists as objects; functions, types... do not */
 	if (stmt->removeType != OBJECT_INDEX && stmt->removeType != OBJECT_TABLE &&
 		stmt->removeType != OBJECT_MATVIEW)
@@ -1725,6 +1733,15 @@ inspect_drop(Inspection *insp, DropStmt *stmt)
 						   NULL, InvalidOid);
 			if (eff != NULL && OidIsValid(eff->relid))
 			{
+				/* a partition's parent: RangeVarCallbackForDropRelation */
+				if (get_rel_relispartition(eff->relid))
+				{
+					Oid			parent = get_partition_parent(eff->relid, true);
+
+					if (OidIsValid(parent))
+						(void) effect_for(insp, parent, NULL,
+										  AccessExclusiveLock);
+				}
 				lock_fk_partners(insp, eff->relid, 'o', InvalidAttrNumber, NULL);
 				if (stmt->behavior == DROP_CASCADE)
 					lock_fk_partners(insp, eff->relid, 'i', InvalidAttrNumber, NULL);
@@ -1841,6 +1858,39 @@ inspect_truncate(Inspection *insp, TruncateStmt *stmt)
 	}
 }
 
+/*
+ * Renames.  A relation's rename takes ACCESS EXCLUSIVE, but SHARE UPDATE
+ * EXCLUSIVE for an index renamed with ALTER INDEX; which one PostgreSQL
+ * takes depends on what the name turns out to be, not on the statement's
+ * keyword: ALTER INDEX naming a table renames the table under ACCESS
+ * EXCLUSIVE (commands/tablecmds.c, RenameRelation).
+ */
+static void
+inspect_rename_relation(Inspection *insp, RenameStmt *stmt)
+{
+	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	char		relkind = OidIsValid(relid) ? get_rel_relkind(relid) : '\0';
+	bool		is_index = (relkind == RELKIND_INDEX ||
+							relkind == RELKIND_PARTITIONED_INDEX);
+	RelEffect  *eff;
+
+	if (stmt->renameType == OBJECT_INDEX && is_index)
+	{
+		(void) effect_for_rangevar(insp, stmt->relation,
+								   ShareUpdateExclusiveLock);
+		return;
+	}
+	eff = effect_for_rangevar(insp, stmt->relation, AccessExclusiveLock);
+	if (eff == NULL)
+		return;
+	/* what applications name in their queries: a breaking change */
+	if (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
+		relkind == RELKIND_MATVIEW ||
+		(relkind == '\0' && stmt->renameType != OBJECT_INDEX))
+		add_hazard(eff, RULE_RENAME_TABLE, (Node *) stmt, insp->sql,
+				   stmt->newname, InvalidOid);
+}
+
 static void
 inspect_rename(Inspection *insp, RenameStmt *stmt)
 {
@@ -1850,12 +1900,20 @@ inspect_rename(Inspection *insp, RenameStmt *stmt)
 	{
 		case OBJECT_TABLE:
 		case OBJECT_MATVIEW:
-			eff = effect_for_rangevar(insp, stmt->relation, AccessExclusiveLock);
-			if (eff)
-				add_hazard(eff, RULE_RENAME_TABLE, (Node *) stmt, insp->sql,
-						   stmt->newname, InvalidOid);
+		case OBJECT_INDEX:
+		case OBJECT_VIEW:
+		case OBJECT_SEQUENCE:
+		case OBJECT_FOREIGN_TABLE:
+			inspect_rename_relation(insp, stmt);
 			break;
 		case OBJECT_COLUMN:
+			if (stmt->relationType == OBJECT_VIEW ||
+				stmt->relationType == OBJECT_FOREIGN_TABLE)
+			{
+				(void) effect_for_rangevar(insp, stmt->relation,
+										   AccessExclusiveLock);
+				break;
+			}
 			if (stmt->relationType != OBJECT_TABLE &&
 				stmt->relationType != OBJECT_MATVIEW)
 				break;
@@ -1867,10 +1925,6 @@ inspect_rename(Inspection *insp, RenameStmt *stmt)
 		case OBJECT_TABCONSTRAINT:
 			(void) effect_for_rangevar(insp, stmt->relation,
 									   AccessExclusiveLock);
-			break;
-		case OBJECT_INDEX:
-			(void) effect_for_rangevar(insp, stmt->relation,
-									   ShareUpdateExclusiveLock);
 			break;
 		default:
 			break;
@@ -1921,6 +1975,27 @@ inspect_statement(Node *parsetree, const char *sql, ScriptState *script)
 			break;
 		case T_RenameStmt:
 			inspect_rename(&insp, (RenameStmt *) parsetree);
+			break;
+		case T_CreateTrigStmt:
+			inspect_create_trigger(&insp, (CreateTrigStmt *) parsetree);
+			break;
+		case T_CreatePolicyStmt:
+			inspect_policy(&insp, ((CreatePolicyStmt *) parsetree)->table);
+			break;
+		case T_AlterPolicyStmt:
+			inspect_policy(&insp, ((AlterPolicyStmt *) parsetree)->table);
+			break;
+		case T_RuleStmt:
+			inspect_rule(&insp, (RuleStmt *) parsetree);
+			break;
+		case T_LockStmt:
+			inspect_lock_table(&insp, (LockStmt *) parsetree);
+			break;
+		case T_AlterObjectSchemaStmt:
+			inspect_set_schema(&insp, (AlterObjectSchemaStmt *) parsetree);
+			break;
+		case T_CreateStmt:
+			inspect_create_table(&insp, (CreateStmt *) parsetree);
 			break;
 		default:
 			break;

@@ -137,6 +137,7 @@ typedef struct RelEffect
 	bool		later_xact;		/* lockmode is taken in a later transaction of
 								 * a statement that commits on its own, after
 								 * waiting for every other user of the table */
+	bool		nowait;			/* fails at once rather than wait (NOWAIT) */
 	List	   *hazards;		/* list of Hazard * */
 	List	   *holders;		/* LockHolder *: conflicting holders now */
 	const char *stmt_sql;		/* the whole statement's text */

@@ -106,6 +106,24 @@ typedef RelFileNode MgRelFile;
 #endif
 
 /*
+ * The privileges that let a role LOCK TABLE in a mode (LockTableAclCheck):
+ * 17 added MAINTAIN, which permits any mode, and lets SELECT and INSERT
+ * permit the modes below theirs.
+ */
+#if PG_VERSION_NUM >= 170000
+#define mg_lock_table_privileges(mode) \
+	(ACL_MAINTAIN | ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE | \
+	 ((mode) <= AccessShareLock ? ACL_SELECT : 0) | \
+	 ((mode) <= RowExclusiveLock ? ACL_INSERT : 0))
+#else
+#define mg_lock_table_privileges(mode) \
+	((mode) == AccessShareLock ? ACL_SELECT : \
+	 (mode) == RowExclusiveLock ? \
+	 (ACL_INSERT | ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE) : \
+	 (ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE))
+#endif
+
+/*
  * Materialized set-returning functions: SetSingleFuncCall() appeared in 15
  * and was renamed InitMaterializedSRF() in 16 (the new name was back-patched
  * only to later 15.x minors, so 15 uses the old one).

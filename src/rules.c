@@ -443,7 +443,7 @@ add_lock_queue_hazard(RelEffect *eff)
 
 	/* a later_xact statement waits for the table's users by design */
 	if (eff->is_new || !OidIsValid(eff->relid) || eff->lockmode < ShareLock ||
-		eff->later_xact || LockTimeout != 0)
+		eff->later_xact || eff->nowait || LockTimeout != 0)
 		return;
 	foreach(lc, eff->holders)
 	{

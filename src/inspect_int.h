@@ -1,0 +1,47 @@
+/*-------------------------------------------------------------------------
+ *
+ * inspect_int.h
+ *	  What the inspect files share: the state of one inspection and the
+ *	  helpers that build its effects.  Only inspect*.c include it.
+ *
+ * Copyright (c) 2026, migration_guard developers
+ *
+ * IDENTIFICATION
+ *	  src/inspect_int.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef INSPECT_INT_H
+#define INSPECT_INT_H
+
+#include "migration_guard.h"
+
+/* Per-statement inspection state */
+typedef struct Inspection
+{
+	const char *command;		/* command tag of the statement */
+	const char *sql;			/* the statement's text */
+	ScriptState *script;		/* check() script, or NULL in the hook */
+	List	   *effects;		/* RelEffect *, in order of discovery */
+} Inspection;
+
+/* inspect.c */
+extern RelEffect *effect_for(Inspection *insp, Oid relid, RangeVar *rv,
+							 LOCKMODE lockmode);
+extern RelEffect *effect_for_rangevar(Inspection *insp, RangeVar *rv,
+									  LOCKMODE lockmode);
+extern Hazard *add_hazard(RelEffect *eff, RuleId rule, Node *cause,
+						  const char *cause_sql, const char *subject,
+						  Oid other_relid);
+
+/* inspect_lock_only.c */
+extern void inspect_create_trigger(Inspection *insp, CreateTrigStmt *stmt);
+extern void inspect_drop_table_object(Inspection *insp, DropStmt *stmt);
+extern void inspect_policy(Inspection *insp, RangeVar *table);
+extern void inspect_rule(Inspection *insp, RuleStmt *stmt);
+extern void inspect_lock_table(Inspection *insp, LockStmt *stmt);
+extern void inspect_set_schema(Inspection *insp, AlterObjectSchemaStmt *stmt);
+extern bool create_table_names_others(CreateStmt *stmt);
+extern void inspect_create_table(Inspection *insp, CreateStmt *stmt);
+
+#endif							/* INSPECT_INT_H */

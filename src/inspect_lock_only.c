@@ -1,0 +1,233 @@
+/*-------------------------------------------------------------------------
+ *
+ * inspect_lock_only.c
+ *	  Inspect the statements whose only effect on an existing table worth
+ *	  judging is the lock they take on it: triggers, rules and policies,
+ *	  LOCK TABLE, SET SCHEMA, and what CREATE TABLE locks on the tables it
+ *	  names (the referenced side of its foreign keys, its parents).
+ *
+ * None of them reads or rewrites the table, but each takes SHARE ROW
+ * EXCLUSIVE or ACCESS EXCLUSIVE on it, so waiting for that lock behind an
+ * open transaction freezes every later query on the table just as an
+ * ALTER TABLE does: they get the lock_queue rule, migration_guard's
+ * lock_timeout and an audit row like every guarded statement.  The modes
+ * are PostgreSQL's, from the files named at each function, and checked
+ * by the engine-agreement test.
+ *
+ * Copyright (c) 2026, migration_guard developers
+ *
+ * IDENTIFICATION
+ *	  src/inspect_lock_only.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_inherits.h"
+#include "nodes/makefuncs.h"
+
+#include "inspect_int.h"
+
+/*
+ * CREATE [OR REPLACE] [CONSTRAINT] TRIGGER: SHARE ROW EXCLUSIVE on the
+ * table (commands/trigger.c, CreateTriggerFiringOn), which blocks writes.
+ */
+void
+inspect_create_trigger(Inspection *insp, CreateTrigStmt *stmt)
+{
+	(void) effect_for_rangevar(insp, stmt->relation, ShareRowExclusiveLock);
+}
+
+/*
+ * DROP TRIGGER, DROP RULE, DROP POLICY: the object's name list ends with
+ * its own name after the table's.  ACCESS EXCLUSIVE on the table, taken by
+ * RemoveTriggerById, RemoveRewriteRuleById and RemovePolicyById (after the
+ * ACCESS SHARE of the lookup).
+ */
+void
+inspect_drop_table_object(Inspection *insp, DropStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->objects)
+	{
+		List	   *names = (List *) lfirst(lc);
+
+		if (list_length(names) < 2)
+			continue;			/* PostgreSQL raises the syntax error */
+		(void) effect_for_rangevar(insp,
+								   makeRangeVarFromNameList(list_copy_head(names,
+																		   list_length(names) - 1)),
+								   AccessExclusiveLock);
+	}
+}
+
+/*
+ * CREATE POLICY and ALTER POLICY: ACCESS EXCLUSIVE on the table
+ * (commands/policy.c).
+ */
+void
+inspect_policy(Inspection *insp, RangeVar *table)
+{
+	(void) effect_for_rangevar(insp, table, AccessExclusiveLock);
+}
+
+/* CREATE RULE: ACCESS EXCLUSIVE on the table (rewrite/rewriteDefine.c) */
+void
+inspect_rule(Inspection *insp, RuleStmt *stmt)
+{
+	(void) effect_for_rangevar(insp, stmt->relation, AccessExclusiveLock);
+}
+
+/*
+ * LOCK TABLE: the mode it names, on each table and, without ONLY, on each
+ * inheritance child and partition (commands/lockcmds.c).  With NOWAIT it
+ * never queues: a conflicting holder makes it fail at once.
+ */
+void
+inspect_lock_table(Inspection *insp, LockStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->relations)
+	{
+		RangeVar   *rv = (RangeVar *) lfirst(lc);
+		RelEffect  *eff = effect_for_rangevar(insp, rv, stmt->mode);
+		List	   *children;
+		ListCell   *cc;
+
+		if (eff == NULL)
+			continue;
+		eff->nowait = stmt->nowait;
+		if (!rv->inh || !OidIsValid(eff->relid))
+			continue;
+		children = find_all_inheritors(eff->relid, NoLock, NULL);
+		foreach(cc, children)
+		{
+			Oid			child = lfirst_oid(cc);
+			RelEffect  *ceff;
+
+			if (child == eff->relid)
+				continue;
+			ceff = effect_for(insp, child, NULL, stmt->mode);
+			ceff->nowait = stmt->nowait;
+		}
+	}
+}
+
+/*
+ * ALTER TABLE / VIEW / MATERIALIZED VIEW / SEQUENCE / FOREIGN TABLE ...
+ * SET SCHEMA: ACCESS EXCLUSIVE on the relation (commands/tablecmds.c,
+ * AlterTableNamespace).
+ */
+void
+inspect_set_schema(Inspection *insp, AlterObjectSchemaStmt *stmt)
+{
+	switch (stmt->objectType)
+	{
+		case OBJECT_TABLE:
+		case OBJECT_VIEW:
+		case OBJECT_MATVIEW:
+		case OBJECT_SEQUENCE:
+		case OBJECT_FOREIGN_TABLE:
+			(void) effect_for_rangevar(insp, stmt->relation,
+									   AccessExclusiveLock);
+			break;
+		default:
+			break;
+	}
+}
+
+/* The foreign keys among a CREATE TABLE's columns and table constraints */
+static void
+add_referenced(Inspection *insp, CreateStmt *stmt, List *constraints)
+{
+	ListCell   *lc;
+
+	foreach(lc, constraints)
+	{
+		Constraint *con = (Constraint *) lfirst(lc);
+
+		if (!IsA(con, Constraint) || con->contype != CONSTR_FOREIGN ||
+			con->pktable == NULL)
+			continue;
+		/* a key on the new table itself locks nothing that exists */
+		if (strcmp(con->pktable->relname, stmt->relation->relname) == 0 &&
+			(con->pktable->schemaname == NULL ||
+			 stmt->relation->schemaname == NULL ||
+			 strcmp(con->pktable->schemaname, stmt->relation->schemaname) == 0))
+			continue;
+		(void) effect_for_rangevar(insp, con->pktable, ShareRowExclusiveLock);
+	}
+}
+
+/* Does a foreign key in this list reference another table? */
+static bool
+has_foreign_key(List *constraints)
+{
+	ListCell   *lc;
+
+	foreach(lc, constraints)
+	{
+		Constraint *con = (Constraint *) lfirst(lc);
+
+		if (IsA(con, Constraint) && con->contype == CONSTR_FOREIGN)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Does this CREATE TABLE name a table that exists (a parent, a referenced
+ * table)?  Most do not, and are then not inspected at all.
+ */
+bool
+create_table_names_others(CreateStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (stmt->inhRelations != NIL || has_foreign_key(stmt->constraints))
+		return true;
+	foreach(lc, stmt->tableElts)
+	{
+		Node	   *elt = (Node *) lfirst(lc);
+
+		if (IsA(elt, ColumnDef) ?
+			has_foreign_key(((ColumnDef *) elt)->constraints) :
+			has_foreign_key(list_make1(elt)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * CREATE TABLE: the table itself is new, but it locks tables that are not.
+ * SHARE ROW EXCLUSIVE on each table its foreign keys reference (the key is
+ * added as by ALTER TABLE, ATAddForeignKeyConstraint), which blocks their
+ * writes; ACCESS EXCLUSIVE on the parent of PARTITION OF, SHARE UPDATE
+ * EXCLUSIVE on the parents of INHERITS (commands/tablecmds.c,
+ * DefineRelation).
+ */
+void
+inspect_create_table(Inspection *insp, CreateStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->inhRelations)
+		(void) effect_for_rangevar(insp, (RangeVar *) lfirst(lc),
+								   stmt->partbound != NULL ?
+								   AccessExclusiveLock :
+								   ShareUpdateExclusiveLock);
+
+	add_referenced(insp, stmt, stmt->constraints);
+	foreach(lc, stmt->tableElts)
+	{
+		Node	   *elt = (Node *) lfirst(lc);
+
+		if (IsA(elt, ColumnDef))
+			add_referenced(insp, stmt, ((ColumnDef *) elt)->constraints);
+		else if (IsA(elt, Constraint))
+			add_referenced(insp, stmt, list_make1(elt));
+	}
+}
