@@ -39,6 +39,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/genam.h"
+#include "catalog/dependency.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_opclass.h"
@@ -1718,7 +1719,8 @@ inspect_drop(Inspection *insp, DropStmt *stmt)
 			eff = effect_for(insp, heapid, NULL,
 							 stmt->concurrent ? ShareUpdateExclusiveLock :
 							 AccessExclusiveLock);
-			if (!stmt->concurrent)
+			/* a constraint's index: PostgreSQL refuses the drop itself */
+			if (!stmt->concurrent && !OidIsValid(get_index_constraint(indexid)))
 				add_hazard(eff, RULE_DROP_INDEX, (Node *) stmt, insp->sql,
 						   rv->relname, indexid);
 		}

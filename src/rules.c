@@ -41,8 +41,8 @@ typedef struct RuleDef
 static const RuleDef rule_defs[NUM_RULES] = {
 	{"create_index", true, VERDICT_BLOCK,
 	"CREATE INDEX would block writes to table {table} while the index is built"},
-	{"drop_index", true, VERDICT_BLOCK,
-	"DROP INDEX {subject} would block all access to table {table}"},
+	{"drop_index", true, VERDICT_WARN,
+	"DROP INDEX {subject} blocks all access to table {table} while it waits for its lock"},
 	{"reindex", true, VERDICT_BLOCK,
 	"REINDEX would block reads and writes of table {table} for the whole rebuild"},
 	{"add_column_rewrite", true, VERDICT_BLOCK,
@@ -61,8 +61,8 @@ static const RuleDef rule_defs[NUM_RULES] = {
 	"{action} would rewrite table {table} under ACCESS EXCLUSIVE lock"},
 	{"attach_partition", true, VERDICT_BLOCK,
 	"ATTACH PARTITION would scan table {table} under ACCESS EXCLUSIVE lock"},
-	{"detach_partition", true, VERDICT_BLOCK,
-	"DETACH PARTITION would block all access to partitioned table {table}"},
+	{"detach_partition", true, VERDICT_WARN,
+	"DETACH PARTITION blocks all access to partitioned table {table} while it waits for its lock"},
 	{"refresh_matview", true, VERDICT_BLOCK,
 	"REFRESH MATERIALIZED VIEW would block reads of {table} for the whole refresh"},
 	{"drop_column", false, VERDICT_WARN,
@@ -340,9 +340,15 @@ build_messages(Finding *f, const Hazard *hz)
 		appendStringInfo(&detail, " %s.", hz->why);
 	else if (hz->why)
 		appendStringInfo(&detail, " It does so because %s.", hz->why);
-	if (def->size_dependent)
+	if (def->size_dependent && def->verdict == VERDICT_BLOCK)
 		appendStringInfo(&detail, " Tables over migration_guard.large_table_threshold (%s) are protected.",
 						 format_bytes((int64) mg_large_table_threshold * 1024));
+	else if (hz->rule == RULE_DROP_INDEX || hz->rule == RULE_DETACH_PARTITION)
+		appendStringInfo(&detail, " Once granted it is held briefly: %s. "
+						 "While it waits, every new query on the table queues behind it, for at most the lock_timeout "
+						 "(the lock_queue rule refuses it at once behind a long-running transaction).",
+						 hz->rule == RULE_DROP_INDEX ? "DROP INDEX reads nothing" :
+						 "DETACH PARTITION reads nothing, unless a foreign key references the table");
 	f->detail = detail.data;
 
 	initStringInfo(&hint);
