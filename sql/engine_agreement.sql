@@ -120,6 +120,14 @@ CREATE POLICY lo_t_pol ON lo_t USING (true);
 CREATE RULE lo_t_rule AS ON DELETE TO lo_t DO ALSO NOTHING;
 CREATE VIEW lo_v AS SELECT id FROM lo_t;
 CREATE SCHEMA agreement_s;
+-- a parent by inheritance (not partitioning): empty itself, its child holds the rows
+CREATE TABLE iparent (id int, v text);
+CREATE TABLE ichild (w int) INHERITS (iparent);
+INSERT INTO ichild SELECT g, g::text, g FROM generate_series(1, 1000) g;
+ANALYZE iparent, ichild;
+-- domains whose own default is volatile, or not
+CREATE DOMAIN uuid_d AS uuid DEFAULT gen_random_uuid();
+CREATE DOMAIN int_d AS int DEFAULT 7;
 
 INSERT INTO agreement_corpus (stmt) VALUES
 -- create_index, drop_index, reindex
@@ -248,7 +256,23 @@ INSERT INTO agreement_corpus (stmt) VALUES
   ('CREATE TABLE lo_ref (id int, FOREIGN KEY (id) REFERENCES big_fk_target)'),
   ('CREATE TABLE lo_part PARTITION OF parted FOR VALUES FROM (90000) TO (95000)'),
   ('CREATE TABLE lo_inh (w int) INHERITS (lo_t)'),
-  ('DROP TABLE parted_1');
+  ('DROP TABLE parted_1'),
+-- an inheritance parent: ALTER TABLE and TRUNCATE recurse to the child
+  ('ALTER TABLE iparent ADD COLUMN c uuid DEFAULT gen_random_uuid()'),
+  ('ALTER TABLE iparent ADD COLUMN c int DEFAULT 0'),
+  ('ALTER TABLE iparent ALTER COLUMN v SET NOT NULL'),
+  ('ALTER TABLE iparent ADD CONSTRAINT ip_pos CHECK (id > 0)'),
+  ('ALTER TABLE iparent ADD CONSTRAINT ip_pos CHECK (id > 0) NO INHERIT'),
+  ('ALTER TABLE iparent ALTER COLUMN id TYPE bigint'),
+  ('ALTER TABLE ONLY iparent ALTER COLUMN v SET DEFAULT ''x'''),
+  ('ALTER TABLE iparent SET (fillfactor = 70)'),
+  ('TRUNCATE iparent'),
+  ('TRUNCATE ONLY iparent'),
+-- a column whose domain brings the default
+  ('ALTER TABLE big ADD COLUMN c uuid_d'),
+  ('ALTER TABLE big ADD COLUMN c uuid_d DEFAULT NULL'),
+  ('ALTER TABLE big ADD COLUMN c int_d'),
+  ('ALTER TABLE big ADD COLUMN c int_d NOT NULL');
 
 INSERT INTO agreement_corpus (stmt, tz) VALUES
   ('ALTER TABLE big ALTER COLUMN created TYPE timestamptz', 'America/New_York');

@@ -49,6 +49,31 @@ ALTER TABLE big ADD COLUMN note text;
 ALTER TABLE big ADD COLUMN p2 plainint DEFAULT 1;
 ROLLBACK;
 ALTER TABLE small ADD COLUMN u uuid DEFAULT gen_random_uuid(); -- small: silent
+-- a domain's own volatile default rewrites as a column's does; DEFAULT NULL
+-- overrides it (the recipe's first step)
+CREATE DOMAIN uuid_vd AS uuid DEFAULT gen_random_uuid();
+\set VERBOSITY default
+ALTER TABLE big ADD COLUMN u2 uuid_vd;
+\set VERBOSITY terse
+BEGIN;
+ALTER TABLE big ADD COLUMN u2 uuid_vd DEFAULT NULL;               -- silent
+ROLLBACK;
+DROP DOMAIN uuid_vd;
+-- an inheritance parent: ALTER TABLE recurses, the child is rewritten
+CREATE TABLE inh_parent (id int);
+CREATE TABLE inh_child (note text) INHERITS (inh_parent);
+SET migration_guard.mode = off;
+INSERT INTO inh_child SELECT g, 'x' FROM generate_series(1, 40000) g;
+RESET migration_guard.mode;
+ALTER TABLE inh_parent ADD COLUMN u uuid DEFAULT gen_random_uuid();
+ALTER TABLE inh_parent ALTER COLUMN id SET NOT NULL;
+ALTER TABLE ONLY inh_parent ALTER COLUMN id SET DEFAULT 0;         -- silent
+SELECT relation, lock_mode, rewrite, scan, rule, verdict
+  FROM migration_guard.check('ALTER TABLE inh_parent ADD COLUMN u uuid DEFAULT gen_random_uuid()')
+ ORDER BY relation::text;
+SET migration_guard.mode = off;
+DROP TABLE inh_parent CASCADE;
+RESET migration_guard.mode;
 
 -- alter_column_type
 ALTER TABLE big ALTER COLUMN id TYPE bigint;

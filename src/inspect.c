@@ -47,6 +47,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "commands/tablecmds.h"
@@ -593,6 +594,30 @@ inspect_add_column(Inspection *insp, RelEffect *eff, ColumnDef *def,
 			else if (cooked != NULL &&
 					 !(IsA(cooked, Const) && ((Const *) cooked)->constisnull))
 				stored_default = true;
+		}
+		else if (get_typtype(typid) == TYPTYPE_DOMAIN)
+		{
+			/*
+			 * No default of its own: the domain's applies to every existing
+			 * row (build_column_default), volatile or not.  The recipe adds
+			 * the column with DEFAULT NULL, which overrides it.
+			 */
+			Node	   *dflt = get_typdefault(typid);
+
+			if (dflt != NULL)
+			{
+				default_sql = deparse_expression(dflt, NIL, false, false);
+				if (contain_volatile_functions(dflt))
+				{
+					rewrite = true;
+					if (why == NULL)
+						why = psprintf("its type %s is a domain whose default %s is volatile, so every existing row gets its own value",
+									   type_sql, default_sql);
+					type_sql = psprintf("%s DEFAULT NULL", type_sql);
+				}
+				else if (!(IsA(dflt, Const) && ((Const *) dflt)->constisnull))
+					stored_default = true;
+			}
 		}
 	}
 
@@ -1517,6 +1542,102 @@ storage_change_rewrites(Oid relid, AlterTableCmd *cmd)
 	return rewrite;
 }
 
+/*
+ * Does one of these subcommands recurse to inheritance children?  The ones
+ * ATPrepCmd passes to ATSimpleRecursion or recurses for in execution
+ * (commands/tablecmds.c); SET TABLESPACE, SET LOGGED, SET ACCESS METHOD,
+ * ADD FOREIGN KEY, ADD UNIQUE and the trigger and owner subcommands do not.
+ */
+static bool
+alter_recurses(List *cmds)
+{
+	ListCell   *lc;
+
+	foreach(lc, cmds)
+	{
+		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+
+		switch (cmd->subtype)
+		{
+			case AT_AddColumn:
+			case AT_ColumnDefault:
+			case AT_DropNotNull:
+			case AT_SetNotNull:
+			case AT_DropExpression:
+			case AT_SetStatistics:
+			case AT_SetStorage:
+			case AT_DropColumn:
+			case AT_DropConstraint:
+			case AT_AlterColumnType:
+			case AT_ValidateConstraint:
+				return true;
+			case AT_AddConstraint:
+				if (IsA(cmd->def, Constraint) &&
+					((Constraint *) cmd->def)->contype == CONSTR_CHECK &&
+					!((Constraint *) cmd->def)->is_no_inherit)
+					return true;
+				break;
+			default:
+				break;
+		}
+	}
+	return false;
+}
+
+/*
+ * What a recursing ALTER TABLE does to one inheritance child: the work that
+ * reads or rewrites it (ADD COLUMN, ALTER TYPE, SET NOT NULL, an inherited
+ * CHECK and its validation), judged on the child's own size.  A column the
+ * child already has is merged, not added: nothing is written.
+ */
+static void
+inspect_alter_child(Inspection *insp, RelEffect *ceff, List *cmds,
+					List *cmd_sqls)
+{
+	ListCell   *lc;
+	int			i = 0;
+
+	foreach(lc, cmds)
+	{
+		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+		const char *cmd_sql = cmd_sqls ? (char *) list_nth(cmd_sqls, i) : NULL;
+
+		i++;
+		switch (cmd->subtype)
+		{
+			case AT_AddColumn:
+				if (get_attnum(ceff->relid,
+							   castNode(ColumnDef, cmd->def)->colname) == InvalidAttrNumber)
+					inspect_add_column(insp, ceff, castNode(ColumnDef, cmd->def),
+									   cmd_sql, RELKIND_RELATION);
+				break;
+			case AT_AlterColumnType:
+				inspect_alter_type(ceff, cmd, cmd_sql);
+				break;
+			case AT_SetNotNull:
+				if (!not_null_proved(insp, ceff->relid, cmd->name))
+				{
+					ceff->scan = true;
+					add_hazard(ceff, RULE_SET_NOT_NULL, (Node *) cmd, cmd_sql,
+							   cmd->name, InvalidOid);
+				}
+				break;
+			case AT_AddConstraint:
+				if (IsA(cmd->def, Constraint) &&
+					((Constraint *) cmd->def)->contype == CONSTR_CHECK &&
+					!((Constraint *) cmd->def)->is_no_inherit)
+					inspect_add_constraint(insp, ceff, (Constraint *) cmd->def,
+										   cmd_sql);
+				break;
+			case AT_ValidateConstraint:
+				inspect_validate(insp, ceff, cmd, cmd_sql);
+				break;
+			default:
+				break;
+		}
+	}
+}
+
 static void
 inspect_alter_table(Inspection *insp, AlterTableStmt *stmt)
 {
@@ -1539,6 +1660,29 @@ inspect_alter_table(Inspection *insp, AlterTableStmt *stmt)
 	cmd_sqls = sql_split_alter_cmds(insp->sql);
 	if (list_length(cmd_sqls) != list_length(stmt->cmds))
 		cmd_sqls = NIL;			/* could not cut the text: hints use names */
+
+	/*
+	 * Without ONLY, ALTER TABLE on a parent by inheritance (a partitioned
+	 * table sums its partitions instead) recurses to every child for most
+	 * subcommands: each child is locked, and rewritten or scanned, as the
+	 * parent is.
+	 */
+	if (stmt->relation->inh && OidIsValid(eff->relid) &&
+		relkind == RELKIND_RELATION && has_subclass(eff->relid))
+	{
+		List	   *children = find_all_inheritors(eff->relid, NoLock, NULL);
+		ListCell   *cc;
+
+		foreach(cc, children)
+		{
+			Oid			child = lfirst_oid(cc);
+
+			if (child != eff->relid && alter_recurses(stmt->cmds))
+				inspect_alter_child(insp, effect_for(insp, child, NULL,
+													 eff->lockmode),
+									stmt->cmds, cmd_sqls);
+		}
+	}
 
 	foreach(lc, stmt->cmds)
 	{
@@ -1857,6 +2001,29 @@ inspect_truncate(Inspection *insp, TruncateStmt *stmt)
 		eff->rewrite = true;	/* a new, empty relfilenode */
 		add_hazard(eff, RULE_TRUNCATE, (Node *) stmt, insp->sql, NULL,
 				   InvalidOid);
+
+		/* without ONLY, inheritance children are truncated too */
+		if (((RangeVar *) lfirst(lc))->inh && OidIsValid(eff->relid) &&
+			get_rel_relkind(eff->relid) == RELKIND_RELATION &&
+			has_subclass(eff->relid))
+		{
+			List	   *children = find_all_inheritors(eff->relid, NoLock,
+													   NULL);
+			ListCell   *cc;
+
+			foreach(cc, children)
+			{
+				RelEffect  *ceff;
+
+				if (lfirst_oid(cc) == eff->relid)
+					continue;
+				ceff = effect_for(insp, lfirst_oid(cc), NULL,
+								  AccessExclusiveLock);
+				ceff->rewrite = true;
+				add_hazard(ceff, RULE_TRUNCATE, (Node *) stmt, insp->sql,
+						   NULL, InvalidOid);
+			}
+		}
 	}
 }
 
