@@ -52,9 +52,8 @@ ALTER TABLE small ADD COLUMN u uuid DEFAULT gen_random_uuid(); -- small: silent
 -- a domain's own volatile default rewrites as a column's does; DEFAULT NULL
 -- overrides it (the recipe's first step)
 CREATE DOMAIN uuid_vd AS uuid DEFAULT gen_random_uuid();
-\set VERBOSITY default
 ALTER TABLE big ADD COLUMN u2 uuid_vd;
-\set VERBOSITY terse
+SELECT rule, verdict, detail FROM migration_guard.check('ALTER TABLE big ADD COLUMN u2 uuid_vd');
 BEGIN;
 ALTER TABLE big ADD COLUMN u2 uuid_vd DEFAULT NULL;               -- silent
 ROLLBACK;
