@@ -58,6 +58,16 @@ if [ "$(id -u)" = 0 ]; then
 	fi
 fi
 
+# --- coverage: every statement node type of this major's headers ----------
+log "coverage: statement node types"
+bash test/coverage/check_statements.sh "$PG_CONFIG" > "$work/coverage.log" 2>&1
+cat "$work/coverage.log"
+p=$(grep -cE '^ok [0-9]+' "$work/coverage.log")
+f=$(grep -cE '^not ok [0-9]+' "$work/coverage.log")
+passed=$((passed + p))
+failed=$((failed + f))
+if [ "$p" = 0 ]; then failed=$((failed + 1)); fi
+
 # --- pg_regress suites (sql/, expected/; schedule in the Makefile) ---------
 tests=$(make -s --no-print-directory PG_CONFIG="$PG_CONFIG" print-regress)
 log "pg_regress: $tests"
