@@ -238,6 +238,19 @@ CREATE INDEX ON big (ref);
 ROLLBACK;
 ALTER DATABASE :"db" RESET default_transaction_read_only;
 SELECT verdict FROM migration_guard.audit_log WHERE statement = 'CREATE INDEX ON big (ref)';
+-- A statement that commits on its own, or runs in a read-only session, has
+-- its row committed by the worker: the override of a VACUUM FULL in a
+-- read-only session used to leave no row anywhere, after the rewrite
+SET default_transaction_read_only = on;
+SET migration_guard.allow = 'rewrite_table';
+VACUUM FULL big;
+REINDEX TABLE CONCURRENTLY small;
+RESET migration_guard.allow;
+RESET default_transaction_read_only;
+SELECT command, relation_name, verdict, rules
+  FROM migration_guard.audit_log
+ WHERE statement IN ('VACUUM FULL big', 'REINDEX TABLE CONCURRENTLY small')
+ ORDER BY id;
 -- and when the row cannot be written, the client is told the real reason
 CREATE FUNCTION audit_closed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -301,3 +314,17 @@ RESET migration_guard.mode;
 REVOKE USAGE ON SCHEMA migration_guard FROM mg_stranger;
 DROP ROLE mg_stranger_friend, mg_stranger;
 RESET migration_guard.large_table_threshold;
+-- One statement, one row: the statements PostgreSQL runs as subcommands of
+-- a judged one (the foreign key of a CREATE TABLE, the index of an ADD
+-- UNIQUE) are part of its inspection, not judged or recorded again
+SELECT max(id) AS mark FROM migration_guard.audit_log \gset
+CREATE TABLE one_row_ref (id int REFERENCES small (id));
+SET migration_guard.allow = 'add_unique_constraint';
+ALTER TABLE big ADD CONSTRAINT big_one_row_key UNIQUE (id);
+RESET migration_guard.allow;
+SELECT command, relation_name, lock_mode, verdict, statement
+  FROM migration_guard.audit_log WHERE id > :mark ORDER BY id;
+SET migration_guard.mode = off;
+DROP TABLE one_row_ref;
+ALTER TABLE big DROP CONSTRAINT big_one_row_key;
+RESET migration_guard.mode;

@@ -1,9 +1,9 @@
 --
 -- The audit table as a DBA may change it: triggers, rules, constraints,
--- indexes of every kind, row security, privileges, a read-only transaction,
--- TOAST.  Every row is written by the same INSERT (audit.c), by this
--- backend and by the worker that records refusals; it must store what any
--- INSERT of the same values stores, and fail where any INSERT would fail.
+-- indexes of every kind, row security, privileges, TOAST.  Every row is
+-- written by the same INSERT (audit.c), by this backend and by the worker
+-- that records refusals; it must store what any INSERT of the same values
+-- stores, and fail where any INSERT would fail.
 --
 SET migration_guard.large_table_threshold = '1MB';
 \set VERBOSITY terse
@@ -425,11 +425,14 @@ ROLLBACK;
 SELECT count(*) AS rows_left FROM ad_log WHERE id > :mark;
 
 --
--- A read-only transaction: the INSERT's own refusal
+-- A read-only transaction cannot take the row: the worker commits it, and
+-- the statement runs as it would without the guard
 --
+SELECT max(id) AS mark FROM migration_guard.audit_log \gset
 BEGIN TRANSACTION READ ONLY;
 REINDEX TABLE ad_t;
 ROLLBACK;
+SELECT command, statement FROM migration_guard.audit_log WHERE id > :mark ORDER BY id;
 
 --
 -- A statement long enough to be stored out of line (TOAST)

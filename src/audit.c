@@ -116,7 +116,6 @@ typedef struct AuditShared
 
 PGDLLEXPORT void mg_audit_worker_main(Datum main_arg);
 
-static void audit_log_line(AuditRow *row, const char *why);
 static char *audit_value_text(AuditRow *row, int i);
 
 /*
@@ -365,7 +364,7 @@ audit_record_ran(AuditRow *row)
 	{
 		/* no audit table here, but an override must never pass unseen */
 		if (row->overridden)
-			audit_log_line(row, "The migration_guard extension is not created in this database.");
+			audit_record_to_log(row, "The migration_guard extension is not created in this database.");
 		return;
 	}
 	nestlevel = audit_pin_settings();
@@ -384,8 +383,8 @@ audit_record_ran(AuditRow *row)
 }
 
 /* The row as one server-log line, for when it cannot be inserted */
-static void
-audit_log_line(AuditRow *row, const char *why)
+void
+audit_record_to_log(AuditRow *row, const char *why)
 {
 	StringInfoData buf;
 	int			i;
@@ -412,12 +411,14 @@ audit_log_line(AuditRow *row, const char *why)
 }
 
 /*
- * A refused statement: have a background worker commit the row before the
- * ERROR aborts this transaction.  Returns NULL if the row is in the table,
- * else why not (the row then went to the server log).
+ * A row that must not depend on this transaction: a refused statement's,
+ * before the ERROR aborts it, or the row of a statement that committed on
+ * its own or ran in a read-only transaction.  A background worker commits
+ * it.  Returns NULL if the row is in the table, else why not (the row then
+ * went to the server log).
  */
 const char *
-audit_record_blocked(AuditRow *row)
+audit_record_durably(AuditRow *row)
 {
 	Oid			owner = audit_table_owner();
 	Size		size = offsetof(AuditShared, data);
@@ -438,7 +439,7 @@ audit_record_blocked(AuditRow *row)
 		why = "The server is in recovery.";
 	if (why != NULL)
 	{
-		audit_log_line(row, why);
+		audit_record_to_log(row, why);
 		return why;
 	}
 
@@ -495,7 +496,7 @@ audit_record_blocked(AuditRow *row)
 		{
 			dsm_detach(seg);
 			why = "No background worker slot was free (max_worker_processes).";
-			audit_log_line(row, why);
+			audit_record_to_log(row, why);
 			return why;
 		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
@@ -529,7 +530,7 @@ audit_record_blocked(AuditRow *row)
 						   pnstrdup(sh->error, AUDIT_ERROR_LEN - 1));
 		else
 			why = "The audit writer did not commit the row in time.";
-		audit_log_line(row, why);
+		audit_record_to_log(row, why);
 	}
 	dsm_detach(seg);
 	return why;

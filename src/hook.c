@@ -34,6 +34,15 @@
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
+/*
+ * How many judged statements are running in this backend, one inside the
+ * other.  The statements PostgreSQL generates for a judged statement and
+ * runs as its subcommands (the foreign keys and indexes of a CREATE TABLE,
+ * the index of an ALTER TABLE ... ADD UNIQUE) are part of what that
+ * statement's inspection reported: they are not judged or audited again.
+ */
+static int	judged_running = 0;
+
 /* What one judged statement amounts to, for acting and for the audit */
 typedef struct Judgement
 {
@@ -81,6 +90,7 @@ static const RelEffect *lock_timeout_target(Judgement *j);
 static void explain_lock_timeout(Guarded *g, const RelEffect *eff);
 static void report_findings(Judgement *j);
 static void refuse(Guarded *g);
+static void record_durably_after(Guarded *g, AuditRow *row);
 
 /*
  * ProcessUtility hook: judge guarded DDL, then run it through the chain.
@@ -97,6 +107,7 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	ChainedCall call = {pstmt, queryString, readOnlyTree, context, params,
 	queryEnv, dest, qc};
 	AuditRow	row;
+	LocalTransactionId lxid = InvalidLocalTransactionId;
 	TimestampTz start = 0;
 	const RelEffect *timed = NULL;	/* relation we put lock_timeout on */
 
@@ -109,6 +120,7 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	 */
 	if (mg_mode != GUARD_MODE_OFF &&
 		inspect_is_guarded(parsetree) &&
+		!(context == PROCESS_UTILITY_SUBCOMMAND && judged_running > 0) &&
 		!IsBinaryUpgrade &&
 		!creating_extension &&
 		!RecoveryInProgress() &&
@@ -150,10 +162,25 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 			start = GetCurrentTimestamp();
 	}
 
-	if (timed == NULL)
+	if (g == NULL)
 		run_statement(&call);
 	else
-		with_lock_timeout(run_statement, &call, timed, g);
+	{
+		lxid = mg_my_lxid();
+		judged_running++;
+		PG_TRY();
+		{
+			if (timed == NULL)
+				run_statement(&call);
+			else
+				with_lock_timeout(run_statement, &call, timed, g);
+		}
+		PG_FINALLY();
+		{
+			judged_running--;
+		}
+		PG_END_TRY();
+	}
 
 	if (g != NULL)
 	{
@@ -168,7 +195,18 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 			audit_fill_row(&row, g->role, g->command, g->sql, g->j.main,
 						   g->j.rules, g->j.verdict,
 						   secs * 1000.0 + usecs / 1000.0);
-			audit_record_ran(&row);
+
+			/*
+			 * A statement that committed on its own (VACUUM FULL,
+			 * CONCURRENTLY) is done whatever happens next, and a read-only
+			 * transaction cannot take the row: a worker commits it, and an
+			 * error there must not turn a finished statement into a failed
+			 * one (the row then goes to the server log).
+			 */
+			if (mg_my_lxid() != lxid || XactReadOnly)
+				record_durably_after(g, &row);
+			else
+				audit_record_ran(&row);
 			MemoryContextSwitchTo(oldcxt);
 		}
 		held_locks_note(g->j.findings, NULL);
@@ -353,7 +391,7 @@ explain_lock_timeout(Guarded *g, const RelEffect *eff)
 
 			audit_fill_row(&row, g->role, g->command, g->sql, g->j.main,
 						   g->j.rules, "timed_out", -1);
-			(void) audit_record_blocked(&row);
+			(void) audit_record_durably(&row);
 		}
 		PG_CATCH();
 		{
@@ -469,6 +507,43 @@ report_finding(const Finding *f)
 }
 
 /*
+ * The row of a statement that ran and cannot be undone: committed by the
+ * worker, or else written to the server log, and never an ERROR.
+ */
+static void
+record_durably_after(Guarded *g, AuditRow *row)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		const char *why = audit_record_durably(row);
+
+		if (why != NULL)
+			ereport(WARNING,
+					(errcode(ERRCODE_WARNING),
+					 errmsg("could not record the statement in migration_guard.audit_log"),
+					 errdetail("%s It was written to the server log instead.", why)));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *lost;
+
+		MemoryContextSwitchTo(cxt);
+		lost = CopyErrorData();
+		FlushErrorState();
+		audit_record_to_log(row, lost->message);
+		ereport(WARNING,
+				(errcode(lost->sqlerrcode),
+				 errmsg("could not record the statement in migration_guard.audit_log: %s",
+						lost->message),
+				 errdetail("%s has run. Its row was written to the server log instead.",
+						   g->command)));
+	}
+	PG_END_TRY();
+}
+
+/*
  * Refuse the statement.  Its audit row is committed first, by a background
  * worker, since this transaction is about to abort.
  */
@@ -487,7 +562,7 @@ refuse(Guarded *g)
 
 		audit_fill_row(&row, GetUserId(), g->command, g->sql, j->main,
 					   j->rules, "blocked", -1);
-		why = audit_record_blocked(&row);
+		why = audit_record_durably(&row);
 		if (why != NULL)
 			ereport(WARNING,
 					(errcode(ERRCODE_WARNING),

@@ -314,7 +314,8 @@ extern void audit_fill_row(AuditRow *row, Oid role, const char *command,
 						   const Finding *main, List *rules,
 						   const char *verdict, double duration_ms);
 extern void audit_record_ran(AuditRow *row);
-extern const char *audit_record_blocked(AuditRow *row);
+extern const char *audit_record_durably(AuditRow *row);
+extern void audit_record_to_log(AuditRow *row, const char *why);
 
 /* ALTER TABLE ... VALIDATE CONSTRAINT (and its "Recurse" twin before 16) */
 static inline bool

@@ -66,8 +66,10 @@ typedef RelFileNode MgRelFile;
 /* The PGPROC of a lock holder's virtual transaction: 17 has proc numbers */
 #if PG_VERSION_NUM >= 170000
 #define mg_vxid_proc(vxid) ProcNumberGetProc((vxid).procNumber)
+#define mg_my_lxid() (MyProc->vxid.lxid)
 #else
 #define mg_vxid_proc(vxid) BackendIdGetProc((vxid).backendId)
+#define mg_my_lxid() (MyProc->lxid)
 #endif
 
 /* The n-th entry (from 1) of the local backend status snapshot, renamed in 16 */
