@@ -7,6 +7,7 @@ OBJS = \
 	src/first_lock.o \
 	src/inspect.o \
 	src/inspect_lock_only.o \
+	src/inspect_cascade.o \
 	src/relstats.o \
 	src/rules.o \
 	src/suggest.o \

@@ -128,6 +128,22 @@ ANALYZE iparent, ichild;
 -- domains whose own default is volatile, or not
 CREATE DOMAIN uuid_d AS uuid DEFAULT gen_random_uuid();
 CREATE DOMAIN int_d AS int DEFAULT 7;
+-- what DROP ... CASCADE reaches: a schema's table, columns of a type and a
+-- domain, a default and an index using a function, a view, a role's table
+CREATE SCHEMA casc_s;
+CREATE TABLE casc_s.t1 (id int);
+INSERT INTO casc_s.t1 SELECT generate_series(1, 100);
+CREATE TYPE casc_mood AS ENUM ('a', 'b');
+CREATE DOMAIN casc_dom AS int CHECK (VALUE > 0);
+CREATE FUNCTION casc_f() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 1';
+CREATE TABLE casc_t (id int, m casc_mood, d casc_dom, v int DEFAULT casc_f());
+INSERT INTO casc_t VALUES (1, 'a', 1);
+CREATE VIEW casc_v AS SELECT id FROM casc_t;
+CREATE INDEX casc_t_f_idx ON casc_t ((id + casc_f()));
+CREATE TABLE casc_ref (id int, t1 int);
+CREATE ROLE mg_casc_owner;
+CREATE TABLE casc_o (id int);
+ALTER TABLE casc_o OWNER TO mg_casc_owner;
 
 INSERT INTO agreement_corpus (stmt) VALUES
 -- create_index, drop_index, reindex
@@ -272,7 +288,14 @@ INSERT INTO agreement_corpus (stmt) VALUES
   ('ALTER TABLE big ADD COLUMN c uuid_d'),
   ('ALTER TABLE big ADD COLUMN c uuid_d DEFAULT NULL'),
   ('ALTER TABLE big ADD COLUMN c int_d'),
-  ('ALTER TABLE big ADD COLUMN c int_d NOT NULL');
+  ('ALTER TABLE big ADD COLUMN c int_d NOT NULL'),
+-- DROP ... CASCADE
+  ('DROP SCHEMA casc_s CASCADE'),
+  ('DROP TYPE casc_mood CASCADE'),
+  ('DROP DOMAIN casc_dom CASCADE'),
+  ('DROP FUNCTION casc_f() CASCADE'),
+  ('DROP TABLE casc_t CASCADE'),
+  ('DROP OWNED BY mg_casc_owner');
 
 INSERT INTO agreement_corpus (stmt, tz) VALUES
   ('ALTER TABLE big ALTER COLUMN created TYPE timestamptz', 'America/New_York');

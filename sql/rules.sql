@@ -174,6 +174,20 @@ TRUNCATE tiny;
 DROP TABLE tiny CASCADE;
 ROLLBACK;
 
+-- what DROP ... CASCADE takes with it is warned about as the direct drop is
+CREATE SCHEMA gone;
+CREATE TABLE gone.t (id int);
+CREATE TYPE gone_mood AS ENUM ('a');
+CREATE TABLE keeps (id int, m gone_mood);
+SELECT statement, relation, lock_mode, rule, verdict
+  FROM migration_guard.check('DROP SCHEMA gone CASCADE; DROP TYPE gone_mood CASCADE')
+ ORDER BY statement, relation::text;
+DROP SCHEMA gone CASCADE;
+DROP TYPE gone_mood CASCADE;
+SET migration_guard.mode = off;
+DROP TABLE keeps;
+RESET migration_guard.mode;
+
 -- several findings in one statement: all are reported, the first refuses
 ALTER TABLE big ADD CONSTRAINT big_amount_positive CHECK (amount >= 0),
                 ALTER COLUMN val SET NOT NULL,

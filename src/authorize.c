@@ -25,8 +25,13 @@
 
 #include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "parser/parse_type.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
 
@@ -81,6 +86,7 @@ relation_allowed(RangeVar *rv, char what, AclMode privs, bool raise)
 }
 
 static bool table_objects_allowed(List *objects, bool raise);
+static bool dropped_objects_allowed(DropStmt *stmt, bool raise);
 static bool create_table_allowed(CreateStmt *stmt, bool raise);
 
 /*
@@ -125,6 +131,11 @@ authorize_statement(Node *parsetree, bool raise)
 					stmt->removeType == OBJECT_RULE ||
 					stmt->removeType == OBJECT_POLICY)
 					return table_objects_allowed(stmt->objects, raise);
+				if (stmt->behavior == DROP_CASCADE &&
+					stmt->removeType != OBJECT_TABLE &&
+					stmt->removeType != OBJECT_INDEX &&
+					stmt->removeType != OBJECT_MATVIEW)
+					return dropped_objects_allowed(stmt, raise);
 
 				if (stmt->removeType != OBJECT_TABLE &&
 					stmt->removeType != OBJECT_INDEX &&
@@ -174,6 +185,21 @@ authorize_statement(Node *parsetree, bool raise)
 			}
 		case T_CreateStmt:
 			return create_table_allowed((CreateStmt *) parsetree, raise);
+		case T_DropOwnedStmt:
+			foreach(lc, ((DropOwnedStmt *) parsetree)->roles)
+			{
+				Oid			roleid = get_rolespec_oid((RoleSpec *) lfirst(lc),
+													  true);
+
+				if (!OidIsValid(roleid) || has_privs_of_role(GetUserId(), roleid))
+					continue;
+				if (raise)
+					ereport(ERROR,
+							(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+							 errmsg("permission denied to drop objects")));
+				return false;
+			}
+			return true;
 		default:
 			return true;
 	}
@@ -195,6 +221,46 @@ table_objects_allowed(List *objects, bool raise)
 																	  list_length(names) - 1)),
 							  'o', 0, raise))
 			return false;
+	}
+	return true;
+}
+
+/*
+ * DROP ... CASCADE of a schema, type, domain, routine, view or foreign
+ * table: ownership of each (of the relation or its schema for a relation),
+ * as RemoveObjects checks it.
+ */
+static bool
+dropped_objects_allowed(DropStmt *stmt, bool raise)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->objects)
+	{
+		Node	   *object = (Node *) lfirst(lc);
+		Oid			classid = InvalidOid;
+		Oid			objid = drop_named_object(stmt->removeType, object,
+											  &classid);
+
+		if (!OidIsValid(objid))
+			continue;			/* PostgreSQL reports it, or skips it */
+		if (classid == RelationRelationId)
+		{
+			if (!relation_allowed(makeRangeVarFromNameList((List *) object),
+								  'd', 0, raise))
+				return false;
+			continue;
+		}
+		if (mg_object_ownercheck(classid, objid, GetUserId()))
+			continue;
+		if (raise)
+			aclcheck_error(ACLCHECK_NOT_OWNER, stmt->removeType,
+						   stmt->removeType == OBJECT_SCHEMA ? strVal(object) :
+						   (stmt->removeType == OBJECT_TYPE ||
+							stmt->removeType == OBJECT_DOMAIN) ?
+						   TypeNameToString((TypeName *) object) :
+						   NameListToString(((ObjectWithArgs *) object)->objname));
+		return false;
 	}
 	return true;
 }

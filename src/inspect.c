@@ -100,6 +100,7 @@ inspect_is_guarded(Node *parsetree)
 		case T_AlterPolicyStmt:
 		case T_RuleStmt:
 		case T_AlterObjectSchemaStmt:
+		case T_DropOwnedStmt:
 			return true;
 		case T_CreateStmt:
 			return create_table_names_others((CreateStmt *) parsetree);
@@ -1843,7 +1844,11 @@ inspect_drop(Inspection *insp, DropStmt *stmt)
 	/* Only relations have name lists as objects; functions, types... do not */
 	if (stmt->removeType != OBJECT_INDEX && stmt->removeType != OBJECT_TABLE &&
 		stmt->removeType != OBJECT_MATVIEW)
+	{
+		if (drop_cascade_is_walked(stmt))
+			inspect_drop_cascade(insp, stmt);
 		return;
+	}
 
 	foreach(lc, stmt->objects)
 	{
@@ -1894,6 +1899,8 @@ inspect_drop(Inspection *insp, DropStmt *stmt)
 			}
 		}
 	}
+	if (drop_cascade_is_walked(stmt))
+		inspect_drop_cascade(insp, stmt);
 }
 
 static void
@@ -2165,6 +2172,9 @@ inspect_statement(Node *parsetree, const char *sql, ScriptState *script)
 			break;
 		case T_CreateStmt:
 			inspect_create_table(&insp, (CreateStmt *) parsetree);
+			break;
+		case T_DropOwnedStmt:
+			inspect_drop_owned(&insp, (DropOwnedStmt *) parsetree);
 			break;
 		default:
 			break;

@@ -34,6 +34,11 @@ extern Hazard *add_hazard(RelEffect *eff, RuleId rule, Node *cause,
 						  const char *cause_sql, const char *subject,
 						  Oid other_relid);
 
+/* inspect_cascade.c */
+extern bool drop_cascade_is_walked(DropStmt *stmt);
+extern void inspect_drop_cascade(Inspection *insp, DropStmt *stmt);
+extern void inspect_drop_owned(Inspection *insp, DropOwnedStmt *stmt);
+
 /* inspect_lock_only.c */
 extern void inspect_create_trigger(Inspection *insp, CreateTrigStmt *stmt);
 extern void inspect_drop_table_object(Inspection *insp, DropStmt *stmt);

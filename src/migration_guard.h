@@ -328,6 +328,9 @@ is_validate_cmd(const AlterTableCmd *cmd)
 		;
 }
 
+/* inspect_cascade.c: the object a DROP names, resolved without a lock */
+extern Oid	drop_named_object(ObjectType type, Node *object, Oid *classid);
+
 /* authorize.c */
 extern bool authorize_statement(Node *parsetree, bool raise);
 

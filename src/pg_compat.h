@@ -99,12 +99,19 @@ typedef RelFileNode MgRelFile;
 	object_ownercheck(RelationRelationId, (relid), (roleid))
 #define mg_namespace_ownercheck(nspid, roleid) \
 	object_ownercheck(NamespaceRelationId, (nspid), (roleid))
+#define mg_object_ownercheck(classid, objid, roleid) \
+	object_ownercheck((classid), (objid), (roleid))
 #else
 #define mg_namespace_aclcheck(nspid, roleid, mode) \
 	pg_namespace_aclcheck((nspid), (roleid), (mode))
 #define mg_class_ownercheck(relid, roleid) pg_class_ownercheck((relid), (roleid))
 #define mg_namespace_ownercheck(nspid, roleid) \
 	pg_namespace_ownercheck((nspid), (roleid))
+#define mg_object_ownercheck(classid, objid, roleid) \
+	((classid) == NamespaceRelationId ? pg_namespace_ownercheck((objid), (roleid)) : \
+	 (classid) == TypeRelationId ? pg_type_ownercheck((objid), (roleid)) : \
+	 (classid) == ProcedureRelationId ? pg_proc_ownercheck((objid), (roleid)) : \
+	 pg_class_ownercheck((objid), (roleid)))
 #endif
 
 /*
