@@ -297,6 +297,9 @@ SELECT statement, verdict, message
     LOCK TABLE big IN SHARE MODE;
     CREATE TABLE stranger_ref (id int REFERENCES big (id));
     CREATE TABLE stranger_part PARTITION OF parted FOR VALUES FROM (90000) TO (95000);
+    DROP SCHEMA public CASCADE;
+    DROP OWNED BY CURRENT_USER CASCADE;
+    DROP OWNED BY postgres CASCADE;
   $$);
 RESET ROLE;
 SELECT count(*) AS stranger_rows FROM migration_guard.audit_log WHERE role_name = 'mg_stranger';

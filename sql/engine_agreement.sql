@@ -141,6 +141,10 @@ INSERT INTO casc_t VALUES (1, 'a', 1);
 CREATE VIEW casc_v AS SELECT id FROM casc_t;
 CREATE INDEX casc_t_f_idx ON casc_t ((id + casc_f()));
 CREATE TABLE casc_ref (id int, t1 int);
+-- a partitioned table with a default partition
+CREATE TABLE dparted (id int) PARTITION BY RANGE (id);
+CREATE TABLE dparted_def PARTITION OF dparted DEFAULT;
+INSERT INTO dparted SELECT generate_series(1, 1000);
 CREATE ROLE mg_casc_owner;
 CREATE TABLE casc_o (id int);
 ALTER TABLE casc_o OWNER TO mg_casc_owner;
@@ -295,7 +299,10 @@ INSERT INTO agreement_corpus (stmt) VALUES
   ('DROP DOMAIN casc_dom CASCADE'),
   ('DROP FUNCTION casc_f() CASCADE'),
   ('DROP TABLE casc_t CASCADE'),
-  ('DROP OWNED BY mg_casc_owner');
+  ('DROP OWNED BY mg_casc_owner'),
+-- a new partition beside a default one: the default partition is scanned
+  ('CREATE TABLE dparted_1 PARTITION OF dparted FOR VALUES FROM (5000) TO (6000)'),
+  ('ALTER TABLE dparted DETACH PARTITION dparted_def');
 
 INSERT INTO agreement_corpus (stmt, tz) VALUES
   ('ALTER TABLE big ALTER COLUMN created TYPE timestamptz', 'America/New_York');

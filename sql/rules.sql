@@ -159,6 +159,18 @@ BEGIN;
 ALTER TABLE parted DETACH PARTITION parted_2;                 -- a warning, as drop_index
 ROLLBACK;
 
+-- a new partition beside a large default partition scans it, as ATTACH does
+CREATE TABLE dp (id int, v text) PARTITION BY RANGE (id);
+CREATE TABLE dp_def PARTITION OF dp DEFAULT;
+SET migration_guard.mode = off;
+INSERT INTO dp SELECT g, md5(g::text) FROM generate_series(1, 30000) g;
+RESET migration_guard.mode;
+CREATE TABLE dp_1 PARTITION OF dp FOR VALUES FROM (100000) TO (200000);
+CREATE TABLE dp_2 PARTITION OF dp FOR VALUES FROM (200000) TO (300000) PARTITION BY RANGE (id);
+SET migration_guard.mode = off;
+DROP TABLE dp;
+RESET migration_guard.mode;
+
 -- refresh_matview
 REFRESH MATERIALIZED VIEW big_copy;
 BEGIN;

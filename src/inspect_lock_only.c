@@ -24,7 +24,10 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
+#include "utils/lsyscache.h"
 #include "nodes/makefuncs.h"
 
 #include "inspect_int.h"
@@ -215,10 +218,34 @@ inspect_create_table(Inspection *insp, CreateStmt *stmt)
 	ListCell   *lc;
 
 	foreach(lc, stmt->inhRelations)
-		(void) effect_for_rangevar(insp, (RangeVar *) lfirst(lc),
-								   stmt->partbound != NULL ?
-								   AccessExclusiveLock :
-								   ShareUpdateExclusiveLock);
+	{
+		RelEffect  *parent = effect_for_rangevar(insp, (RangeVar *) lfirst(lc),
+												 stmt->partbound != NULL ?
+												 AccessExclusiveLock :
+												 ShareUpdateExclusiveLock);
+		Oid			defpart;
+
+		/*
+		 * A new partition beside a default one: the default partition is
+		 * locked and scanned for rows of the new bound
+		 * (check_default_partition_contents), as by ATTACH PARTITION.
+		 */
+		if (parent == NULL || !OidIsValid(parent->relid) ||
+			stmt->partbound == NULL || stmt->partbound->is_default ||
+			get_rel_relkind(parent->relid) != RELKIND_PARTITIONED_TABLE)
+			continue;
+		defpart = get_default_partition_oid(parent->relid);
+		if (OidIsValid(defpart))
+		{
+			RelEffect  *def = effect_for(insp, defpart, NULL,
+										 AccessExclusiveLock);
+
+			def->scan = true;
+			parent->scan = true;	/* its rows, in one of its partitions */
+			add_hazard(def, RULE_ATTACH_PARTITION, (Node *) stmt, insp->sql,
+					   def->relname, parent->relid);
+		}
+	}
 
 	add_referenced(insp, stmt, stmt->constraints);
 	foreach(lc, stmt->tableElts)

@@ -778,10 +778,16 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 					appendStringInfo(&buf,
 									 "ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s) NOT VALID; "
 									 "ALTER TABLE %s VALIDATE CONSTRAINT %s; "
-									 "then ATTACH PARTITION (it skips the scan), and ALTER TABLE %s DROP CONSTRAINT %s;",
+									 "then %s (it skips the scan), and ALTER TABLE %s DROP CONSTRAINT %s;",
 									 rel, qcon,
-									 hz->expr_sql ? hz->expr_sql : "<expression matching the partition bound>",
-									 rel, qcon, rel, qcon);
+									 hz->expr_sql ? hz->expr_sql :
+									 IsA(hz->cause, CreateStmt) ?
+									 "<expression excluding the new partition's bound>" :
+									 "<expression matching the partition bound>",
+									 rel, qcon,
+									 IsA(hz->cause, CreateStmt) ?
+									 "CREATE TABLE ... PARTITION OF" : "ATTACH PARTITION",
+									 rel, qcon);
 			}
 			break;
 		case RULE_DETACH_PARTITION:
