@@ -28,12 +28,29 @@
 #include "nodes/parsenodes.h"
 #include "parser/parsetree.h"
 #include "storage/lock.h"
+#include "storage/proc.h"
 #include "utils/memutils.h"
 
 #include "migration_guard.h"
 
 /* ACCESS EXCLUSIVE locks on large tables taken in this transaction */
+/*
+ * The list belongs to the top-level transaction whose local id it carries
+ * (it lives in that transaction's memory): a list of an ended transaction
+ * is never read, only dropped.  No end-of-transaction callback is needed,
+ * so ordinary transactions pay nothing for it.
+ */
 static List *held_locks = NIL;
+static LocalTransactionId held_lxid = InvalidLocalTransactionId;
+
+/* This transaction's list: empty unless this transaction made it */
+static inline List *
+current_held_locks(void)
+{
+	if (held_locks != NIL && held_lxid != mg_my_lxid())
+		held_locks = NIL;
+	return held_locks;
+}
 
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 
@@ -51,6 +68,8 @@ held_locks_note(List *findings, List **list)
 
 	if (list == NULL)
 	{
+		(void) current_held_locks();
+		held_lxid = mg_my_lxid();
 		list = &held_locks;
 		oldcxt = MemoryContextSwitchTo(TopTransactionContext);
 	}
@@ -108,7 +127,7 @@ held_lock_on(const ScriptState *script, Oid relid)
 
 	if (script != NULL)
 		return held_locks_find(script->held, relid) != NULL;
-	if (held_locks_find(held_locks, relid) == NULL)
+	if (held_locks_find(current_held_locks(), relid) == NULL)
 		return false;
 	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
 	return mg_lock_held_by_me(&tag, AccessExclusiveLock);
@@ -121,7 +140,8 @@ held_lock_on(const ScriptState *script, Oid relid)
 static void
 mg_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
-	if (held_locks != NIL && mg_mode != GUARD_MODE_OFF &&
+	if (held_locks != NIL && current_held_locks() != NIL &&
+		mg_mode != GUARD_MODE_OFF &&
 		!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
 	{
 		ListCell   *lc;
@@ -156,28 +176,9 @@ mg_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		standard_ExecutorStart(queryDesc, eflags);
 }
 
-/* The locks go with the transaction, and so does our list of them */
-static void
-held_locks_xact_callback(XactEvent event, void *arg)
-{
-	switch (event)
-	{
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PREPARE:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_PARALLEL_ABORT:
-			held_locks = NIL;
-			break;
-		default:
-			break;
-	}
-}
-
 void
 held_locks_install(void)
 {
 	prev_ExecutorStart = ExecutorStart_hook;
 	ExecutorStart_hook = mg_ExecutorStart;
-	RegisterXactCallback(held_locks_xact_callback, NULL);
 }

@@ -78,6 +78,10 @@ typedef struct ChainedCall
 	QueryCompletion *qc;
 } ChainedCall;
 
+static void guard_statement(PlannedStmt *pstmt, const char *queryString,
+							bool readOnlyTree, ProcessUtilityContext context,
+							ParamListInfo params, QueryEnvironment *queryEnv,
+							DestReceiver *dest, QueryCompletion *qc);
 static void judge_under_first_lock(Guarded *g, Node *parsetree,
 								   ProcessUtilityContext context);
 static void judge(Guarded *g, Node *parsetree);
@@ -93,7 +97,8 @@ static void refuse(Guarded *g);
 static void record_durably_after(Guarded *g, AuditRow *row);
 
 /*
- * ProcessUtility hook: judge guarded DDL, then run it through the chain.
+ * ProcessUtility hook.  What every other utility statement pays is this
+ * test, before the chain is called; guarded DDL goes to guard_statement().
  */
 static void
 mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
@@ -101,6 +106,30 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				  ProcessUtilityContext context, ParamListInfo params,
 				  QueryEnvironment *queryEnv,
 				  DestReceiver *dest, QueryCompletion *qc)
+{
+	if (mg_mode != GUARD_MODE_OFF &&
+		inspect_is_guarded(pstmt->utilityStmt) &&
+		!(context == PROCESS_UTILITY_SUBCOMMAND && judged_running > 0))
+		guard_statement(pstmt, queryString, readOnlyTree, context, params,
+						queryEnv, dest, qc);
+	else if (prev_ProcessUtility)
+		prev_ProcessUtility(pstmt, queryString, readOnlyTree,
+							context, params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree,
+								context, params, queryEnv, dest, qc);
+}
+
+/*
+ * A statement the guard inspects: judge it, then run it through the chain
+ * and audit it.
+ */
+static void
+guard_statement(PlannedStmt *pstmt, const char *queryString,
+				bool readOnlyTree,
+				ProcessUtilityContext context, ParamListInfo params,
+				QueryEnvironment *queryEnv,
+				DestReceiver *dest, QueryCompletion *qc)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
 	Guarded    *g = NULL;
@@ -112,16 +141,12 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	const RelEffect *timed = NULL;	/* relation we put lock_timeout on */
 
 	/*
-	 * Cheap exits first: the node-tag switch in inspect_is_guarded() is all
-	 * that non-DDL statements pay.  Binary upgrade and extension scripts
-	 * recreate objects rather than change live tables; an aborted
-	 * transaction can run no DDL anyway.  A statement PostgreSQL will refuse
-	 * this user for want of a privilege gets that error alone.
+	 * Binary upgrade and extension scripts recreate objects rather than
+	 * change live tables; an aborted transaction can run no DDL anyway.  A
+	 * statement PostgreSQL will refuse this user for want of a privilege
+	 * gets that error alone.
 	 */
-	if (mg_mode != GUARD_MODE_OFF &&
-		inspect_is_guarded(parsetree) &&
-		!(context == PROCESS_UTILITY_SUBCOMMAND && judged_running > 0) &&
-		!IsBinaryUpgrade &&
+	if (!IsBinaryUpgrade &&
 		!creating_extension &&
 		!RecoveryInProgress() &&
 		IsTransactionState() &&
