@@ -200,6 +200,17 @@ SET migration_guard.mode = off;
 DROP TABLE keeps;
 RESET migration_guard.mode;
 
+-- TRUNCATE ... CASCADE empties the tables whose keys reference it, and theirs
+CREATE TABLE tc_a (id int PRIMARY KEY);
+CREATE TABLE tc_b (id int PRIMARY KEY, a int REFERENCES tc_a);
+CREATE TABLE tc_c (b int REFERENCES tc_b);
+SELECT relation, lock_mode, rewrite, rule, verdict
+  FROM migration_guard.check('TRUNCATE tc_a CASCADE') ORDER BY relation::text;
+TRUNCATE tc_a CASCADE;
+SET migration_guard.mode = off;
+DROP TABLE tc_c, tc_b, tc_a;
+RESET migration_guard.mode;
+
 -- several findings in one statement: all are reported, the first refuses
 ALTER TABLE big ADD CONSTRAINT big_amount_positive CHECK (amount >= 0),
                 ALTER COLUMN val SET NOT NULL,

@@ -40,6 +40,7 @@
 #include "access/tableam.h"
 #include "access/genam.h"
 #include "catalog/dependency.h"
+#include "catalog/heap.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_opclass.h"
@@ -2030,6 +2031,41 @@ inspect_truncate(Inspection *insp, TruncateStmt *stmt)
 				add_hazard(ceff, RULE_TRUNCATE, (Node *) stmt, insp->sql,
 						   NULL, InvalidOid);
 			}
+		}
+	}
+
+	/*
+	 * CASCADE truncates every table whose foreign keys reference one that
+	 * is truncated, and so on (ExecuteTruncate, heap_truncate_find_FKs).
+	 */
+	if (stmt->behavior == DROP_CASCADE)
+	{
+		List	   *relids = NIL;
+		List	   *found;
+
+		foreach(lc, insp->effects)
+		{
+			RelEffect  *eff = (RelEffect *) lfirst(lc);
+
+			if (OidIsValid(eff->relid))
+				relids = lappend_oid(relids, eff->relid);
+		}
+		while (relids != NIL &&
+			   (found = list_difference_oid(heap_truncate_find_FKs(relids),
+											relids)) != NIL)
+		{
+			ListCell   *fc;
+
+			foreach(fc, found)
+			{
+				RelEffect  *ceff = effect_for(insp, lfirst_oid(fc), NULL,
+											  AccessExclusiveLock);
+
+				ceff->rewrite = true;
+				add_hazard(ceff, RULE_TRUNCATE, (Node *) stmt, insp->sql,
+						   NULL, InvalidOid);
+			}
+			relids = list_concat(relids, found);
 		}
 	}
 }
