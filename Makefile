@@ -8,6 +8,7 @@ OBJS = \
 	src/inspect.o \
 	src/inspect_lock_only.o \
 	src/inspect_cascade.o \
+	src/inspect_domain.o \
 	src/relstats.o \
 	src/rules.o \
 	src/suggest.o \

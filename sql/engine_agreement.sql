@@ -145,6 +145,15 @@ CREATE TABLE casc_ref (id int, t1 int);
 CREATE TABLE dparted (id int) PARTITION BY RANGE (id);
 CREATE TABLE dparted_def PARTITION OF dparted DEFAULT;
 INSERT INTO dparted SELECT generate_series(1, 1000);
+-- columns of a domain, and of a domain over it; a NOT VALID domain constraint
+CREATE DOMAIN agr_pos AS int;
+CREATE DOMAIN agr_pos2 AS agr_pos;
+CREATE TABLE agr_dom_t (v agr_pos, w agr_pos2);
+INSERT INTO agr_dom_t SELECT g, g FROM generate_series(1, 1000) g;
+CREATE DOMAIN agr_nv AS int;
+ALTER DOMAIN agr_nv ADD CONSTRAINT agr_nv_pos CHECK (VALUE > 0) NOT VALID;
+CREATE TABLE agr_nv_t (v agr_nv);
+INSERT INTO agr_nv_t SELECT generate_series(1, 1000);
 CREATE ROLE mg_casc_owner;
 CREATE TABLE casc_o (id int);
 ALTER TABLE casc_o OWNER TO mg_casc_owner;
@@ -302,7 +311,11 @@ INSERT INTO agreement_corpus (stmt) VALUES
   ('DROP OWNED BY mg_casc_owner'),
 -- a new partition beside a default one: the default partition is scanned
   ('CREATE TABLE dparted_1 PARTITION OF dparted FOR VALUES FROM (5000) TO (6000)'),
-  ('ALTER TABLE dparted DETACH PARTITION dparted_def');
+  ('ALTER TABLE dparted DETACH PARTITION dparted_def'),
+-- ALTER DOMAIN checks the stored values of every column of the domain
+  ('ALTER DOMAIN agr_pos ADD CONSTRAINT agr_pos_chk CHECK (VALUE > 0)'),
+  ('ALTER DOMAIN agr_pos SET NOT NULL'),
+  ('ALTER DOMAIN agr_nv VALIDATE CONSTRAINT agr_nv_pos');
 
 INSERT INTO agreement_corpus (stmt, tz) VALUES
   ('ALTER TABLE big ALTER COLUMN created TYPE timestamptz', 'America/New_York');

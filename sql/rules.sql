@@ -211,6 +211,23 @@ SET migration_guard.mode = off;
 DROP TABLE tc_c, tc_b, tc_a;
 RESET migration_guard.mode;
 
+-- ALTER DOMAIN scans every table with a column of the domain under SHARE
+CREATE DOMAIN pos_d AS int;
+CREATE TABLE dom_big (v pos_d);
+SET migration_guard.mode = off;
+INSERT INTO dom_big SELECT generate_series(1, 50000);
+RESET migration_guard.mode;
+\set VERBOSITY default
+ALTER DOMAIN pos_d ADD CONSTRAINT pos_d_check CHECK (VALUE > 0);
+\set VERBOSITY terse
+ALTER DOMAIN pos_d ADD CONSTRAINT pos_d_check CHECK (VALUE > 0) NOT VALID;  -- silent
+ALTER DOMAIN pos_d VALIDATE CONSTRAINT pos_d_check;
+ALTER DOMAIN pos_d SET NOT NULL;
+SET migration_guard.mode = off;
+DROP TABLE dom_big;
+DROP DOMAIN pos_d;
+RESET migration_guard.mode;
+
 -- several findings in one statement: all are reported, the first refuses
 ALTER TABLE big ADD CONSTRAINT big_amount_positive CHECK (amount >= 0),
                 ALTER COLUMN val SET NOT NULL,

@@ -185,6 +185,18 @@ authorize_statement(Node *parsetree, bool raise)
 			}
 		case T_CreateStmt:
 			return create_table_allowed((CreateStmt *) parsetree, raise);
+		case T_AlterDomainStmt:
+			{
+				TypeName   *tn = makeTypeNameFromNameList(((AlterDomainStmt *) parsetree)->typeName);
+				Oid			typid = LookupTypeNameOid(NULL, tn, true);
+
+				if (!OidIsValid(typid) ||
+					mg_object_ownercheck(TypeRelationId, typid, GetUserId()))
+					return true;
+				if (raise)
+					aclcheck_error_type(ACLCHECK_NOT_OWNER, typid);
+				return false;
+			}
 		case T_DropOwnedStmt:
 			foreach(lc, ((DropOwnedStmt *) parsetree)->roles)
 			{

@@ -103,6 +103,8 @@ inspect_is_guarded(Node *parsetree)
 		case T_AlterObjectSchemaStmt:
 		case T_DropOwnedStmt:
 			return true;
+		case T_AlterDomainStmt:
+			return alter_domain_scans((AlterDomainStmt *) parsetree);
 		case T_CreateStmt:
 			return create_table_names_others((CreateStmt *) parsetree);
 		case T_LockStmt:
@@ -2211,6 +2213,9 @@ inspect_statement(Node *parsetree, const char *sql, ScriptState *script)
 			break;
 		case T_DropOwnedStmt:
 			inspect_drop_owned(&insp, (DropOwnedStmt *) parsetree);
+			break;
+		case T_AlterDomainStmt:
+			inspect_alter_domain(&insp, (AlterDomainStmt *) parsetree);
 			break;
 		default:
 			break;

@@ -39,6 +39,10 @@ extern bool drop_cascade_is_walked(DropStmt *stmt);
 extern void inspect_drop_cascade(Inspection *insp, DropStmt *stmt);
 extern void inspect_drop_owned(Inspection *insp, DropOwnedStmt *stmt);
 
+/* inspect_domain.c */
+extern bool alter_domain_scans(AlterDomainStmt *stmt);
+extern void inspect_alter_domain(Inspection *insp, AlterDomainStmt *stmt);
+
 /* inspect_lock_only.c */
 extern void inspect_create_trigger(Inspection *insp, CreateTrigStmt *stmt);
 extern void inspect_drop_table_object(Inspection *insp, DropStmt *stmt);

@@ -288,6 +288,8 @@ build_messages(Finding *f, const Hazard *hz)
 			 is_validate_cmd((AlterTableCmd *) hz->cause))
 		message = psprintf("validating constraint {subject} would scan table {table} under %s lock",
 						   lock_mode_words(eff->lockmode));
+	else if (hz->cause != NULL && IsA(hz->cause, AlterDomainStmt))
+		message = "ALTER DOMAIN {subject} would scan table {table} while blocking writes";
 	else if (hz->rule == RULE_ATTACH_PARTITION && hz->cause != NULL &&
 			 IsA(hz->cause, CreateStmt))
 		message = "CREATE TABLE ... PARTITION OF would scan default partition {table} under ACCESS EXCLUSIVE lock";

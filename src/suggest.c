@@ -552,6 +552,40 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 						 rel, quote_identifier(hz->subject));
 		return buf.data;
 	}
+	if (hz->cause != NULL && IsA(hz->cause, AlterDomainStmt))
+	{
+		/* no weaker form: NOT VALID now, validation when writes can wait */
+		AlterDomainStmt *ad = (AlterDomainStmt *) hz->cause;
+		const char *dom = hz->subject ? hz->subject : "<domain>";
+		const char *base = strrchr(dom, '.') ? strrchr(dom, '.') + 1 : dom;
+
+		if (ad->subtype == 'V')
+			appendStringInfo(&buf, "Run it when writes to %s can wait for the scan: validating a domain's "
+							 "constraint has no form that lets them through. Until then the constraint "
+							 "checks every new and updated value already.", rel);
+		else if (ad->subtype == 'O')
+			appendStringInfo(&buf, "ALTER DOMAIN %s ADD CONSTRAINT %s CHECK (VALUE IS NOT NULL) NOT VALID; "
+							 "(new and updated values are checked from then on) then, when writes to %s can "
+							 "wait for the scan, ALTER DOMAIN %s VALIDATE CONSTRAINT %s; the CHECK enforces what "
+							 "SET NOT NULL would, and SET NOT NULL itself always scans.",
+							 dom, quote_identifier(psprintf("%s_not_null", base)), rel, dom,
+							 quote_identifier(psprintf("%s_not_null", base)));
+		else
+		{
+			Constraint *con = (Constraint *) ad->def;
+			char	   *stmt_sql = pstrdup(eff->stmt_sql);
+			int			len = strlen(stmt_sql);
+
+			while (len > 0 && (stmt_sql[len - 1] == ';' || isspace((unsigned char) stmt_sql[len - 1])))
+				stmt_sql[--len] = '\0';
+			appendStringInfo(&buf, "%s NOT VALID; (new and updated values are checked from then on) then, "
+							 "when writes to %s can wait for the scan, ALTER DOMAIN %s VALIDATE CONSTRAINT %s;",
+							 stmt_sql, rel, dom,
+							 quote_identifier(con->conname ? con->conname :
+											  psprintf("%s_check", base)));
+		}
+		return buf.data;
+	}
 	switch (hz->rule)
 	{
 		case RULE_CREATE_INDEX:
