@@ -315,7 +315,9 @@ INSERT INTO agreement_corpus (stmt) VALUES
 -- ALTER DOMAIN checks the stored values of every column of the domain
   ('ALTER DOMAIN agr_pos ADD CONSTRAINT agr_pos_chk CHECK (VALUE > 0)'),
   ('ALTER DOMAIN agr_pos SET NOT NULL'),
-  ('ALTER DOMAIN agr_nv VALIDATE CONSTRAINT agr_nv_pos');
+  ('ALTER DOMAIN agr_nv VALIDATE CONSTRAINT agr_nv_pos'),
+-- replacing a view locks it
+  ('CREATE OR REPLACE VIEW lo_v AS SELECT id FROM lo_t');
 
 INSERT INTO agreement_corpus (stmt, tz) VALUES
   ('ALTER TABLE big ALTER COLUMN created TYPE timestamptz', 'America/New_York');

@@ -185,6 +185,11 @@ authorize_statement(Node *parsetree, bool raise)
 			}
 		case T_CreateStmt:
 			return create_table_allowed((CreateStmt *) parsetree, raise);
+		case T_ViewStmt:
+			/* replacing a view takes ownership of it (DefineVirtualRelation) */
+			if (!((ViewStmt *) parsetree)->replace)
+				return true;
+			return relation_allowed(((ViewStmt *) parsetree)->view, 'o', 0, raise);
 		case T_AlterDomainStmt:
 			{
 				TypeName   *tn = makeTypeNameFromNameList(((AlterDomainStmt *) parsetree)->typeName);

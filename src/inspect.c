@@ -105,6 +105,8 @@ inspect_is_guarded(Node *parsetree)
 			return true;
 		case T_AlterDomainStmt:
 			return alter_domain_scans((AlterDomainStmt *) parsetree);
+		case T_ViewStmt:
+			return ((ViewStmt *) parsetree)->replace;
 		case T_CreateStmt:
 			return create_table_names_others((CreateStmt *) parsetree);
 		case T_LockStmt:
@@ -2216,6 +2218,9 @@ inspect_statement(Node *parsetree, const char *sql, ScriptState *script)
 			break;
 		case T_AlterDomainStmt:
 			inspect_alter_domain(&insp, (AlterDomainStmt *) parsetree);
+			break;
+		case T_ViewStmt:
+			inspect_replace_view(&insp, (ViewStmt *) parsetree);
 			break;
 		default:
 			break;

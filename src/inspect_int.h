@@ -50,6 +50,7 @@ extern void inspect_policy(Inspection *insp, RangeVar *table);
 extern void inspect_rule(Inspection *insp, RuleStmt *stmt);
 extern void inspect_lock_table(Inspection *insp, LockStmt *stmt);
 extern void inspect_set_schema(Inspection *insp, AlterObjectSchemaStmt *stmt);
+extern void inspect_replace_view(Inspection *insp, ViewStmt *stmt);
 extern bool create_table_names_others(CreateStmt *stmt);
 extern void inspect_create_table(Inspection *insp, CreateStmt *stmt);
 

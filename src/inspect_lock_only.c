@@ -142,6 +142,18 @@ inspect_set_schema(Inspection *insp, AlterObjectSchemaStmt *stmt)
 	}
 }
 
+/*
+ * CREATE OR REPLACE VIEW of a view that exists: ACCESS EXCLUSIVE on it
+ * (commands/view.c, DefineVirtualRelation), which every query of the view
+ * waits for.  A new view locks nothing that exists.
+ */
+void
+inspect_replace_view(Inspection *insp, ViewStmt *stmt)
+{
+	if (stmt->replace)
+		(void) effect_for_rangevar(insp, stmt->view, AccessExclusiveLock);
+}
+
 /* The foreign keys among a CREATE TABLE's columns and table constraints */
 static void
 add_referenced(Inspection *insp, CreateStmt *stmt, List *constraints)
