@@ -230,13 +230,9 @@ table_objects_allowed(List *objects, bool raise)
 
 	foreach(lc, objects)
 	{
-		List	   *names = (List *) lfirst(lc);
+		RangeVar   *table = table_object_relation((List *) lfirst(lc));
 
-		if (list_length(names) < 2)
-			continue;
-		if (!relation_allowed(makeRangeVarFromNameList(list_copy_head(names,
-																	  list_length(names) - 1)),
-							  'o', 0, raise))
+		if (table != NULL && !relation_allowed(table, 'o', 0, raise))
 			return false;
 	}
 	return true;
@@ -297,22 +293,11 @@ create_table_allowed(CreateStmt *stmt, bool raise)
 		if (!relation_allowed((RangeVar *) lfirst(lc), 'o', 0, raise))
 			return false;
 	}
-	foreach(lc, stmt->tableElts)
+	foreach(lc, create_table_foreign_keys(stmt))
 	{
-		Node	   *elt = (Node *) lfirst(lc);
-		List	   *cons = IsA(elt, ColumnDef) ? ((ColumnDef *) elt)->constraints :
-			IsA(elt, Constraint) ? list_make1(elt) : NIL;
-		ListCell   *cc;
-
-		foreach(cc, cons)
-		{
-			Constraint *con = (Constraint *) lfirst(cc);
-
-			if (IsA(con, Constraint) && con->contype == CONSTR_FOREIGN &&
-				con->pktable != NULL &&
-				!relation_allowed(con->pktable, 'p', ACL_REFERENCES, raise))
-				return false;
-		}
+		if (!relation_allowed(((Constraint *) lfirst(lc))->pktable, 'p',
+							  ACL_REFERENCES, raise))
+			return false;
 	}
 	return true;
 }

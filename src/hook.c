@@ -96,6 +96,20 @@ static void report_findings(Judgement *j);
 static void refuse(Guarded *g);
 static void record_durably_after(Guarded *g, AuditRow *row);
 
+/* The previous hook, or PostgreSQL itself: called once per statement */
+static inline void
+chain(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+	  ProcessUtilityContext context, ParamListInfo params,
+	  QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(pstmt, queryString, readOnlyTree,
+							context, params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree,
+								context, params, queryEnv, dest, qc);
+}
+
 /*
  * ProcessUtility hook.  What every other utility statement pays is this
  * test, before the chain is called; guarded DDL goes to guard_statement().
@@ -112,12 +126,9 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		!(context == PROCESS_UTILITY_SUBCOMMAND && judged_running > 0))
 		guard_statement(pstmt, queryString, readOnlyTree, context, params,
 						queryEnv, dest, qc);
-	else if (prev_ProcessUtility)
-		prev_ProcessUtility(pstmt, queryString, readOnlyTree,
-							context, params, queryEnv, dest, qc);
 	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree,
-								context, params, queryEnv, dest, qc);
+		chain(pstmt, queryString, readOnlyTree, context, params, queryEnv,
+			  dest, qc);
 }
 
 /*
@@ -331,14 +342,8 @@ run_statement(void *arg)
 {
 	ChainedCall *c = (ChainedCall *) arg;
 
-	if (prev_ProcessUtility)
-		prev_ProcessUtility(c->pstmt, c->queryString, c->readOnlyTree,
-							c->context, c->params, c->queryEnv, c->dest,
-							c->qc);
-	else
-		standard_ProcessUtility(c->pstmt, c->queryString, c->readOnlyTree,
-								c->context, c->params, c->queryEnv, c->dest,
-								c->qc);
+	chain(c->pstmt, c->queryString, c->readOnlyTree, c->context, c->params,
+		  c->queryEnv, c->dest, c->qc);
 }
 
 /*

@@ -55,15 +55,25 @@ inspect_drop_table_object(Inspection *insp, DropStmt *stmt)
 
 	foreach(lc, stmt->objects)
 	{
-		List	   *names = (List *) lfirst(lc);
+		RangeVar   *table = table_object_relation((List *) lfirst(lc));
 
-		if (list_length(names) < 2)
-			continue;			/* PostgreSQL raises the syntax error */
-		(void) effect_for_rangevar(insp,
-								   makeRangeVarFromNameList(list_copy_head(names,
-																		   list_length(names) - 1)),
-								   AccessExclusiveLock);
+		if (table != NULL)
+			(void) effect_for_rangevar(insp, table, AccessExclusiveLock);
 	}
+}
+
+/*
+ * The table of a trigger, rule or policy as DROP names it: every name but
+ * the last.  NULL when there is no table part (PostgreSQL raises the
+ * syntax error).
+ */
+RangeVar *
+table_object_relation(List *names)
+{
+	if (list_length(names) < 2)
+		return NULL;
+	return makeRangeVarFromNameList(list_copy_head(names,
+												   list_length(names) - 1));
 }
 
 /*
@@ -154,43 +164,33 @@ inspect_replace_view(Inspection *insp, ViewStmt *stmt)
 		(void) effect_for_rangevar(insp, stmt->view, AccessExclusiveLock);
 }
 
-/* The foreign keys among a CREATE TABLE's columns and table constraints */
-static void
-add_referenced(Inspection *insp, CreateStmt *stmt, List *constraints)
+/* The foreign keys a CREATE TABLE declares, on columns or on the table */
+List *
+create_table_foreign_keys(CreateStmt *stmt)
 {
+	List	   *keys = NIL;
+	List	   *constraints = list_copy(stmt->constraints);
 	ListCell   *lc;
 
+	foreach(lc, stmt->tableElts)
+	{
+		Node	   *elt = (Node *) lfirst(lc);
+
+		if (IsA(elt, ColumnDef))
+			constraints = list_concat(constraints,
+									  ((ColumnDef *) elt)->constraints);
+		else if (IsA(elt, Constraint))
+			constraints = lappend(constraints, elt);
+	}
 	foreach(lc, constraints)
 	{
 		Constraint *con = (Constraint *) lfirst(lc);
 
-		if (!IsA(con, Constraint) || con->contype != CONSTR_FOREIGN ||
-			con->pktable == NULL)
-			continue;
-		/* a key on the new table itself locks nothing that exists */
-		if (strcmp(con->pktable->relname, stmt->relation->relname) == 0 &&
-			(con->pktable->schemaname == NULL ||
-			 stmt->relation->schemaname == NULL ||
-			 strcmp(con->pktable->schemaname, stmt->relation->schemaname) == 0))
-			continue;
-		(void) effect_for_rangevar(insp, con->pktable, ShareRowExclusiveLock);
+		if (IsA(con, Constraint) && con->contype == CONSTR_FOREIGN &&
+			con->pktable != NULL)
+			keys = lappend(keys, con);
 	}
-}
-
-/* Does a foreign key in this list reference another table? */
-static bool
-has_foreign_key(List *constraints)
-{
-	ListCell   *lc;
-
-	foreach(lc, constraints)
-	{
-		Constraint *con = (Constraint *) lfirst(lc);
-
-		if (IsA(con, Constraint) && con->contype == CONSTR_FOREIGN)
-			return true;
-	}
-	return false;
+	return keys;
 }
 
 /*
@@ -200,20 +200,8 @@ has_foreign_key(List *constraints)
 bool
 create_table_names_others(CreateStmt *stmt)
 {
-	ListCell   *lc;
-
-	if (stmt->inhRelations != NIL || has_foreign_key(stmt->constraints))
-		return true;
-	foreach(lc, stmt->tableElts)
-	{
-		Node	   *elt = (Node *) lfirst(lc);
-
-		if (IsA(elt, ColumnDef) ?
-			has_foreign_key(((ColumnDef *) elt)->constraints) :
-			has_foreign_key(list_make1(elt)))
-			return true;
-	}
-	return false;
+	return stmt->inhRelations != NIL ||
+		create_table_foreign_keys(stmt) != NIL;
 }
 
 /*
@@ -259,14 +247,16 @@ inspect_create_table(Inspection *insp, CreateStmt *stmt)
 		}
 	}
 
-	add_referenced(insp, stmt, stmt->constraints);
-	foreach(lc, stmt->tableElts)
+	foreach(lc, create_table_foreign_keys(stmt))
 	{
-		Node	   *elt = (Node *) lfirst(lc);
+		Constraint *con = (Constraint *) lfirst(lc);
 
-		if (IsA(elt, ColumnDef))
-			add_referenced(insp, stmt, ((ColumnDef *) elt)->constraints);
-		else if (IsA(elt, Constraint))
-			add_referenced(insp, stmt, list_make1(elt));
+		/* a key on the new table itself locks nothing that exists */
+		if (strcmp(con->pktable->relname, stmt->relation->relname) == 0 &&
+			(con->pktable->schemaname == NULL ||
+			 stmt->relation->schemaname == NULL ||
+			 strcmp(con->pktable->schemaname, stmt->relation->schemaname) == 0))
+			continue;
+		(void) effect_for_rangevar(insp, con->pktable, ShareRowExclusiveLock);
 	}
 }

@@ -331,6 +331,10 @@ is_validate_cmd(const AlterTableCmd *cmd)
 /* inspect_cascade.c: the object a DROP names, resolved without a lock */
 extern Oid	drop_named_object(ObjectType type, Node *object, Oid *classid);
 
+/* inspect_lock_only.c: what authorize.c checks the privileges on */
+extern RangeVar *table_object_relation(List *names);
+extern List *create_table_foreign_keys(CreateStmt *stmt);
+
 /* authorize.c */
 extern bool authorize_statement(Node *parsetree, bool raise);
 
