@@ -48,7 +48,7 @@ GRANT USAGE ON SCHEMA migration_guard TO PUBLIC;
 -- An enum rather than a CHECK constraint: PostgreSQL parses and plans a
 -- CHECK again for every INSERT, a fifth of what writing a row cost.
 CREATE TYPE migration_guard.audit_verdict AS ENUM
-    ('ok', 'warned', 'blocked', 'overridden', 'timed_out');
+    ('ok', 'warned', 'blocked', 'overridden', 'timed_out', 'unjudged');
 
 CREATE TABLE migration_guard.audit_log (
     id               bigserial PRIMARY KEY,

@@ -159,6 +159,22 @@ BEGIN;
 ALTER TABLE parted DETACH PARTITION parted_2;                 -- a warning, as drop_index
 ROLLBACK;
 
+-- A statement PostgreSQL rejects gets PostgreSQL's own error, position
+-- included, as with the guard off: inspecting it must not fail first
+CREATE TABLE parted_nov (id int);                              -- no column v
+CREATE TABLE parted_bigv (id int, v bigint);                   -- v of another type
+\set VERBOSITY default
+SET migration_guard.mode = off;
+ALTER TABLE parted ATTACH PARTITION parted_3 FOR VALUES IN (1);
+ALTER TABLE parted ATTACH PARTITION parted_nov FOR VALUES FROM (90000) TO (95000);
+ALTER TABLE parted ATTACH PARTITION parted_bigv FOR VALUES FROM (90000) TO (95000);
+RESET migration_guard.mode;
+ALTER TABLE parted ATTACH PARTITION parted_3 FOR VALUES IN (1);
+ALTER TABLE parted ATTACH PARTITION parted_nov FOR VALUES FROM (90000) TO (95000);
+ALTER TABLE parted ATTACH PARTITION parted_bigv FOR VALUES FROM (90000) TO (95000);
+\set VERBOSITY terse
+DROP TABLE parted_nov, parted_bigv;
+
 -- a new partition beside a large default partition scans it, as ATTACH does
 CREATE TABLE dp (id int, v text) PARTITION BY RANGE (id);
 CREATE TABLE dp_def PARTITION OF dp DEFAULT;

@@ -23,6 +23,7 @@
 
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "utils/resowner.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
 #include "tcop/utility.h"
@@ -52,6 +53,7 @@ typedef struct Judgement
 	List	   *rules;			/* ids of the rules that fired */
 	const char *verdict;		/* ok | warned | blocked | overridden */
 	bool		audit;			/* to be recorded */
+	ErrorData  *unjudged;		/* why inspecting it failed, if it did */
 } Judgement;
 
 /* What the hook knows about the statement it judges */
@@ -84,7 +86,9 @@ static void guard_statement(PlannedStmt *pstmt, const char *queryString,
 							DestReceiver *dest, QueryCompletion *qc);
 static void judge_under_first_lock(Guarded *g, Node *parsetree,
 								   ProcessUtilityContext context);
-static void judge(Guarded *g, Node *parsetree);
+static bool judge(Guarded *g, Node *parsetree);
+static bool ends_statement(int sqlerrcode);
+static void report_unjudged(Guarded *g);
 static void summarize(Judgement *j);
 static void run_statement(void *arg);
 static void wait_first_lock(void *arg);
@@ -220,6 +224,8 @@ guard_statement(PlannedStmt *pstmt, const char *queryString,
 
 	if (g != NULL)
 	{
+		if (g->j.unjudged != NULL)
+			report_unjudged(g);
 		/* the row first: its INSERT is not a query under the lock we note */
 		if (g->j.audit)
 		{
@@ -266,8 +272,8 @@ static void
 judge_under_first_lock(Guarded *g, Node *parsetree,
 					   ProcessUtilityContext context)
 {
-	judge(g, parsetree);
-	if (g->j.first_block != NULL ||
+	if (!judge(g, parsetree) ||
+		g->j.first_block != NULL ||
 		!first_lock_of(parsetree, context, &g->fl))
 		return;
 
@@ -286,19 +292,84 @@ judge_under_first_lock(Guarded *g, Node *parsetree,
 		}
 		if (!OidIsValid(g->fl.relid))
 			return;				/* gone: PostgreSQL says so */
-		judge(g, parsetree);
-		if (!first_lock_moved(&g->fl))
+		if (!judge(g, parsetree) || !first_lock_moved(&g->fl))
 			return;
 		first_lock_release(&g->fl);
 	}
 }
 
-/* One judgement of the statement, replacing any earlier one */
-static void
+/*
+ * One judgement of the statement, replacing any earlier one.
+ *
+ * Inspecting reads what the statement names before PostgreSQL has checked
+ * it, so a statement PostgreSQL will reject (a list bound for a range
+ * partition, a partition whose columns do not match its parent's) can make
+ * the inspection fail first, with another message.  The statement must get
+ * PostgreSQL's own error, so the inspection runs in a subtransaction: an
+ * error there ends the judgement, not the statement, and PostgreSQL
+ * decides.  A statement that PostgreSQL then runs has run unjudged, and
+ * says so (report_unjudged()).  A cancel, a timeout or a lack of resources
+ * ends the statement as it would anywhere else.
+ *
+ * Returns false when the statement could not be judged.
+ */
+static bool
 judge(Guarded *g, Node *parsetree)
 {
-	g->j.findings = judge_statement(parsetree, g->sql, NULL);
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool judged = false;
+
+	g->j.unjudged = NULL;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		g->j.findings = judge_statement(parsetree, g->sql, NULL);
+		ReleaseCurrentSubTransaction();
+		judged = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (ends_statement(edata->sqlerrcode))
+			ReThrowError(edata);
+		g->j.findings = NIL;
+		g->j.unjudged = edata;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
 	summarize(&g->j);
+	return judged;
+}
+
+/*
+ * Errors that end a statement whatever it is: an inspection that meets
+ * one passes it on rather than leave the statement to PostgreSQL.
+ */
+static bool
+ends_statement(int sqlerrcode)
+{
+	switch (ERRCODE_TO_CATEGORY(sqlerrcode))
+	{
+		case ERRCODE_TRANSACTION_ROLLBACK:	/* deadlock, serialization */
+		case ERRCODE_INSUFFICIENT_RESOURCES:	/* out of memory */
+		case ERRCODE_OPERATOR_INTERVENTION: /* cancel, statement_timeout */
+		case ERRCODE_SYSTEM_ERROR:
+			return true;
+		case ERRCODE_INTERNAL_ERROR:	/* corrupt data and indexes */
+			return sqlerrcode != ERRCODE_INTERNAL_ERROR;
+		default:
+			return sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE;
+	}
 }
 
 static void
@@ -493,6 +564,11 @@ summarize(Judgement *j)
 		warned ? "warned" : "ok";
 	j->audit = existing &&
 		(mg_audit == AUDIT_ALL || (mg_audit == AUDIT_FLAGGED && j->rules != NIL));
+	if (j->unjudged != NULL)
+	{
+		j->verdict = "unjudged";
+		j->audit = (mg_audit != AUDIT_OFF);
+	}
 }
 
 /*
@@ -571,6 +647,21 @@ record_durably_after(Guarded *g, AuditRow *row)
 						   g->command)));
 	}
 	PG_END_TRY();
+}
+
+/*
+ * A statement that could not be judged, and that PostgreSQL then ran: the
+ * DBA learns why, here and in the server log, and the audit has its row.
+ */
+static void
+report_unjudged(Guarded *g)
+{
+	ereport(WARNING,
+			(errcode(ERRCODE_WARNING),
+			 errmsg("migration_guard could not judge this %s statement", g->command),
+			 errdetail("Inspecting it failed with \"%s\". The statement ran unjudged.",
+					   g->j.unjudged->message),
+			 errhint("Report it to the migration_guard developers with the statement.")));
 }
 
 /*

@@ -126,6 +126,23 @@ if ! grep -q '^Result: PASS' "$work/tap.log"; then
 	tail -n 60 "$work"/tmp_check/log/*.log 2>/dev/null
 fi
 
+# --- PostgreSQL's own regression suite, with and without the guard --------
+# Where this major has it (the assert-enabled build: test/majors/build_cassert.sh)
+suite=$("$PG_CONFIG" --bindir)/../regress-suite
+if [ -f "$suite/.complete" ]; then
+	log "PostgreSQL's regression suite, with and without the guard"
+	(cd "$work" && run_as bash test/postgres_suite/run.sh "$PG_CONFIG" "$suite" "$work") \
+		> "$work/pgsuite.log" 2>&1
+	cat "$work/pgsuite.log"
+	p=$(grep -cE '^ok [0-9]+' "$work/pgsuite.log")
+	f=$(grep -cE '^not ok [0-9]+' "$work/pgsuite.log")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if ! grep -qE '^1\.\.[0-9]+$' "$work/pgsuite.log" || [ "$p" = 0 ]; then
+		failed=$((failed + 1))
+	fi
+fi
+
 # --- real clients (test/clients: node-pg-migrate, psql on a Prisma file) --
 # Its own cluster and npm project in a temporary directory; npm ci needs the
 # npm registry, and a failed install counts as a failure.  A run that stops
