@@ -273,12 +273,20 @@ RESET migration_guard.large_table_threshold;
 SET migration_guard.large_table_threshold = '1MB';
 CREATE ROLE mg_stranger;
 GRANT USAGE ON SCHEMA migration_guard TO mg_stranger;
+-- a composite type of the stranger's, whose typed table is not
+CREATE TYPE stranger_row AS (id int);
+ALTER TYPE stranger_row OWNER TO mg_stranger;
+CREATE TABLE stranger_typed OF stranger_row;
+SET migration_guard.mode = off;
+INSERT INTO stranger_typed SELECT generate_series(1, 50000);
+RESET migration_guard.mode;
 SET ROLE mg_stranger;
 ALTER TABLE big ADD COLUMN u uuid DEFAULT gen_random_uuid();
 CREATE INDEX ON big (val);
 ALTER TABLE big RENAME COLUMN val TO value;
 TRUNCATE big;
 DROP TABLE big;
+ALTER TYPE stranger_row ALTER ATTRIBUTE id TYPE bigint CASCADE;
 SELECT statement, verdict, message
   FROM migration_guard.check('ALTER TABLE big ADD COLUMN u uuid DEFAULT gen_random_uuid(); TRUNCATE big');
 -- the same for the statements judged for their lock alone, each with its
@@ -300,8 +308,16 @@ SELECT statement, verdict, message
     DROP SCHEMA public CASCADE;
     DROP OWNED BY CURRENT_USER CASCADE;
     DROP OWNED BY postgres CASCADE;
+    ALTER SEQUENCE migration_guard.audit_log_id_seq RESTART;
+    ALTER INDEX big_pkey DEPENDS ON EXTENSION plpgsql;
+    REASSIGN OWNED BY postgres TO CURRENT_USER;
+    REASSIGN OWNED BY CURRENT_USER TO postgres;
   $$);
 RESET ROLE;
+SET migration_guard.mode = off;
+DROP TABLE stranger_typed;
+DROP TYPE stranger_row;
+RESET migration_guard.mode;
 SELECT count(*) AS stranger_rows FROM migration_guard.audit_log WHERE role_name = 'mg_stranger';
 -- the owner's membership is enough, as for PostgreSQL
 GRANT mg_stranger TO CURRENT_USER;

@@ -21,10 +21,10 @@ CREATE FUNCTION lock_rank(mode text) RETURNS int LANGUAGE sql IMMUTABLE AS $$
     'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock'], mode)
 $$;
 
--- leaves of a relation (itself if not partitioned)
+-- leaves of a relation (itself if not partitioned, or if it has no partitions)
 CREATE FUNCTION leaves(r regclass) RETURNS SETOF oid LANGUAGE sql AS $$
   SELECT relid::oid FROM pg_partition_tree(r) WHERE isleaf
-  UNION SELECT r::oid WHERE NOT EXISTS (SELECT FROM pg_partition_tree(r) WHERE NOT isleaf)
+  UNION SELECT r::oid WHERE NOT EXISTS (SELECT FROM pg_partition_tree(r) WHERE isleaf)
 $$;
 
 CREATE FUNCTION agree(stmt text,
@@ -157,6 +157,26 @@ INSERT INTO agr_nv_t SELECT generate_series(1, 1000);
 CREATE ROLE mg_casc_owner;
 CREATE TABLE casc_o (id int);
 ALTER TABLE casc_o OWNER TO mg_casc_owner;
+-- typed tables of a composite type, which ALTER TYPE ... CASCADE reaches
+CREATE TYPE agr_row AS (id int, v text);
+CREATE TABLE agr_typed OF agr_row;
+INSERT INTO agr_typed SELECT g, g::text FROM generate_series(1, 1000) g;
+-- a partitioned table with a foreign key, and a table to attach without one
+CREATE TABLE fkparted (id int, ref int REFERENCES big_fk_target (id)) PARTITION BY RANGE (id);
+CREATE TABLE fkparted_1 (id int, ref int, CHECK (id IS NOT NULL AND id >= 0 AND id < 100000));
+INSERT INTO fkparted_1 SELECT g, 1 FROM generate_series(1, 1000) g;
+CREATE TABLE fkparted_2 (id int, ref int REFERENCES big_fk_target (id),
+                         CHECK (id IS NOT NULL AND id >= 100000 AND id < 200000));
+-- a sequence; a foreign-data server; a table in a tablespace of its own
+CREATE SEQUENCE agr_seq;
+CREATE FOREIGN DATA WRAPPER agr_fdw;
+CREATE SERVER agr_srv FOREIGN DATA WRAPPER agr_fdw;
+SET allow_in_place_tablespaces = on;
+CREATE TABLESPACE agr_ts LOCATION '';
+RESET allow_in_place_tablespaces;
+CREATE TABLE agr_ts_t (id int) TABLESPACE agr_ts;
+INSERT INTO agr_ts_t SELECT generate_series(1, 1000);
+CREATE INDEX agr_ts_t_idx ON agr_ts_t (id) TABLESPACE agr_ts;
 
 INSERT INTO agreement_corpus (stmt) VALUES
 -- create_index, drop_index, reindex
@@ -317,7 +337,25 @@ INSERT INTO agreement_corpus (stmt) VALUES
   ('ALTER DOMAIN agr_pos SET NOT NULL'),
   ('ALTER DOMAIN agr_nv VALIDATE CONSTRAINT agr_nv_pos'),
 -- replacing a view locks it
-  ('CREATE OR REPLACE VIEW lo_v AS SELECT id FROM lo_t');
+  ('CREATE OR REPLACE VIEW lo_v AS SELECT id FROM lo_t'),
+-- ALTER TYPE ... CASCADE changes every typed table of the type
+  ('ALTER TYPE agr_row ALTER ATTRIBUTE id TYPE bigint CASCADE'),
+  ('ALTER TYPE agr_row ALTER ATTRIBUTE v TYPE varchar CASCADE'),
+  ('ALTER TYPE agr_row ADD ATTRIBUTE w int CASCADE'),
+  ('ALTER TYPE agr_row DROP ATTRIBUTE v CASCADE'),
+  ('ALTER TYPE agr_row RENAME ATTRIBUTE v TO v2 CASCADE'),
+-- ATTACH PARTITION validates the parent's foreign key, unless the partition has it
+  ('ALTER TABLE fkparted ATTACH PARTITION fkparted_1 FOR VALUES FROM (0) TO (100000)'),
+  ('ALTER TABLE fkparted ATTACH PARTITION fkparted_2 FOR VALUES FROM (100000) TO (200000)'),
+-- more statements judged for their lock alone
+  ('ALTER SEQUENCE agr_seq RESTART WITH 10'),
+  ('ALTER INDEX big_name_idx DEPENDS ON EXTENSION plpgsql'),
+  ('ALTER MATERIALIZED VIEW big_summary DEPENDS ON EXTENSION plpgsql'),
+  ('REASSIGN OWNED BY mg_casc_owner TO CURRENT_USER'),
+  ('CREATE FOREIGN TABLE lo_ft PARTITION OF parted FOR VALUES FROM (95000) TO (96000) SERVER agr_srv'),
+-- every relation of a kind in a tablespace, moved
+  ('ALTER TABLE ALL IN TABLESPACE agr_ts SET TABLESPACE pg_default'),
+  ('ALTER INDEX ALL IN TABLESPACE agr_ts SET TABLESPACE pg_default');
 
 INSERT INTO agreement_corpus (stmt, tz) VALUES
   ('ALTER TABLE big ALTER COLUMN created TYPE timestamptz', 'America/New_York');

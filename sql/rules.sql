@@ -175,6 +175,47 @@ ALTER TABLE parted ATTACH PARTITION parted_bigv FOR VALUES FROM (90000) TO (9500
 \set VERBOSITY terse
 DROP TABLE parted_nov, parted_bigv;
 
+-- ATTACH PARTITION clones the parent's foreign key onto the partition and
+-- validates it over every row, under the partition's ACCESS EXCLUSIVE lock
+CREATE TABLE fkparted (id int, ref int REFERENCES big (id)) PARTITION BY RANGE (id);
+CREATE TABLE fkparted_1 (id int, ref int, CHECK (id IS NOT NULL AND id >= 0 AND id < 100000));
+SET migration_guard.mode = off;
+INSERT INTO fkparted_1 SELECT g, g % 100 + 1 FROM generate_series(1, 60000) g;
+RESET migration_guard.mode;
+\set VERBOSITY default
+ALTER TABLE fkparted ATTACH PARTITION fkparted_1 FOR VALUES FROM (0) TO (100000);
+\set VERBOSITY terse
+-- the HINT's recipe: the validated foreign key is adopted, nothing is scanned
+ALTER TABLE fkparted_1 ADD CONSTRAINT fkparted_ref_fkey FOREIGN KEY (ref) REFERENCES big(id) NOT VALID;
+ALTER TABLE fkparted_1 VALIDATE CONSTRAINT fkparted_ref_fkey;
+ALTER TABLE fkparted ATTACH PARTITION fkparted_1 FOR VALUES FROM (0) TO (100000);
+SET migration_guard.mode = off;
+DROP TABLE fkparted;
+RESET migration_guard.mode;
+
+-- ALTER TYPE ... CASCADE changes every typed table of a composite type
+CREATE TYPE big_row AS (id int, v text);
+CREATE TABLE typed_big OF big_row;
+CREATE TABLE typed_small OF big_row;
+SET migration_guard.mode = off;
+INSERT INTO typed_big SELECT g, md5(g::text) FROM generate_series(1, 30000) g;
+RESET migration_guard.mode;
+ALTER TYPE big_row ALTER ATTRIBUTE id TYPE bigint CASCADE;     -- rewrites typed_big
+ALTER TYPE big_row ALTER ATTRIBUTE id TYPE bigint;             -- PostgreSQL's error
+BEGIN;
+ALTER TYPE big_row ALTER ATTRIBUTE v TYPE varchar CASCADE;     -- no rewrite: silent
+ROLLBACK;
+BEGIN;
+ALTER TYPE big_row DROP ATTRIBUTE v CASCADE;                   -- each typed table loses v
+ROLLBACK;
+BEGIN;
+ALTER TYPE big_row RENAME ATTRIBUTE v TO w CASCADE;
+ROLLBACK;
+SET migration_guard.mode = off;
+DROP TABLE typed_big, typed_small;
+DROP TYPE big_row;
+RESET migration_guard.mode;
+
 -- a new partition beside a large default partition scans it, as ATTACH does
 CREATE TABLE dp (id int, v text) PARTITION BY RANGE (id);
 CREATE TABLE dp_def PARTITION OF dp DEFAULT;

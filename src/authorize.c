@@ -85,6 +85,25 @@ relation_allowed(RangeVar *rv, char what, AclMode privs, bool raise)
 	return false;
 }
 
+/*
+ * PostgreSQL's error for DROP OWNED and REASSIGN OWNED of a role whose
+ * privileges the user lacks (commands/user.c); 16 added the DETAIL.
+ */
+static void
+deny_role(Oid roleid, const char *message, const char *detail)
+{
+#if PG_VERSION_NUM >= 160000
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg_internal("%s", message),
+			 errdetail_internal(detail, GetUserNameFromId(roleid, false))));
+#else
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg_internal("%s", message)));
+#endif
+}
+
 static bool table_objects_allowed(List *objects, bool raise);
 static bool dropped_objects_allowed(DropStmt *stmt, bool raise);
 static bool create_table_allowed(CreateStmt *stmt, bool raise);
@@ -185,6 +204,47 @@ authorize_statement(Node *parsetree, bool raise)
 			}
 		case T_CreateStmt:
 			return create_table_allowed((CreateStmt *) parsetree, raise);
+		case T_CreateForeignTableStmt:
+			return create_table_allowed(&((CreateForeignTableStmt *) parsetree)->base,
+										raise);
+		case T_AlterSeqStmt:
+			return relation_allowed(((AlterSeqStmt *) parsetree)->sequence,
+									'o', 0, raise);
+		case T_AlterObjectDependsStmt:
+			{
+				AlterObjectDependsStmt *stmt = (AlterObjectDependsStmt *) parsetree;
+
+				if (stmt->relation == NULL)
+					return true;	/* a routine: no relation locked */
+				return relation_allowed(stmt->relation, 'o', 0, raise);
+			}
+		case T_ReassignOwnedStmt:
+			{
+				ReassignOwnedStmt *stmt = (ReassignOwnedStmt *) parsetree;
+				Oid			newrole = get_rolespec_oid(stmt->newrole, true);
+
+				/* ReassignOwnedObjects: privileges of every role, and of the new owner */
+				foreach(lc, stmt->roles)
+				{
+					Oid			roleid = get_rolespec_oid((RoleSpec *) lfirst(lc),
+														  true);
+
+					if (!OidIsValid(roleid) || has_privs_of_role(GetUserId(), roleid))
+						continue;
+					if (raise)
+						deny_role(roleid, "permission denied to reassign objects",
+								  "Only roles with privileges of role \"%s\" may reassign objects owned by it.");
+					return false;
+				}
+				if (OidIsValid(newrole) && !has_privs_of_role(GetUserId(), newrole))
+				{
+					if (raise)
+						deny_role(newrole, "permission denied to reassign objects",
+								  "Only roles with privileges of role \"%s\" may reassign objects to it.");
+					return false;
+				}
+				return true;
+			}
 		case T_ViewStmt:
 			/* replacing a view takes ownership of it (DefineVirtualRelation) */
 			if (!((ViewStmt *) parsetree)->replace)
@@ -211,9 +271,8 @@ authorize_statement(Node *parsetree, bool raise)
 				if (!OidIsValid(roleid) || has_privs_of_role(GetUserId(), roleid))
 					continue;
 				if (raise)
-					ereport(ERROR,
-							(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-							 errmsg("permission denied to drop objects")));
+					deny_role(roleid, "permission denied to drop objects",
+							  "Only roles with privileges of role \"%s\" may drop objects owned by it.");
 				return false;
 			}
 			return true;

@@ -44,6 +44,14 @@ static ProcessUtility_hook_type prev_ProcessUtility = NULL;
  */
 static int	judged_running = 0;
 
+/*
+ * How many ALTER EXTENSION ... UPDATE statements are running in this
+ * backend.  CREATE EXTENSION's script makes new objects, and is not
+ * judged; an update script changes objects that exist and may hold data,
+ * and each of its statements is judged like any other.
+ */
+static int	updating_extension = 0;
+
 /* What one judged statement amounts to, for acting and for the audit */
 typedef struct Judgement
 {
@@ -156,13 +164,13 @@ guard_statement(PlannedStmt *pstmt, const char *queryString,
 	const RelEffect *timed = NULL;	/* relation we put lock_timeout on */
 
 	/*
-	 * Binary upgrade and extension scripts recreate objects rather than
-	 * change live tables; an aborted transaction can run no DDL anyway.  A
-	 * statement PostgreSQL will refuse this user for want of a privilege
-	 * gets that error alone.
+	 * Binary upgrade and CREATE EXTENSION scripts recreate objects rather
+	 * than change live tables; an aborted transaction can run no DDL
+	 * anyway.  A statement PostgreSQL will refuse this user for want of a
+	 * privilege gets that error alone.
 	 */
 	if (!IsBinaryUpgrade &&
-		!creating_extension &&
+		(!creating_extension || updating_extension > 0) &&
 		!RecoveryInProgress() &&
 		IsTransactionState() &&
 		authorize_statement(parsetree, false))
@@ -202,7 +210,20 @@ guard_statement(PlannedStmt *pstmt, const char *queryString,
 			start = GetCurrentTimestamp();
 	}
 
-	if (g == NULL)
+	if (IsA(parsetree, AlterExtensionStmt))
+	{
+		updating_extension++;
+		PG_TRY();
+		{
+			run_statement(&call);
+		}
+		PG_FINALLY();
+		{
+			updating_extension--;
+		}
+		PG_END_TRY();
+	}
+	else if (g == NULL)
 		run_statement(&call);
 	else
 	{
@@ -471,13 +492,14 @@ explain_lock_timeout(Guarded *g, const RelEffect *eff)
 		return;
 	}
 	FlushErrorState();
-	edata->detail = psprintf("migration_guard set lock_timeout to %d ms for this %s because, while it waits for its %s lock on table \"%s\", every later query on that table waits behind it. "
+	edata->detail = psprintf("migration_guard set lock_timeout to %d ms for this %s because, while it waits for its %s lock on %s \"%s\", every later query on that %s waits behind it. "
 							 "Conflicting locks were held, when it started, by: %s.",
 							 mg_lock_timeout, g->command,
-							 lock_mode_words(eff->lockmode), eff->display,
+							 lock_mode_words(eff->lockmode), eff->noun,
+							 eff->display, eff->noun,
 							 describe_holders(eff->holders));
-	edata->hint = psprintf("Retry when the table is quiet. To see who holds it: SELECT pid, mode, granted, pg_blocking_pids(pid) FROM pg_locks WHERE relation = '%s'::regclass; to wait longer, set a lock_timeout of your own.",
-						   eff->relname);
+	edata->hint = psprintf("Retry when the %s is quiet. To see who holds it: SELECT pid, mode, granted, pg_blocking_pids(pid) FROM pg_locks WHERE relation = '%s'::regclass; to wait longer, set a lock_timeout of your own.",
+						   eff->noun, eff->relname);
 	if (g->j.audit)
 	{
 		/*

@@ -42,6 +42,7 @@
 #include "catalog/dependency.h"
 #include "catalog/heap.h"
 #include "catalog/index.h"
+#include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_opclass.h"
 #include "catalog/partition.h"
@@ -65,6 +66,7 @@
 #include "parser/parse_utilcmd.h"
 #include "partitioning/partbounds.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -102,6 +104,11 @@ inspect_is_guarded(Node *parsetree)
 		case T_RuleStmt:
 		case T_AlterObjectSchemaStmt:
 		case T_DropOwnedStmt:
+		case T_AlterSeqStmt:
+		case T_AlterObjectDependsStmt:
+		case T_ReassignOwnedStmt:
+		case T_AlterTableMoveAllStmt:
+		case T_AlterExtensionStmt:	/* its script's statements are (hook.c) */
 			return true;
 		case T_AlterDomainStmt:
 			return alter_domain_scans((AlterDomainStmt *) parsetree);
@@ -109,6 +116,8 @@ inspect_is_guarded(Node *parsetree)
 			return ((ViewStmt *) parsetree)->replace;
 		case T_CreateStmt:
 			return create_table_names_others((CreateStmt *) parsetree);
+		case T_CreateForeignTableStmt:
+			return create_table_names_others(&((CreateForeignTableStmt *) parsetree)->base);
 		case T_LockStmt:
 			/* weaker than SHARE, nobody queues behind it for long */
 			return ((LockStmt *) parsetree)->mode >= ShareLock;
@@ -248,6 +257,28 @@ not_null_proved(Inspection *insp, Oid relid, const char *colname)
 	return rel_not_null_proved(relid, colname, also_validated);
 }
 
+/* What a message calls a relation of this kind: most are tables */
+static const char *
+relation_noun(char relkind)
+{
+	switch (relkind)
+	{
+		case RELKIND_VIEW:
+			return "view";
+		case RELKIND_MATVIEW:
+			return "materialized view";
+		case RELKIND_SEQUENCE:
+			return "sequence";
+		case RELKIND_INDEX:
+		case RELKIND_PARTITIONED_INDEX:
+			return "index";
+		case RELKIND_FOREIGN_TABLE:
+			return "foreign table";
+		default:
+			return "table";
+	}
+}
+
 /*
  * The effect on a relation, found or created.  One relation appears once
  * per statement; later calls strengthen its lock.
@@ -276,6 +307,8 @@ effect_for(Inspection *insp, Oid relid, RangeVar *rv, LOCKMODE lockmode)
 	eff->stmt_sql = insp->sql;
 	eff->relid = relid;
 	eff->lockmode = lockmode;
+	eff->noun = relation_noun(OidIsValid(relid) ? get_rel_relkind(relid) :
+							  RELKIND_RELATION);
 	if (OidIsValid(relid))
 	{
 		rel_names(relid, &eff->relname, &eff->display);
@@ -1243,6 +1276,86 @@ attach_missing_indexes(Relation parent, Relation part)
 }
 
 /*
+ * Does the partition have a foreign key that ATTACH PARTITION can adopt as
+ * the clone of the parent's foreign key pfk, as tryAttachPartitionForeignKey
+ * decides: the same referenced table, columns (the partition's by name),
+ * operators and actions, validated, and no clone of another already?
+ */
+static bool
+fk_has_match(Relation parent, Relation part, ForeignKeyCacheInfo *pfk,
+			 List *part_fks)
+{
+	HeapTuple	ptup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(pfk->conoid));
+	Form_pg_constraint pcon;
+	ListCell   *lc;
+	bool		found = false;
+
+	if (!HeapTupleIsValid(ptup))
+		return false;
+	pcon = (Form_pg_constraint) GETSTRUCT(ptup);
+	foreach(lc, part_fks)
+	{
+		ForeignKeyCacheInfo *fk = lfirst(lc);
+		HeapTuple	ctup;
+		Form_pg_constraint con;
+		bool		same = (fk->confrelid == pfk->confrelid &&
+							fk->nkeys == pfk->nkeys);
+
+		for (int i = 0; same && i < fk->nkeys; i++)
+		{
+			char	   *pname = get_attname(RelationGetRelid(parent),
+											pfk->conkey[i], true);
+			char	   *cname = get_attname(RelationGetRelid(part),
+											fk->conkey[i], true);
+
+			same = pname && cname && strcmp(pname, cname) == 0 &&
+				fk->confkey[i] == pfk->confkey[i] &&
+				fk->conpfeqop[i] == pfk->conpfeqop[i];
+		}
+		if (!same)
+			continue;
+		ctup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(fk->conoid));
+		if (!HeapTupleIsValid(ctup))
+			continue;
+		con = (Form_pg_constraint) GETSTRUCT(ctup);
+		found = !OidIsValid(con->conparentid) && con->convalidated &&
+			con->condeferrable == pcon->condeferrable &&
+			con->condeferred == pcon->condeferred &&
+			con->confupdtype == pcon->confupdtype &&
+			con->confdeltype == pcon->confdeltype &&
+			con->confmatchtype == pcon->confmatchtype;
+		ReleaseSysCache(ctup);
+		if (found)
+			break;
+	}
+	ReleaseSysCache(ptup);
+	return found;
+}
+
+/*
+ * The parent's foreign keys that ATTACH PARTITION must clone onto the
+ * partition and validate over all its rows, under SHARE ROW EXCLUSIVE on
+ * the referenced table (CloneFkReferencing): those the partition has no
+ * match for.  A list of constraint OIDs.
+ */
+static List *
+attach_unmatched_fks(Relation parent, Relation part)
+{
+	List	   *part_fks = RelationGetFKeyList(part);
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, RelationGetFKeyList(parent))
+	{
+		ForeignKeyCacheInfo *pfk = lfirst(lc);
+
+		if (!fk_has_match(parent, part, pfk, part_fks))
+			result = lappend_oid(result, pfk->conoid);
+	}
+	return result;
+}
+
+/*
  * ATTACH PARTITION scans the partition unless its constraints already imply
  * the partition bound, exactly as ATExecAttachPartition decides, and builds
  * every index of the parent that the partition lacks.  Deciding that needs
@@ -1253,11 +1366,13 @@ attach_missing_indexes(Relation parent, Relation part)
  *
  * Returns true when neither a scan nor an index build is needed; sets
  * *check_sql to the partition constraint as a CHECK expression when that
- * is not proved yet, and *missing_indexes to the number of index builds.
+ * is not proved yet, *missing_indexes to the number of index builds, and
+ * *unmatched_fks to the parent's foreign keys that are validated over the
+ * partition (attach_unmatched_fks).
  */
 static bool
 attach_is_proved(Oid parentid, Oid partid, PartitionBoundSpec *rawbound,
-				 char **check_sql, int *missing_indexes)
+				 char **check_sql, int *missing_indexes, List **unmatched_fks)
 {
 	Relation	parent;
 	Relation	part;
@@ -1312,6 +1427,7 @@ attach_is_proved(Oid parentid, Oid partid, PartitionBoundSpec *rawbound,
 										false, false);
 	}
 	*missing_indexes = attach_missing_indexes(parent, part);
+	*unmatched_fks = attach_unmatched_fks(parent, part);
 
 	relation_close(part, NoLock);
 	relation_close(parent, NoLock);
@@ -1334,12 +1450,14 @@ inspect_partition_cmd(Inspection *insp, RelEffect *eff, AlterTableCmd *cmd,
 
 		char	   *check_sql = NULL;
 		int			missing = 0;
+		List	   *fks = NIL;
+		ListCell   *lc;
 
 		if (part == NULL)
 			return;
 		if (!OidIsValid(eff->relid) || !OidIsValid(part->relid) ||
 			!attach_is_proved(eff->relid, part->relid, pc->bound, &check_sql,
-							  &missing))
+							  &missing, &fks))
 		{
 			Hazard	   *hz;
 
@@ -1350,6 +1468,33 @@ inspect_partition_cmd(Inspection *insp, RelEffect *eff, AlterTableCmd *cmd,
 			if (missing > 0)
 				hz->why = psprintf("the partition lacks %d of the parent's indexes, which are built while the lock is held",
 								   missing);
+		}
+
+		/*
+		 * Each foreign key of the parent that the partition has no match for
+		 * is cloned and validated over the partition's rows, while the
+		 * referenced table is held in SHARE ROW EXCLUSIVE
+		 */
+		foreach(lc, fks)
+		{
+			Oid			conoid = lfirst_oid(lc);
+			Oid			confrelid = InvalidOid;
+			HeapTuple	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
+			Hazard	   *hz;
+
+			if (HeapTupleIsValid(tup))
+			{
+				confrelid = ((Form_pg_constraint) GETSTRUCT(tup))->confrelid;
+				ReleaseSysCache(tup);
+			}
+			part->scan = true;
+			/* read by the check's join, as for ADD FOREIGN KEY */
+			if (OidIsValid(confrelid))
+				effect_for(insp, confrelid, NULL, ShareRowExclusiveLock)->scan = true;
+			hz = add_hazard(part, RULE_ADD_FOREIGN_KEY, (Node *) cmd, cmd_sql,
+							get_constraint_name(conoid), confrelid);
+			hz->expr_sql = TextDatumGetCString(DirectFunctionCall1(pg_get_constraintdef,
+																   ObjectIdGetDatum(conoid)));
 		}
 
 		/* The default partition is scanned for rows of the new bound */
@@ -1509,6 +1654,93 @@ inspect_alter_enforceability(Inspection *insp, RelEffect *eff,
 }
 #endif
 
+/*
+ * ALTER TABLE / INDEX / MATERIALIZED VIEW ALL IN TABLESPACE ... SET
+ * TABLESPACE: each relation of that kind in the tablespace (of the roles
+ * named in OWNED BY, if any) is locked ACCESS EXCLUSIVE, all of them
+ * before the first is moved, and then copied block by block, each under
+ * its lock (AlterTableMoveAll).  Catalogs, shared, temporary and TOAST
+ * relations stay.  Where PostgreSQL will refuse the statement (a relation
+ * the caller does not own) there is nothing to judge.  With NOWAIT a busy
+ * relation fails it at once instead of queueing.
+ */
+static void
+inspect_move_all(Inspection *insp, AlterTableMoveAllStmt *stmt)
+{
+	Oid			orig = get_tablespace_oid(stmt->orig_tablespacename, true);
+	Oid			dest = get_tablespace_oid(stmt->new_tablespacename, true);
+	List	   *roles = NIL;
+	List	   *moved = NIL;
+	Relation	classRel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	ListCell   *lc;
+
+	if (!OidIsValid(orig) || !OidIsValid(dest))
+		return;
+	if (orig == MyDatabaseTableSpace)
+		orig = InvalidOid;
+	if (dest == MyDatabaseTableSpace)
+		dest = InvalidOid;
+	if (orig == dest)
+		return;
+	foreach(lc, stmt->roles)
+	{
+		Oid			roleid = get_rolespec_oid((RoleSpec *) lfirst(lc), true);
+
+		if (!OidIsValid(roleid))
+			return;
+		roles = lappend_oid(roles, roleid);
+	}
+
+	classRel = table_open(RelationRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_class_reltablespace, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(orig));
+	scan = systable_beginscan(classRel, InvalidOid, false, NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
+		char		k = form->relkind;
+
+		if (IsCatalogNamespace(form->relnamespace) || form->relisshared ||
+			isAnyTempNamespace(form->relnamespace) ||
+			IsToastNamespace(form->relnamespace))
+			continue;
+		if (stmt->objtype == OBJECT_TABLE ?
+			(k != RELKIND_RELATION && k != RELKIND_PARTITIONED_TABLE) :
+			stmt->objtype == OBJECT_INDEX ?
+			(k != RELKIND_INDEX && k != RELKIND_PARTITIONED_INDEX) :
+			stmt->objtype == OBJECT_MATVIEW ? k != RELKIND_MATVIEW : true)
+			continue;
+		if (roles != NIL && !list_member_oid(roles, form->relowner))
+			continue;
+		if (!mg_class_ownercheck(form->oid, GetUserId()))
+		{
+			moved = NIL;		/* PostgreSQL refuses the whole statement */
+			break;
+		}
+		moved = lappend_oid(moved, form->oid);
+	}
+	systable_endscan(scan);
+	table_close(classRel, AccessShareLock);
+
+	foreach(lc, moved)
+	{
+		Oid			relid = lfirst_oid(lc);
+		RelEffect  *eff = effect_for(insp, relid, NULL, AccessExclusiveLock);
+
+		eff->nowait = stmt->nowait;
+		/* a partitioned relation has no storage: only its lock */
+		if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE ||
+			get_rel_relkind(relid) == RELKIND_PARTITIONED_INDEX)
+			continue;
+		eff->rewrite = true;
+		add_hazard(eff, RULE_REWRITE_TABLE, (Node *) stmt, insp->sql,
+				   "SET TABLESPACE", InvalidOid);
+	}
+}
+
 /* Does this SET TABLESPACE / LOGGED / UNLOGGED / ACCESS METHOD change anything? */
 static bool
 storage_change_rewrites(Oid relid, AlterTableCmd *cmd)
@@ -1644,6 +1876,106 @@ inspect_alter_child(Inspection *insp, RelEffect *ceff, List *cmds,
 	}
 }
 
+/*
+ * The typed tables of a composite type (CREATE TABLE ... OF type), as
+ * find_typed_table_dependencies finds them: pg_class has no index on
+ * reloftype.
+ */
+static List *
+typed_tables_of(Oid typid)
+{
+	Relation	classRel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	List	   *result = NIL;
+
+	classRel = table_open(RelationRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_class_reloftype, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(typid));
+	scan = systable_beginscan(classRel, InvalidOid, false, NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		result = lappend_oid(result, ((Form_pg_class) GETSTRUCT(tuple))->oid);
+	systable_endscan(scan);
+	table_close(classRel, AccessShareLock);
+	return result;
+}
+
+/*
+ * The typed tables that a CASCADE on the composite type typname reaches,
+ * or NIL where PostgreSQL will refuse the statement or it reaches none.
+ */
+static List *
+cascade_typed_tables(RangeVar *typname, bool cascade)
+{
+	Oid			typrelid = RangeVarGetRelid(typname, NoLock, true);
+	List	   *typed;
+	ListCell   *lc;
+
+	if (!OidIsValid(typrelid) ||
+		get_rel_relkind(typrelid) != RELKIND_COMPOSITE_TYPE)
+		return NIL;
+	typed = typed_tables_of(get_rel_type_id(typrelid));
+	if (!cascade)
+		return NIL;
+	foreach(lc, typed)
+	{
+		if (!mg_class_ownercheck(lfirst_oid(lc), GetUserId()))
+			return NIL;
+	}
+	return typed;
+}
+
+/*
+ * ALTER TYPE on a composite type.  With CASCADE, ADD, DROP and ALTER
+ * ATTRIBUTE reach every typed table of the type, each under ACCESS
+ * EXCLUSIVE, and ALTER ATTRIBUTE ... TYPE rewrites each one unless the new
+ * type needs no rewrite (ATTypedTableRecursion).  A typed table is judged
+ * on its own size.  Where PostgreSQL will refuse the statement (a typed
+ * table and no CASCADE, or a typed table the caller does not own) there
+ * is nothing to judge.
+ */
+static void
+inspect_alter_composite(Inspection *insp, AlterTableStmt *stmt)
+{
+	List	   *typed;
+	List	   *cmd_sqls;
+	ListCell   *lc;
+	bool		cascade = true;
+
+	foreach(lc, stmt->cmds)
+	{
+		if (((AlterTableCmd *) lfirst(lc))->behavior != DROP_CASCADE)
+			cascade = false;
+	}
+	typed = cascade_typed_tables(stmt->relation, cascade);
+	if (typed == NIL)
+		return;
+
+	cmd_sqls = sql_split_alter_cmds(insp->sql);
+	if (list_length(cmd_sqls) != list_length(stmt->cmds))
+		cmd_sqls = NIL;
+	foreach(lc, typed)
+	{
+		RelEffect  *teff = effect_for(insp, lfirst_oid(lc), NULL,
+									  AccessExclusiveLock);
+		ListCell   *cc;
+		int			i = 0;
+
+		inspect_alter_child(insp, teff, stmt->cmds, cmd_sqls);
+		foreach(cc, stmt->cmds)
+		{
+			AlterTableCmd *cmd = (AlterTableCmd *) lfirst(cc);
+
+			if (cmd->subtype == AT_DropColumn)
+				add_hazard(teff, RULE_DROP_COLUMN, (Node *) cmd,
+						   cmd_sqls ? (char *) list_nth(cmd_sqls, i) : NULL,
+						   cmd->name, InvalidOid);
+			i++;
+		}
+	}
+}
+
 static void
 inspect_alter_table(Inspection *insp, AlterTableStmt *stmt)
 {
@@ -1653,6 +1985,11 @@ inspect_alter_table(Inspection *insp, AlterTableStmt *stmt)
 	ListCell   *lc;
 	int			i = 0;
 
+	if (stmt->objtype == OBJECT_TYPE)
+	{
+		inspect_alter_composite(insp, stmt);
+		return;
+	}
 	if (stmt->objtype != OBJECT_TABLE && stmt->objtype != OBJECT_MATVIEW &&
 		stmt->objtype != OBJECT_INDEX)
 		return;
@@ -2142,6 +2479,20 @@ inspect_rename(Inspection *insp, RenameStmt *stmt)
 			(void) effect_for_rangevar(insp, stmt->relation,
 									   AccessExclusiveLock);
 			break;
+		case OBJECT_ATTRIBUTE:
+			{
+				/* RENAME ATTRIBUTE ... CASCADE renames the typed tables' columns */
+				List	   *typed = cascade_typed_tables(stmt->relation,
+														 stmt->behavior == DROP_CASCADE);
+				ListCell   *lc;
+
+				foreach(lc, typed)
+					add_hazard(effect_for(insp, lfirst_oid(lc), NULL,
+										  AccessExclusiveLock),
+							   RULE_RENAME_COLUMN, (Node *) stmt, insp->sql,
+							   stmt->subname, InvalidOid);
+			}
+			break;
 		default:
 			break;
 	}
@@ -2212,6 +2563,21 @@ inspect_statement(Node *parsetree, const char *sql, ScriptState *script)
 			break;
 		case T_CreateStmt:
 			inspect_create_table(&insp, (CreateStmt *) parsetree);
+			break;
+		case T_CreateForeignTableStmt:
+			inspect_create_table(&insp, &((CreateForeignTableStmt *) parsetree)->base);
+			break;
+		case T_AlterSeqStmt:
+			inspect_alter_sequence(&insp, (AlterSeqStmt *) parsetree);
+			break;
+		case T_AlterObjectDependsStmt:
+			inspect_object_depends(&insp, (AlterObjectDependsStmt *) parsetree);
+			break;
+		case T_ReassignOwnedStmt:
+			inspect_reassign_owned(&insp, (ReassignOwnedStmt *) parsetree);
+			break;
+		case T_AlterTableMoveAllStmt:
+			inspect_move_all(&insp, (AlterTableMoveAllStmt *) parsetree);
 			break;
 		case T_DropOwnedStmt:
 			inspect_drop_owned(&insp, (DropOwnedStmt *) parsetree);

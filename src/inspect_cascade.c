@@ -361,6 +361,47 @@ inspect_drop_cascade(Inspection *insp, DropStmt *stmt)
 }
 
 /*
+ * The objects in this database that role owns, as pg_shdepend records them
+ * (shdepDropOwned and shdepReassignOwned walk the same entries): a list of
+ * ObjectAddress.
+ */
+List *
+objects_owned_by(Oid roleid)
+{
+	List	   *result = NIL;
+	Relation	shdep;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	shdep = table_open(SharedDependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_shdepend_refclassid,
+				BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(AuthIdRelationId));
+	ScanKeyInit(&key[1], Anum_pg_shdepend_refobjid,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(roleid));
+	scan = systable_beginscan(shdep, SharedDependReferenceIndexId, true,
+							  NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_shdepend sd = (Form_pg_shdepend) GETSTRUCT(tup);
+		ObjectAddress *a;
+
+		if (sd->dbid != MyDatabaseId ||
+			sd->deptype != SHARED_DEPENDENCY_OWNER)
+			continue;
+		a = palloc(sizeof(ObjectAddress));
+		a->classId = sd->classid;
+		a->objectId = sd->objid;
+		a->objectSubId = sd->objsubid;
+		result = lappend(result, a);
+	}
+	systable_endscan(scan);
+	table_close(shdep, AccessShareLock);
+	return result;
+}
+
+/*
  * DROP OWNED BY: every object the roles own in this database is dropped,
  * with CASCADE's reach when asked (pg_shdepend's owner entries).
  */
@@ -373,32 +414,16 @@ inspect_drop_owned(Inspection *insp, DropOwnedStmt *stmt)
 	foreach(lc, stmt->roles)
 	{
 		Oid			roleid = get_rolespec_oid((RoleSpec *) lfirst(lc), true);
-		Relation	shdep;
-		ScanKeyData key[2];
-		SysScanDesc scan;
-		HeapTuple	tup;
+		ListCell   *oc;
 
 		if (!OidIsValid(roleid))
 			continue;
-		shdep = table_open(SharedDependRelationId, AccessShareLock);
-		ScanKeyInit(&key[0], Anum_pg_shdepend_refclassid,
-					BTEqualStrategyNumber, F_OIDEQ,
-					ObjectIdGetDatum(AuthIdRelationId));
-		ScanKeyInit(&key[1], Anum_pg_shdepend_refobjid,
-					BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(roleid));
-		scan = systable_beginscan(shdep, SharedDependReferenceIndexId, true,
-								  NULL, 2, key);
-		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		foreach(oc, objects_owned_by(roleid))
 		{
-			Form_pg_shdepend sd = (Form_pg_shdepend) GETSTRUCT(tup);
+			ObjectAddress *a = (ObjectAddress *) lfirst(oc);
 
-			if (sd->dbid != MyDatabaseId ||
-				sd->deptype != SHARED_DEPENDENCY_OWNER)
-				continue;
-			reach(&w, sd->classid, sd->objid, sd->objsubid);
+			reach(&w, a->classId, a->objectId, a->objectSubId);
 		}
-		systable_endscan(scan);
-		table_close(shdep, AccessShareLock);
 	}
 	if (stmt->behavior != DROP_CASCADE)
 	{

@@ -38,6 +38,7 @@ extern Hazard *add_hazard(RelEffect *eff, RuleId rule, Node *cause,
 extern bool drop_cascade_is_walked(DropStmt *stmt);
 extern void inspect_drop_cascade(Inspection *insp, DropStmt *stmt);
 extern void inspect_drop_owned(Inspection *insp, DropOwnedStmt *stmt);
+extern List *objects_owned_by(Oid roleid);
 
 /* inspect_domain.c */
 extern bool alter_domain_scans(AlterDomainStmt *stmt);
@@ -51,6 +52,9 @@ extern void inspect_rule(Inspection *insp, RuleStmt *stmt);
 extern void inspect_lock_table(Inspection *insp, LockStmt *stmt);
 extern void inspect_set_schema(Inspection *insp, AlterObjectSchemaStmt *stmt);
 extern void inspect_replace_view(Inspection *insp, ViewStmt *stmt);
+extern void inspect_alter_sequence(Inspection *insp, AlterSeqStmt *stmt);
+extern void inspect_object_depends(Inspection *insp, AlterObjectDependsStmt *stmt);
+extern void inspect_reassign_owned(Inspection *insp, ReassignOwnedStmt *stmt);
 extern bool create_table_names_others(CreateStmt *stmt);
 extern void inspect_create_table(Inspection *insp, CreateStmt *stmt);
 

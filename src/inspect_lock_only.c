@@ -3,7 +3,8 @@
  * inspect_lock_only.c
  *	  Inspect the statements whose only effect on an existing table worth
  *	  judging is the lock they take on it: triggers, rules and policies,
- *	  LOCK TABLE, SET SCHEMA, and what CREATE TABLE locks on the tables it
+ *	  LOCK TABLE, SET SCHEMA, ALTER SEQUENCE, DEPENDS ON EXTENSION,
+ *	  REASSIGN OWNED, and what CREATE [FOREIGN] TABLE locks on the tables it
  *	  names (the referenced side of its foreign keys, its parents).
  *
  * None of them reads or rewrites the table, but each takes SHARE ROW
@@ -24,11 +25,13 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
-#include "utils/lsyscache.h"
 #include "nodes/makefuncs.h"
+#include "utils/acl.h"
+#include "utils/lsyscache.h"
 
 #include "inspect_int.h"
 
@@ -258,5 +261,91 @@ inspect_create_table(Inspection *insp, CreateStmt *stmt)
 			 strcmp(con->pktable->schemaname, stmt->relation->schemaname) == 0))
 			continue;
 		(void) effect_for_rangevar(insp, con->pktable, ShareRowExclusiveLock);
+	}
+}
+
+/*
+ * ALTER SEQUENCE: SHARE ROW EXCLUSIVE on the sequence (commands/sequence.c,
+ * AlterSequence), which the ROW EXCLUSIVE of every nextval() conflicts
+ * with: each INSERT that draws from the sequence waits behind it.  An
+ * option that changes the sequence's tuple writes it anew under a new
+ * relfilenode (init_params, need_seq_rewrite): one page, so nothing to
+ * judge but the lock.
+ */
+void
+inspect_alter_sequence(Inspection *insp, AlterSeqStmt *stmt)
+{
+	static const char *const rewriting[] = {"as", "increment", "start",
+		"restart", "maxvalue", "minvalue", "cache", "cycle"};
+	RelEffect  *eff = effect_for_rangevar(insp, stmt->sequence,
+										  ShareRowExclusiveLock);
+	ListCell   *lc;
+
+	if (eff == NULL)
+		return;
+	foreach(lc, stmt->options)
+	{
+		DefElem    *opt = (DefElem *) lfirst(lc);
+
+		for (int i = 0; i < lengthof(rewriting); i++)
+		{
+			if (strcmp(opt->defname, rewriting[i]) == 0)
+				eff->rewrite = true;
+		}
+	}
+}
+
+/*
+ * ALTER INDEX / MATERIALIZED VIEW / TRIGGER ... [NO] DEPENDS ON EXTENSION:
+ * ACCESS EXCLUSIVE on the relation, or on the trigger's table
+ * (commands/alter.c, ExecAlterObjectDependsStmt through get_object_address).
+ * Functions and procedures lock no relation.
+ */
+void
+inspect_object_depends(Inspection *insp, AlterObjectDependsStmt *stmt)
+{
+	if (stmt->relation != NULL)
+		(void) effect_for_rangevar(insp, stmt->relation, AccessExclusiveLock);
+}
+
+/*
+ * REASSIGN OWNED BY ... TO ...: ACCESS EXCLUSIVE on every relation in this
+ * database that one of the roles owns (catalog/pg_shdepend.c,
+ * shdepReassignOwned through ATExecChangeOwner), taken one after the
+ * other and held until the transaction ends.
+ */
+void
+inspect_reassign_owned(Inspection *insp, ReassignOwnedStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->roles)
+	{
+		Oid			roleid = get_rolespec_oid((RoleSpec *) lfirst(lc), true);
+		ListCell   *oc;
+
+		if (!OidIsValid(roleid))
+			continue;
+		foreach(oc, objects_owned_by(roleid))
+		{
+			ObjectAddress *a = (ObjectAddress *) lfirst(oc);
+
+			if (a->classId != RelationRelationId)
+				continue;
+			switch (get_rel_relkind(a->objectId))
+			{
+				case RELKIND_RELATION:
+				case RELKIND_PARTITIONED_TABLE:
+				case RELKIND_MATVIEW:
+				case RELKIND_VIEW:
+				case RELKIND_SEQUENCE:
+				case RELKIND_FOREIGN_TABLE:
+					(void) effect_for(insp, a->objectId, NULL,
+									  AccessExclusiveLock);
+					break;
+				default:
+					break;
+			}
+		}
 	}
 }

@@ -130,6 +130,7 @@ typedef struct RelEffect
 	Oid			relid;
 	char	   *relname;		/* name as SQL: quoted, schema-qualified */
 	char	   *display;		/* the same for messages, unquoted */
+	const char *noun;			/* "table", "view", "sequence", "index"... */
 	LOCKMODE	lockmode;		/* strongest lock the statement takes on it */
 	bool		rewrite;		/* new relfilenode for it (or its partitions) */
 	bool		scan;			/* reads every row while holding the lock */

@@ -223,7 +223,7 @@ lock_blocks(LOCKMODE mode)
  */
 static char *
 fill_message(const char *tmpl, const char *subject, const char *table,
-			 const char *action)
+			 const char *action, const char *noun)
 {
 	StringInfoData buf;
 	const char *p;
@@ -231,10 +231,13 @@ fill_message(const char *tmpl, const char *subject, const char *table,
 	initStringInfo(&buf);
 	for (p = tmpl; *p; p++)
 	{
-		if (*p != '{')
+		if (*p != '{' && strncmp(p, "table {table}", 13) != 0)
 		{
-			size_t		run = strcspn(p, "{");
+			size_t		run = 1;
 
+			while (p[run] && p[run] != '{' &&
+				   strncmp(p + run, "table {table}", 13) != 0)
+				run++;
 			appendBinaryStringInfo(&buf, p, run);
 			p += run - 1;
 		}
@@ -242,6 +245,12 @@ fill_message(const char *tmpl, const char *subject, const char *table,
 		{
 			appendStringInfoString(&buf, subject);
 			p += 8;
+		}
+		else if (strncmp(p, "table {table}", 13) == 0)
+		{
+			/* a view, a sequence or an index is named as what it is */
+			appendStringInfo(&buf, "%s %s", noun, table);
+			p += 12;
 		}
 		else if (strncmp(p, "{table}", 7) == 0)
 		{
@@ -293,15 +302,20 @@ build_messages(Finding *f, const Hazard *hz)
 	else if (hz->rule == RULE_ATTACH_PARTITION && hz->cause != NULL &&
 			 IsA(hz->cause, CreateStmt))
 		message = "CREATE TABLE ... PARTITION OF would scan default partition {table} under ACCESS EXCLUSIVE lock";
+	else if (hz->rule == RULE_ADD_FOREIGN_KEY && IsA(hz->cause, AlterTableCmd) &&
+			 ((AlterTableCmd *) hz->cause)->subtype == AT_AttachPartition)
+		message = "ATTACH PARTITION would validate foreign key {subject} over partition {table} while blocking reads and writes";
 	else if (hz->rule == RULE_ADD_FOREIGN_KEY && IsA(hz->cause, AlterTableCmd))
 		message = "enforcing foreign key {subject} would scan table {table} while blocking reads and writes";
 	else if (hz->rule == RULE_ADD_FOREIGN_KEY && eff->lockmode == AccessExclusiveLock)
 		message = "adding a foreign key would scan table {table} while blocking reads and writes";
 	f->message = fill_message(message, subject, table,
-							  hz->subject ? hz->subject : eff->command);
+							  hz->subject ? hz->subject : eff->command,
+							  eff->noun);
 
 	initStringInfo(&detail);
-	appendStringInfo(&detail, "Table %s is %s. ", table, size_phrase(&f->size));
+	appendStringInfo(&detail, "%c%s %s is %s. ", pg_toupper((unsigned char) eff->noun[0]),
+					 eff->noun + 1, table, size_phrase(&f->size));
 	if (hz->rule == RULE_EXCLUSIVE_LOCK_HELD)
 	{
 		appendStringInfo(&detail, "An earlier statement of this transaction took an ACCESS EXCLUSIVE lock on it, "
@@ -492,6 +506,7 @@ judge_held_lock(HeldLock *held, const char *command)
 	eff->relid = held->relid;
 	eff->relname = held->relname;
 	eff->display = held->display;
+	eff->noun = "table";
 	eff->lockmode = AccessExclusiveLock;
 	hz->rule = RULE_EXCLUSIVE_LOCK_HELD;
 	eff->hazards = list_make1(hz);

@@ -696,7 +696,21 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 			}
 			break;
 		case RULE_ADD_FOREIGN_KEY:
-			if (IsA(hz->cause, AlterTableCmd))
+			if (IsA(hz->cause, AlterTableCmd) &&
+				((AlterTableCmd *) hz->cause)->subtype == AT_AttachPartition)
+			{
+				/* a validated match on the partition is adopted, not checked */
+				const char *qcon = quote_identifier(hz->subject);
+
+				appendStringInfo(&buf,
+								 "ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID; "
+								 "ALTER TABLE %s VALIDATE CONSTRAINT %s; "
+								 "then ATTACH PARTITION adopts that foreign key instead of checking every row under its lock.",
+								 rel, qcon,
+								 hz->expr_sql ? hz->expr_sql : "FOREIGN KEY (...) REFERENCES ...",
+								 rel, qcon);
+			}
+			else if (IsA(hz->cause, AlterTableCmd))
 			{
 				/* ALTER CONSTRAINT ... ENFORCED (18): re-added NOT VALID */
 				const char *qcon = quote_identifier(hz->subject);

@@ -33,6 +33,8 @@ if [ "$(id -u)" = 0 ]; then
 		echo "0 passed, 1 failed"
 		exit 1
 	fi
+	# the test extension of test/t/007_extension_update.pl, beside the real one
+	cp test/extension/mg_update_test* "$("$PG_CONFIG" --sharedir)/extension/"
 	id "$test_user" >/dev/null 2>&1 || useradd -m "$test_user"
 	run_as() { runuser -u "$test_user" -- "$@"; }
 else
