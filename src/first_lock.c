@@ -17,13 +17,21 @@
  * (RangeVarGetRelidExtended with the ownership callback), so PostgreSQL's
  * own request is a local hit afterwards: no lock is taken that the
  * statement would not take, and no new lock order, hence no new deadlock.
- * Two families are treated so, those whose verdict depends on the table's
+ * The families treated so are those whose verdict depends on the table's
  * size:
  *
  *	ALTER TABLE		AlterTableGetLockLevel(cmds) on the named relation
  *					(tcop/utility.c, AlterTableLookupRelation)
  *	CREATE INDEX	SHARE, or SHARE UPDATE EXCLUSIVE when CONCURRENTLY
  *					(tcop/utility.c, T_IndexStmt)
+ *	REFRESH MATERIALIZED VIEW
+ *					ACCESS EXCLUSIVE, or EXCLUSIVE when CONCURRENTLY
+ *					(commands/matview.c, ExecRefreshMatView)
+ *	REINDEX TABLE	SHARE (commands/indexcmds.c, ReindexTable)
+ *
+ * Renames and drops are judged on the name, not on a size, and REINDEX
+ * INDEX locks the table inside its own lookup callback: they keep the
+ * judgement before their lock.
  *
  * Not treated so, on purpose: ALTER TABLE ... DETACH PARTITION CONCURRENTLY,
  * VACUUM and CLUSTER, which commit internally and would release our lock
@@ -81,6 +89,7 @@ first_lock_of(Node *parsetree, ProcessUtilityContext context, FirstLock *fl)
 					return false;
 				fl->rv = stmt->relation;
 				fl->mode = AlterTableGetLockLevel(stmt->cmds);
+				fl->check = RangeVarCallbackOwnsRelation;
 				return true;
 			}
 		case T_IndexStmt:
@@ -98,6 +107,34 @@ first_lock_of(Node *parsetree, ProcessUtilityContext context, FirstLock *fl)
 				else
 					fl->mode = ShareLock;
 				fl->rv = stmt->relation;
+				fl->check = RangeVarCallbackOwnsRelation;
+				return true;
+			}
+		case T_RefreshMatViewStmt:
+			{
+				RefreshMatViewStmt *stmt = (RefreshMatViewStmt *) parsetree;
+
+				fl->rv = stmt->relation;
+				fl->mode = stmt->concurrent ? ExclusiveLock : AccessExclusiveLock;
+				fl->check = mg_callback_maintains_table;
+				return true;
+			}
+		case T_ReindexStmt:
+			{
+				ReindexStmt *stmt = (ReindexStmt *) parsetree;
+				ListCell   *lc;
+
+				if (stmt->kind != REINDEX_OBJECT_TABLE)
+					return false;
+				/* CONCURRENTLY commits inside, and no size makes it refused */
+				foreach(lc, stmt->params)
+				{
+					if (strcmp(((DefElem *) lfirst(lc))->defname, "concurrently") == 0)
+						return false;
+				}
+				fl->rv = stmt->relation;
+				fl->mode = ShareLock;
+				fl->check = mg_callback_maintains_table;
 				return true;
 			}
 		default:
@@ -125,15 +162,16 @@ detaches_concurrently(AlterTableStmt *stmt)
 /*
  * PostgreSQL's checks before it locks: ownership and system catalogs
  * (RangeVarCallbackOwnsRelation, also the first checks of ALTER TABLE's own
- * callback).  A composite type is marked, not locked for long: ALTER TABLE
- * refuses it in its lookup.
+ * callback), or the kind of relation and the MAINTAIN privilege for
+ * REFRESH and REINDEX.  A composite type is marked, not locked for long:
+ * ALTER TABLE refuses it in its lookup.
  */
 static void
 lookup_callback(const RangeVar *relation, Oid relid, Oid oldrelid, void *arg)
 {
 	FirstLock  *fl = (FirstLock *) arg;
 
-	RangeVarCallbackOwnsRelation(relation, relid, oldrelid, NULL);
+	fl->check(relation, relid, oldrelid, NULL);
 	fl->refused = OidIsValid(relid) &&
 		get_rel_relkind(relid) == RELKIND_COMPOSITE_TYPE;
 }

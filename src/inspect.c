@@ -1724,6 +1724,7 @@ inspect_move_all(Inspection *insp, AlterTableMoveAllStmt *stmt)
 	}
 	systable_endscan(scan);
 	table_close(classRel, AccessShareLock);
+	list_sort(moved, list_oid_cmp);
 
 	foreach(lc, moved)
 	{
@@ -1898,6 +1899,8 @@ typed_tables_of(Oid typid)
 		result = lappend_oid(result, ((Form_pg_class) GETSTRUCT(tuple))->oid);
 	systable_endscan(scan);
 	table_close(classRel, AccessShareLock);
+	/* in creation order, not in the heap's: messages come in a stable order */
+	list_sort(result, list_oid_cmp);
 	return result;
 }
 

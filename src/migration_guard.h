@@ -25,6 +25,7 @@
 
 #include "pg_compat.h"
 
+#include "catalog/namespace.h"
 #include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
 #include "utils/hsearch.h"
@@ -226,6 +227,7 @@ typedef struct FirstLock
 {
 	RangeVar   *rv;				/* the name, as the statement gives it */
 	LOCKMODE	mode;			/* the mode PostgreSQL takes first */
+	RangeVarGetRelidCallback check; /* PostgreSQL's checks before it */
 	Oid			relid;			/* what we hold it on, or InvalidOid */
 	bool		busy;			/* not free right now: somebody holds it */
 	bool		refused;		/* PostgreSQL refuses it in its lookup */

@@ -79,6 +79,16 @@ typedef RelFileNode MgRelFile;
 #define mg_local_beentry(n) pgstat_fetch_stat_local_beentry(n)
 #endif
 
+/*
+ * The lookup check of REFRESH MATERIALIZED VIEW and REINDEX TABLE
+ * (commands/tablecmds.h): 17 lets the MAINTAIN privilege run them
+ */
+#if PG_VERSION_NUM >= 170000
+#define mg_callback_maintains_table RangeVarCallbackMaintainsTable
+#else
+#define mg_callback_maintains_table RangeVarCallbackOwnsTable
+#endif
+
 /* Do we hold exactly this lock mode?  17 added "or a stronger one" */
 #if PG_VERSION_NUM >= 170000
 #define mg_lock_held_by_me(tag, mode) LockHeldByMe((tag), (mode), false)
