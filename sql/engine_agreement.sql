@@ -167,6 +167,8 @@ CREATE TABLE fkparted_1 (id int, ref int, CHECK (id IS NOT NULL AND id >= 0 AND 
 INSERT INTO fkparted_1 SELECT g, 1 FROM generate_series(1, 1000) g;
 CREATE TABLE fkparted_2 (id int, ref int REFERENCES big_fk_target (id),
                          CHECK (id IS NOT NULL AND id >= 100000 AND id < 200000));
+-- a trigger function
+CREATE FUNCTION agr_trg() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
 -- a sequence; a foreign-data server; a table in a tablespace of its own
 CREATE SEQUENCE agr_seq;
 CREATE FOREIGN DATA WRAPPER agr_fdw;
@@ -348,6 +350,8 @@ INSERT INTO agreement_corpus (stmt) VALUES
   ('ALTER TABLE fkparted ATTACH PARTITION fkparted_1 FOR VALUES FROM (0) TO (100000)'),
   ('ALTER TABLE fkparted ATTACH PARTITION fkparted_2 FOR VALUES FROM (100000) TO (200000)'),
 -- more statements judged for their lock alone
+  ('CREATE TRIGGER parted_trg AFTER INSERT ON parted FOR EACH ROW EXECUTE FUNCTION agr_trg()'),
+  ('CREATE TRIGGER parted_trg AFTER INSERT ON parted FOR EACH STATEMENT EXECUTE FUNCTION agr_trg()'),
   ('ALTER SEQUENCE agr_seq RESTART WITH 10'),
   ('ALTER INDEX big_name_idx DEPENDS ON EXTENSION plpgsql'),
   ('ALTER MATERIALIZED VIEW big_summary DEPENDS ON EXTENSION plpgsql'),

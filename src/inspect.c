@@ -2172,6 +2172,26 @@ inspect_index(Inspection *insp, IndexStmt *stmt)
 	if (!stmt->concurrent)
 		add_hazard(eff, RULE_CREATE_INDEX, (Node *) stmt, insp->sql,
 				   stmt->idxname, InvalidOid);
+
+	/*
+	 * On a partitioned table, DefineIndex locks every partition in the same
+	 * mode and builds the index on each leaf (the parent's finding carries
+	 * their summed size).
+	 */
+	if (OidIsValid(eff->relid) &&
+		get_rel_relkind(eff->relid) == RELKIND_PARTITIONED_TABLE)
+	{
+		ListCell   *lc;
+
+		foreach(lc, find_all_inheritors(eff->relid, NoLock, NULL))
+		{
+			Oid			child = lfirst_oid(lc);
+
+			if (child != eff->relid)
+				effect_for(insp, child, NULL, eff->lockmode)->scan =
+					(get_rel_relkind(child) == RELKIND_RELATION);
+		}
+	}
 }
 
 static void
@@ -2279,6 +2299,29 @@ inspect_reindex(Inspection *insp, ReindexStmt *stmt)
 								  ShareLock);
 		if (eff == NULL)
 			return;
+
+		/*
+		 * Each index of a table is rebuilt into a new file under ACCESS
+		 * EXCLUSIVE (reindex_relation, reindex_index), which even a query
+		 * that only plans with the index waits for.  CONCURRENTLY builds a
+		 * copy of each under SHARE UPDATE EXCLUSIVE, swapped in later;
+		 * partitioned tables are done partition by partition, each in a
+		 * transaction of its own.
+		 */
+		if (!concurrent && OidIsValid(eff->relid) &&
+			get_rel_relkind(eff->relid) != RELKIND_PARTITIONED_TABLE)
+		{
+			Relation	rel = try_relation_open(eff->relid, NoLock);
+			ListCell   *lc;
+
+			if (rel != NULL)
+			{
+				foreach(lc, RelationGetIndexList(rel))
+					effect_for(insp, lfirst_oid(lc), NULL,
+							   AccessExclusiveLock)->rewrite = true;
+				relation_close(rel, NoLock);
+			}
+		}
 	}
 	else
 		return;					/* SCHEMA, SYSTEM, DATABASE: not per table */

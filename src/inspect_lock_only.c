@@ -37,12 +37,26 @@
 
 /*
  * CREATE [OR REPLACE] [CONSTRAINT] TRIGGER: SHARE ROW EXCLUSIVE on the
- * table (commands/trigger.c, CreateTriggerFiringOn), which blocks writes.
+ * table (commands/trigger.c, CreateTriggerFiringOn), which blocks writes,
+ * and, for a row trigger on a partitioned table, on each partition it is
+ * cloned onto.
  */
 void
 inspect_create_trigger(Inspection *insp, CreateTrigStmt *stmt)
 {
-	(void) effect_for_rangevar(insp, stmt->relation, ShareRowExclusiveLock);
+	RelEffect  *eff = effect_for_rangevar(insp, stmt->relation,
+										  ShareRowExclusiveLock);
+	ListCell   *lc;
+
+	/* a row trigger on a partitioned table is cloned onto every partition */
+	if (eff == NULL || !stmt->row || !OidIsValid(eff->relid) ||
+		get_rel_relkind(eff->relid) != RELKIND_PARTITIONED_TABLE)
+		return;
+	foreach(lc, find_all_inheritors(eff->relid, NoLock, NULL))
+	{
+		if (lfirst_oid(lc) != eff->relid)
+			(void) effect_for(insp, lfirst_oid(lc), NULL, ShareRowExclusiveLock);
+	}
 }
 
 /*
