@@ -9,6 +9,8 @@ OBJS = \
 	src/inspect_lock_only.o \
 	src/inspect_cascade.o \
 	src/inspect_domain.o \
+	src/inspect_partition.o \
+	src/inspect_maintenance.o \
 	src/relstats.o \
 	src/rules.o \
 	src/suggest.o \

@@ -34,6 +34,21 @@ extern Hazard *add_hazard(RelEffect *eff, RuleId rule, Node *cause,
 						  const char *cause_sql, const char *subject,
 						  Oid other_relid);
 
+extern bool option_is_set(List *options, const char *name);
+extern Oid	index_am(Oid indexid);
+
+/* inspect_partition.c */
+extern void inspect_partition_cmd(Inspection *insp, RelEffect *eff,
+								  AlterTableCmd *cmd, const char *cmd_sql);
+
+/* inspect_maintenance.c */
+extern void inspect_reindex(Inspection *insp, ReindexStmt *stmt);
+extern void inspect_table_copy(Inspection *insp, RangeVar *rv, Node *stmt);
+extern void inspect_vacuum(Inspection *insp, VacuumStmt *stmt);
+extern void inspect_refresh(Inspection *insp, RefreshMatViewStmt *stmt);
+extern void inspect_truncate(Inspection *insp, TruncateStmt *stmt);
+extern void inspect_move_all(Inspection *insp, AlterTableMoveAllStmt *stmt);
+
 /* inspect_cascade.c */
 extern bool drop_cascade_is_walked(DropStmt *stmt);
 extern void inspect_drop_cascade(Inspection *insp, DropStmt *stmt);
