@@ -31,6 +31,7 @@
 #include "utils/resowner.h"
 
 #include "migration_guard.h"
+#include "guarded.h"
 
 #define CHECK_COLS 15
 
@@ -236,7 +237,7 @@ mg_check(PG_FUNCTION_ARGS)
 
 		CHECK_FOR_INTERRUPTS();
 		stmtno++;
-		if (inspect_is_guarded(rs->stmt))
+		if (inspect_is_guarded(rs->stmt, true))
 		{
 			char	   *error = NULL;
 

@@ -32,6 +32,7 @@
 #include "utils/timestamp.h"
 
 #include "migration_guard.h"
+#include "guarded.h"
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
@@ -88,10 +89,11 @@ typedef struct ChainedCall
 	QueryCompletion *qc;
 } ChainedCall;
 
-static void guard_statement(PlannedStmt *pstmt, const char *queryString,
-							bool readOnlyTree, ProcessUtilityContext context,
-							ParamListInfo params, QueryEnvironment *queryEnv,
-							DestReceiver *dest, QueryCompletion *qc);
+/* not inlined: its large frame would be paid by every utility statement */
+static pg_noinline void guard_statement(PlannedStmt *pstmt, const char *queryString,
+										bool readOnlyTree, ProcessUtilityContext context,
+										ParamListInfo params, QueryEnvironment *queryEnv,
+										DestReceiver *dest, QueryCompletion *qc);
 static void judge_under_first_lock(Guarded *g, Node *parsetree,
 								   ProcessUtilityContext context);
 static bool judge(Guarded *g, Node *parsetree);
@@ -134,7 +136,7 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				  DestReceiver *dest, QueryCompletion *qc)
 {
 	if (mg_mode != GUARD_MODE_OFF &&
-		inspect_is_guarded(pstmt->utilityStmt) &&
+		inspect_is_guarded(pstmt->utilityStmt, false) &&
 		!(context == PROCESS_UTILITY_SUBCOMMAND && judged_running > 0))
 		guard_statement(pstmt, queryString, readOnlyTree, context, params,
 						queryEnv, dest, qc);
@@ -162,6 +164,14 @@ guard_statement(PlannedStmt *pstmt, const char *queryString,
 	LocalTransactionId lxid = InvalidLocalTransactionId;
 	TimestampTz start = 0;
 	const RelEffect *timed = NULL;	/* relation we put lock_timeout on */
+
+	/* the fast path let through every statement of a type it may guard */
+	if (!inspect_is_guarded(parsetree, true))
+	{
+		chain(pstmt, queryString, readOnlyTree, context, params, queryEnv,
+			  dest, qc);
+		return;
+	}
 
 	/*
 	 * Binary upgrade and CREATE EXTENSION scripts recreate objects rather

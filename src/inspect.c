@@ -88,52 +88,6 @@
 
 #include "inspect_int.h"
 
-/*
- * Which statements are inspected at all.  This switch is the whole cost of
- * the guard for every other utility statement.
- */
-bool
-inspect_is_guarded(Node *parsetree)
-{
-	switch (nodeTag(parsetree))
-	{
-		case T_AlterTableStmt:
-		case T_IndexStmt:
-		case T_DropStmt:
-		case T_ReindexStmt:
-		case T_ClusterStmt:
-		case T_VacuumStmt:
-		case T_RefreshMatViewStmt:
-		case T_TruncateStmt:
-		case T_RenameStmt:
-		case T_CreateTrigStmt:
-		case T_CreatePolicyStmt:
-		case T_AlterPolicyStmt:
-		case T_RuleStmt:
-		case T_AlterObjectSchemaStmt:
-		case T_DropOwnedStmt:
-		case T_AlterSeqStmt:
-		case T_AlterObjectDependsStmt:
-		case T_ReassignOwnedStmt:
-		case T_AlterTableMoveAllStmt:
-		case T_AlterExtensionStmt:	/* its script's statements are (hook.c) */
-			return true;
-		case T_AlterDomainStmt:
-			return alter_domain_scans((AlterDomainStmt *) parsetree);
-		case T_ViewStmt:
-			return ((ViewStmt *) parsetree)->replace;
-		case T_CreateStmt:
-			return create_table_names_others((CreateStmt *) parsetree);
-		case T_CreateForeignTableStmt:
-			return create_table_names_others(&((CreateForeignTableStmt *) parsetree)->base);
-		case T_LockStmt:
-			/* weaker than SHARE, nobody queues behind it for long */
-			return ((LockStmt *) parsetree)->mode >= ShareLock;
-		default:
-			return false;
-	}
-}
-
 /*---- Effects ----*/
 
 /*

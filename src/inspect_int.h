@@ -15,6 +15,7 @@
 #define INSPECT_INT_H
 
 #include "migration_guard.h"
+#include "guarded.h"
 
 /* Per-statement inspection state */
 typedef struct Inspection
@@ -56,7 +57,6 @@ extern void inspect_drop_owned(Inspection *insp, DropOwnedStmt *stmt);
 extern List *objects_owned_by(Oid roleid);
 
 /* inspect_domain.c */
-extern bool alter_domain_scans(AlterDomainStmt *stmt);
 extern void inspect_alter_domain(Inspection *insp, AlterDomainStmt *stmt);
 
 /* inspect_lock_only.c */
@@ -70,7 +70,6 @@ extern void inspect_replace_view(Inspection *insp, ViewStmt *stmt);
 extern void inspect_alter_sequence(Inspection *insp, AlterSeqStmt *stmt);
 extern void inspect_object_depends(Inspection *insp, AlterObjectDependsStmt *stmt);
 extern void inspect_reassign_owned(Inspection *insp, ReassignOwnedStmt *stmt);
-extern bool create_table_names_others(CreateStmt *stmt);
 extern void inspect_create_table(Inspection *insp, CreateStmt *stmt);
 
 #endif							/* INSPECT_INT_H */

@@ -217,7 +217,6 @@ typedef struct HeldLock
 } HeldLock;
 
 /* inspect.c */
-extern bool inspect_is_guarded(Node *parsetree);
 extern List *inspect_statement(Node *parsetree, const char *sql,
 							   ScriptState *script);
 extern void inspect_note_script(Node *parsetree, ScriptState *script);

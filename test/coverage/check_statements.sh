@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Coverage of the guard: every statement node type in the headers of the
 # PostgreSQL major we build against is either inspected (a case of
-# inspect_is_guarded() in src/inspect.c) or on the list in
+# inspect_is_guarded() in src/guarded.h) or on the list in
 # test/coverage/statements.tsv with its class and the reason, so that a new
 # major cannot add a statement the guard silently misses.  TAP output.
 #
@@ -20,7 +20,7 @@ trap 'rm -rf "$tmp"' EXIT
 grep -oE '\bT_[A-Za-z]+Stmt\b' "$header" | sort -u > "$tmp/header"
 grep -vE '^(#|$)' "$list" | cut -f1 | sort > "$tmp/listed"
 grep -vE '^(#|$)' "$list" | awk -F'\t' '$2 == "inspected" { print $1 }' | sort > "$tmp/inspected"
-awk '/^inspect_is_guarded\(/ { on = 1 } on && /^}/ { exit } on' src/inspect.c |
+awk '/^inspect_is_guarded\(/ { on = 1 } on && /^}/ { exit } on' src/guarded.h |
 	grep -oE 'case T_[A-Za-z]+Stmt' | sed 's/^case //' | sort -u > "$tmp/guarded"
 
 n=0
