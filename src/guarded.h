@@ -27,11 +27,10 @@ extern bool create_table_names_others(CreateStmt *stmt);
 
 /*
  * Which statements are inspected at all.  This switch is the whole cost of
- * the guard for every other utility statement: inline, so that the hook's
- * path for them is a test and a jump, with no call and no frame.  The few
- * types guarded only in some forms need a call to tell; with exact false
- * they count as guarded, and the caller asks again with exact true off
- * the fast path.
+ * the guard for every other utility statement.  With exact false it looks
+ * at the node's type alone (a type guarded only in some forms counts as
+ * guarded): the hook tabulates that once per type (hook_install()), and
+ * asks again with exact true off its fast path.
  */
 static inline bool
 inspect_is_guarded(Node *parsetree, bool exact)
@@ -62,7 +61,7 @@ inspect_is_guarded(Node *parsetree, bool exact)
 		case T_AlterDomainStmt:
 			return !exact || alter_domain_scans((AlterDomainStmt *) parsetree);
 		case T_ViewStmt:
-			return ((ViewStmt *) parsetree)->replace;
+			return !exact || ((ViewStmt *) parsetree)->replace;
 		case T_CreateStmt:
 			return !exact || create_table_names_others((CreateStmt *) parsetree);
 		case T_CreateForeignTableStmt:
@@ -70,7 +69,7 @@ inspect_is_guarded(Node *parsetree, bool exact)
 				create_table_names_others(&((CreateForeignTableStmt *) parsetree)->base);
 		case T_LockStmt:
 			/* weaker than SHARE, nobody queues behind it for long */
-			return ((LockStmt *) parsetree)->mode >= ShareLock;
+			return !exact || ((LockStmt *) parsetree)->mode >= ShareLock;
 		default:
 			return false;
 	}

@@ -134,41 +134,51 @@ held_lock_on(const ScriptState *script, Oid relid)
 }
 
 /*
+ * A query of this transaction after a guarded statement locked a large
+ * table ACCESS EXCLUSIVE: warn once per table it reads or writes while the
+ * lock is still held.  Out of line, so that its frame is not paid by the
+ * test in mg_ExecutorStart.
+ */
+static pg_noinline void
+warn_held_lock_queries(QueryDesc *queryDesc)
+{
+	ListCell   *lc;
+
+	foreach(lc, queryDesc->plannedstmt->rtable)
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+		HeldLock   *h;
+		LOCKTAG		tag;
+
+		if (rte->rtekind != RTE_RELATION)
+			continue;
+		h = held_locks_find(held_locks, rte->relid);
+		if (h == NULL || h->warned)
+			continue;
+		/* a rolled-back savepoint may have released it */
+		SET_LOCKTAG_RELATION(tag, MyDatabaseId, h->relid);
+		if (!mg_lock_held_by_me(&tag, AccessExclusiveLock))
+			continue;
+		h->warned = true;
+		report_finding(judge_held_lock(h, queryDesc->operation == CMD_SELECT ? "SELECT" :
+									queryDesc->operation == CMD_UPDATE ? "UPDATE" :
+									queryDesc->operation == CMD_INSERT ? "INSERT" :
+									queryDesc->operation == CMD_DELETE ? "DELETE" :
+									"query"));
+	}
+}
+
+/*
  * ExecutorStart hook: all that ordinary queries pay is the test of an
  * empty list.
  */
 static void
 mg_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
-	if (held_locks != NIL && current_held_locks() != NIL &&
+	if (unlikely(held_locks != NIL) && current_held_locks() != NIL &&
 		mg_mode != GUARD_MODE_OFF &&
 		!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
-	{
-		ListCell   *lc;
-
-		foreach(lc, queryDesc->plannedstmt->rtable)
-		{
-			RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
-			HeldLock   *h;
-			LOCKTAG		tag;
-
-			if (rte->rtekind != RTE_RELATION)
-				continue;
-			h = held_locks_find(held_locks, rte->relid);
-			if (h == NULL || h->warned)
-				continue;
-			/* a rolled-back savepoint may have released it */
-			SET_LOCKTAG_RELATION(tag, MyDatabaseId, h->relid);
-			if (!mg_lock_held_by_me(&tag, AccessExclusiveLock))
-				continue;
-			h->warned = true;
-			report_finding(judge_held_lock(h, queryDesc->operation == CMD_SELECT ? "SELECT" :
-										queryDesc->operation == CMD_UPDATE ? "UPDATE" :
-										queryDesc->operation == CMD_INSERT ? "INSERT" :
-										queryDesc->operation == CMD_DELETE ? "DELETE" :
-										"query"));
-		}
-	}
+		warn_held_lock_queries(queryDesc);
 
 	if (prev_ExecutorStart)
 		prev_ExecutorStart(queryDesc, eflags);

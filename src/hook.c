@@ -53,6 +53,14 @@ static int	judged_running = 0;
  */
 static int	updating_extension = 0;
 
+/*
+ * inspect_is_guarded(stmt, false) for each node type below the table's
+ * size, filled in by hook_install(): the fast path is one load, with no
+ * call and no frame.  A type beyond it goes to the exact test.
+ */
+#define GUARDED_TYPES 1024
+static bool guarded_type[GUARDED_TYPES];
+
 /* What one judged statement amounts to, for acting and for the audit */
 typedef struct Judgement
 {
@@ -135,8 +143,10 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				  QueryEnvironment *queryEnv,
 				  DestReceiver *dest, QueryCompletion *qc)
 {
+	NodeTag		type = nodeTag(pstmt->utilityStmt);
+
 	if (mg_mode != GUARD_MODE_OFF &&
-		inspect_is_guarded(pstmt->utilityStmt, false) &&
+		((unsigned int) type >= GUARDED_TYPES || guarded_type[type]) &&
 		!(context == PROCESS_UTILITY_SUBCOMMAND && judged_running > 0))
 		guard_statement(pstmt, queryString, readOnlyTree, context, params,
 						queryEnv, dest, qc);
@@ -734,6 +744,13 @@ refuse(Guarded *g)
 void
 hook_install(void)
 {
+	for (int t = 0; t < GUARDED_TYPES; t++)
+	{
+		Node		node = {.type = (NodeTag) t};
+
+		guarded_type[t] = inspect_is_guarded(&node, false);
+	}
+
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = mg_ProcessUtility;
 }
