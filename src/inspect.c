@@ -1425,28 +1425,36 @@ inspect_alter_child(Inspection *insp, RelEffect *ceff, List *cmds,
 }
 
 /*
- * The typed tables of a composite type (CREATE TABLE ... OF type), as
- * find_typed_table_dependencies finds them: pg_class has no index on
- * reloftype.
+ * The OIDs in column resultatt of the rows of catalog catid whose column
+ * keyatt is key, through index indexid (InvalidOid: a heap scan).  In OID
+ * order, which is creation order, not the heap's: messages about them come
+ * in the same order on every major.
  */
-static List *
-typed_tables_of(Oid typid)
+List *
+catalog_oids(Oid catid, Oid indexid, AttrNumber keyatt, Oid key,
+			 AttrNumber resultatt)
 {
-	Relation	classRel;
-	ScanKeyData key;
+	Relation	rel;
+	ScanKeyData skey;
 	SysScanDesc scan;
 	HeapTuple	tuple;
 	List	   *result = NIL;
 
-	classRel = table_open(RelationRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_class_reloftype, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(typid));
-	scan = systable_beginscan(classRel, InvalidOid, false, NULL, 1, &key);
+	rel = table_open(catid, AccessShareLock);
+	ScanKeyInit(&skey, keyatt, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(key));
+	scan = systable_beginscan(rel, indexid, OidIsValid(indexid), NULL, 1, &skey);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
-		result = lappend_oid(result, ((Form_pg_class) GETSTRUCT(tuple))->oid);
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tuple, resultatt, RelationGetDescr(rel),
+									 &isnull);
+
+		if (!isnull)
+			result = lappend_oid(result, DatumGetObjectId(d));
+	}
 	systable_endscan(scan);
-	table_close(classRel, AccessShareLock);
-	/* in creation order, not in the heap's: messages come in a stable order */
+	table_close(rel, AccessShareLock);
 	list_sort(result, list_oid_cmp);
 	return result;
 }
@@ -1465,7 +1473,9 @@ cascade_typed_tables(RangeVar *typname, bool cascade)
 	if (!OidIsValid(typrelid) ||
 		get_rel_relkind(typrelid) != RELKIND_COMPOSITE_TYPE)
 		return NIL;
-	typed = typed_tables_of(get_rel_type_id(typrelid));
+	/* as find_typed_table_dependencies: pg_class has no index on reloftype */
+	typed = catalog_oids(RelationRelationId, InvalidOid, Anum_pg_class_reloftype,
+						 get_rel_type_id(typrelid), Anum_pg_class_oid);
 	if (!cascade)
 		return NIL;
 	foreach(lc, typed)

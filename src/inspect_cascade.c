@@ -360,13 +360,32 @@ inspect_drop_cascade(Inspection *insp, DropStmt *stmt)
 	walk(&w);
 }
 
+static List *objects_owned_by_role(Oid roleid);
+
 /*
- * The objects in this database that role owns, as pg_shdepend records them
- * (shdepDropOwned and shdepReassignOwned walk the same entries): a list of
- * ObjectAddress.
+ * The objects in this database that the roles (RoleSpec) own, as
+ * pg_shdepend records them (shdepDropOwned and shdepReassignOwned walk the
+ * same entries): a list of ObjectAddress.  A role that does not exist owns
+ * nothing here; PostgreSQL reports it.
  */
 List *
-objects_owned_by(Oid roleid)
+objects_owned_by(List *roles)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, roles)
+	{
+		Oid			roleid = get_rolespec_oid((RoleSpec *) lfirst(lc), true);
+
+		if (OidIsValid(roleid))
+			result = list_concat(result, objects_owned_by_role(roleid));
+	}
+	return result;
+}
+
+static List *
+objects_owned_by_role(Oid roleid)
 {
 	List	   *result = NIL;
 	Relation	shdep;
@@ -411,19 +430,11 @@ inspect_drop_owned(Inspection *insp, DropOwnedStmt *stmt)
 	Walk		w = {insp, (Node *) stmt, NIL, NIL};
 	ListCell   *lc;
 
-	foreach(lc, stmt->roles)
+	foreach(lc, objects_owned_by(stmt->roles))
 	{
-		Oid			roleid = get_rolespec_oid((RoleSpec *) lfirst(lc), true);
-		ListCell   *oc;
+		ObjectAddress *a = (ObjectAddress *) lfirst(lc);
 
-		if (!OidIsValid(roleid))
-			continue;
-		foreach(oc, objects_owned_by(roleid))
-		{
-			ObjectAddress *a = (ObjectAddress *) lfirst(oc);
-
-			reach(&w, a->classId, a->objectId, a->objectSubId);
-		}
+		reach(&w, a->classId, a->objectId, a->objectSubId);
 	}
 	if (stmt->behavior != DROP_CASCADE)
 	{

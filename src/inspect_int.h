@@ -36,6 +36,8 @@ extern Hazard *add_hazard(RelEffect *eff, RuleId rule, Node *cause,
 						  Oid other_relid);
 
 extern bool option_is_set(List *options, const char *name);
+extern List *catalog_oids(Oid catid, Oid indexid, AttrNumber keyatt, Oid key,
+						  AttrNumber resultatt);
 extern Oid	index_am(Oid indexid);
 
 /* inspect_partition.c */
@@ -54,7 +56,7 @@ extern void inspect_move_all(Inspection *insp, AlterTableMoveAllStmt *stmt);
 extern bool drop_cascade_is_walked(DropStmt *stmt);
 extern void inspect_drop_cascade(Inspection *insp, DropStmt *stmt);
 extern void inspect_drop_owned(Inspection *insp, DropOwnedStmt *stmt);
-extern List *objects_owned_by(Oid roleid);
+extern List *objects_owned_by(List *roles);
 
 /* inspect_domain.c */
 extern void inspect_alter_domain(Inspection *insp, AlterDomainStmt *stmt);

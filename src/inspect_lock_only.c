@@ -30,7 +30,6 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "nodes/makefuncs.h"
-#include "utils/acl.h"
 #include "utils/lsyscache.h"
 
 #include "inspect_int.h"
@@ -333,33 +332,24 @@ inspect_reassign_owned(Inspection *insp, ReassignOwnedStmt *stmt)
 {
 	ListCell   *lc;
 
-	foreach(lc, stmt->roles)
+	foreach(lc, objects_owned_by(stmt->roles))
 	{
-		Oid			roleid = get_rolespec_oid((RoleSpec *) lfirst(lc), true);
-		ListCell   *oc;
+		ObjectAddress *a = (ObjectAddress *) lfirst(lc);
 
-		if (!OidIsValid(roleid))
+		if (a->classId != RelationRelationId)
 			continue;
-		foreach(oc, objects_owned_by(roleid))
+		switch (get_rel_relkind(a->objectId))
 		{
-			ObjectAddress *a = (ObjectAddress *) lfirst(oc);
-
-			if (a->classId != RelationRelationId)
-				continue;
-			switch (get_rel_relkind(a->objectId))
-			{
-				case RELKIND_RELATION:
-				case RELKIND_PARTITIONED_TABLE:
-				case RELKIND_MATVIEW:
-				case RELKIND_VIEW:
-				case RELKIND_SEQUENCE:
-				case RELKIND_FOREIGN_TABLE:
-					(void) effect_for(insp, a->objectId, NULL,
-									  AccessExclusiveLock);
-					break;
-				default:
-					break;
-			}
+			case RELKIND_RELATION:
+			case RELKIND_PARTITIONED_TABLE:
+			case RELKIND_MATVIEW:
+			case RELKIND_VIEW:
+			case RELKIND_SEQUENCE:
+			case RELKIND_FOREIGN_TABLE:
+				(void) effect_for(insp, a->objectId, NULL, AccessExclusiveLock);
+				break;
+			default:
+				break;
 		}
 	}
 }

@@ -39,31 +39,6 @@
 
 #include "inspect_int.h"
 
-/*
- * The indexes of a table, in OID order, from pg_index: the table is not
- * locked yet, so it is not opened.
- */
-static List *
-indexes_of(Oid relid)
-{
-	Relation	indexRel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
-	List	   *result = NIL;
-
-	indexRel = table_open(IndexRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(indexRel, IndexIndrelidIndexId, true, NULL, 1, &key);
-	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
-		result = lappend_oid(result, ((Form_pg_index) GETSTRUCT(tuple))->indexrelid);
-	systable_endscan(scan);
-	table_close(indexRel, AccessShareLock);
-	list_sort(result, list_oid_cmp);
-	return result;
-}
-
 void
 inspect_reindex(Inspection *insp, ReindexStmt *stmt)
 {
@@ -109,7 +84,10 @@ inspect_reindex(Inspection *insp, ReindexStmt *stmt)
 		{
 			ListCell   *lc;
 
-			foreach(lc, indexes_of(eff->relid))
+			/* from pg_index: the table is not locked yet, so not opened */
+			foreach(lc, catalog_oids(IndexRelationId, IndexIndrelidIndexId,
+									 Anum_pg_index_indrelid, eff->relid,
+									 Anum_pg_index_indexrelid))
 				effect_for(insp, lfirst_oid(lc), NULL,
 						   AccessExclusiveLock)->rewrite = true;
 		}
