@@ -247,7 +247,7 @@ VACUUM FULL big;
 REINDEX TABLE CONCURRENTLY small;
 RESET migration_guard.allow;
 RESET default_transaction_read_only;
-SELECT command, relation_name, verdict, rules
+SELECT command, relation_name, verdict, rules, duration_ms IS NOT NULL AS finished
   FROM migration_guard.audit_log
  WHERE statement IN ('VACUUM FULL big', 'REINDEX TABLE CONCURRENTLY small')
  ORDER BY id;

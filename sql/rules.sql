@@ -175,6 +175,31 @@ ALTER TABLE parted ATTACH PARTITION parted_bigv FOR VALUES FROM (90000) TO (9500
 \set VERBOSITY terse
 DROP TABLE parted_nov, parted_bigv;
 
+-- A statement that could not be inspected and that PostgreSQL then ran,
+-- ran unjudged: the client is told why, and its audit row says so.  The
+-- guard evaluates a partition bound before PostgreSQL does, and this
+-- function fails on its first call only.
+CREATE SEQUENCE first_call_seq;
+CREATE FUNCTION first_call_fails() RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$
+BEGIN
+  IF nextval('first_call_seq') = 1 THEN
+    RAISE EXCEPTION 'first call fails';
+  END IF;
+  RETURN 90000;
+END$$;
+CREATE TABLE parted_5 (id int, v text);
+BEGIN;
+\set VERBOSITY default
+ALTER TABLE parted ATTACH PARTITION parted_5 FOR VALUES FROM (first_call_fails()) TO (95000);
+\set VERBOSITY terse
+SELECT verdict, relation_name, rules FROM migration_guard.audit_log
+ WHERE statement LIKE '%first_call_fails%';
+SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE relname = 'parted_5';
+ROLLBACK;
+DROP TABLE parted_5;
+DROP FUNCTION first_call_fails();
+DROP SEQUENCE first_call_seq;
+
 -- ATTACH PARTITION clones the parent's foreign key onto the partition and
 -- validates it over every row, under the partition's ACCESS EXCLUSIVE lock
 CREATE TABLE fkparted (id int, ref int REFERENCES big (id)) PARTITION BY RANGE (id);

@@ -14,6 +14,13 @@
  * If no worker could be started, or it did not finish, the row goes to the
  * server log instead and the client is told so.
  *
+ * A statement that commits on its own (CONCURRENTLY, VACUUM) has done its
+ * work once it returns, and a crash after that must not lose its row: the
+ * worker commits the row before the statement runs, with no duration, and
+ * fills in the duration once it has finished.  A row without a duration is
+ * a statement that did not finish (an error, a cancel or a crash), whatever
+ * it left behind (an INVALID index) included.
+ *
  * Both paths write the row with audit_insert(), an INSERT prepared once
  * per backend with every value passed as a parameter, so that whatever the
  * DBA attached to the table (triggers, rules, constraints, indexes, row
@@ -71,13 +78,21 @@
  * and running 21 conversions from text cost more than the insert itself.
  * Only the verdict travels as text, to be read by the enum's input function.
  */
-static const char *const audit_insert_sql =
-"INSERT INTO migration_guard.audit_log (logged_at, role_name, session_role,"
-" application_name, client_addr, backend_pid, xid, command, statement,"
-" statement_truncated, relation_oid, relation_name, lock_mode, table_bytes,"
-" est_rows, rewrite, scan, rules, verdict, reason, duration_ms) VALUES ("
-"$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
-" $18, $19::migration_guard.audit_verdict, $20, $21)";
+#define AUDIT_INSERT_SQL \
+"INSERT INTO migration_guard.audit_log (logged_at, role_name, session_role," \
+" application_name, client_addr, backend_pid, xid, command, statement," \
+" statement_truncated, relation_oid, relation_name, lock_mode, table_bytes," \
+" est_rows, rewrite, scan, rules, verdict, reason, duration_ms) VALUES (" \
+"$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17," \
+" $18, $19::migration_guard.audit_verdict, $20, $21)"
+
+/* the worker's: it tells the backend which row it wrote */
+static const char *const audit_insert_returning_sql =
+AUDIT_INSERT_SQL " RETURNING id";
+
+/* the worker's, once a statement written before it ran has finished */
+static const char *const audit_finish_sql =
+"UPDATE migration_guard.audit_log SET duration_ms = $2 WHERE id = $1";
 
 static const Oid audit_field_types[AUDIT_NFIELDS] = {
 	TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID,
@@ -108,6 +123,9 @@ typedef struct AuditShared
 {
 	Oid			dboid;
 	Oid			owner;
+	int64		finish_id;		/* the row to give a duration, or 0 */
+	double		duration_ms;	/* that duration */
+	int64		id;				/* set by the worker: the row written */
 	bool		done;			/* set by the worker after COMMIT */
 	char		error[AUDIT_ERROR_LEN];	/* or why it failed, if it did */
 	int32		lens[AUDIT_NFIELDS];	/* -1 for NULL */
@@ -117,6 +135,7 @@ typedef struct AuditShared
 PGDLLEXPORT void mg_audit_worker_main(Datum main_arg);
 
 static char *audit_value_text(AuditRow *row, int i);
+static const char *audit_run_worker(AuditShared *sh, dsm_segment *seg);
 
 /*
  * The audit table last found in this database, so that each judged
@@ -332,7 +351,7 @@ audit_insert(AuditRow *row)
 		SPIPlanPtr	plan;
 
 		/* SPI_prepare copies the types; it only lacks the const */
-		plan = SPI_prepare(audit_insert_sql, AUDIT_NFIELDS,
+		plan = SPI_prepare(AUDIT_INSERT_SQL, AUDIT_NFIELDS,
 						   (Oid *) audit_field_types);
 		if (plan == NULL)
 			elog(ERROR, "could not prepare audit insert: %s",
@@ -344,6 +363,48 @@ audit_insert(AuditRow *row)
 	ret = SPI_execute_plan(audit_insert_plan, row->values, nulls, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not insert audit row: SPI_execute_plan returned %d", ret);
+	SPI_finish();
+}
+
+/*
+ * The worker's write, in its own transaction: the row, returning its id,
+ * or the duration of the row sh->finish_id.
+ */
+static void
+audit_write_shared(AuditShared *sh, AuditRow *row)
+{
+	char		nulls[AUDIT_NFIELDS];
+	int			ret;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (sh->finish_id != 0)
+	{
+		Oid			types[2] = {INT8OID, FLOAT8OID};
+		Datum		values[2] = {Int64GetDatum(sh->finish_id),
+		Float8GetDatum(sh->duration_ms)};
+
+		ret = SPI_execute_with_args(audit_finish_sql, 2, types, values,
+									NULL, false, 0);
+		if (ret != SPI_OK_UPDATE)
+			elog(ERROR, "could not update audit row: SPI_execute_with_args returned %d", ret);
+		sh->id = sh->finish_id;
+	}
+	else
+	{
+		bool		isnull;
+
+		for (int i = 0; i < AUDIT_NFIELDS; i++)
+			nulls[i] = row->nulls[i] ? 'n' : ' ';
+		ret = SPI_execute_with_args(audit_insert_returning_sql, AUDIT_NFIELDS,
+									(Oid *) audit_field_types, row->values,
+									nulls, false, 0);
+		if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+			elog(ERROR, "could not insert audit row: SPI_execute_with_args returned %d", ret);
+		sh->id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+											 SPI_tuptable->tupdesc, 1,
+											 &isnull));
+	}
 	SPI_finish();
 }
 
@@ -412,27 +473,26 @@ audit_record_to_log(AuditRow *row, const char *why)
 
 /*
  * A row that must not depend on this transaction: a refused statement's,
- * before the ERROR aborts it, or the row of a statement that committed on
- * its own or ran in a read-only transaction.  A background worker commits
- * it.  Returns NULL if the row is in the table, else why not (the row then
- * went to the server log).
+ * before the ERROR aborts it, or the row of a statement that commits on
+ * its own or runs in a read-only transaction.  A background worker commits
+ * it.  Returns NULL if the row is in the table (its id in *id, if id is
+ * not NULL), else why not (the row then went to the server log).
  */
 const char *
-audit_record_durably(AuditRow *row)
+audit_record_durably(AuditRow *row, int64 *id)
 {
 	Oid			owner = audit_table_owner();
 	Size		size = offsetof(AuditShared, data);
 	dsm_segment *seg;
 	AuditShared *sh;
-	BackgroundWorker worker;
-	BackgroundWorkerHandle *handle;
 	char	   *texts[AUDIT_NFIELDS];
 	int32		lens[AUDIT_NFIELDS];
 	char	   *p;
 	int			i;
-	TimestampTz deadline;
 	const char *why = NULL;
 
+	if (id != NULL)
+		*id = 0;
 	if (!OidIsValid(owner))
 		why = "The migration_guard extension is not created in this database.";
 	else if (RecoveryInProgress())
@@ -459,10 +519,9 @@ audit_record_durably(AuditRow *row)
 	}
 	seg = dsm_create(size, 0);
 	sh = dsm_segment_address(seg);
+	memset(sh, 0, offsetof(AuditShared, data));
 	sh->dboid = MyDatabaseId;
 	sh->owner = owner;
-	sh->done = false;
-	sh->error[0] = '\0';
 	p = sh->data;
 	for (i = 0; i < AUDIT_NFIELDS; i++)
 	{
@@ -473,6 +532,59 @@ audit_record_durably(AuditRow *row)
 			   lens[i]);
 		p += lens[i];
 	}
+
+	why = audit_run_worker(sh, seg);
+	if (why != NULL)
+		audit_record_to_log(row, why);
+	else if (id != NULL)
+		*id = sh->id;
+	dsm_detach(seg);
+	return why;
+}
+
+/*
+ * The duration of a statement whose row audit_record_durably() wrote before
+ * it ran, now that it has finished; the row as it would now read goes to
+ * the server log if the worker cannot write it.  Returns NULL or why not.
+ */
+const char *
+audit_finish_durably(int64 id, double duration_ms, AuditRow *row)
+{
+	dsm_segment *seg;
+	AuditShared *sh;
+	const char *why;
+
+	seg = dsm_create(offsetof(AuditShared, data), 0);
+	sh = dsm_segment_address(seg);
+	memset(sh, 0, offsetof(AuditShared, data));
+	sh->dboid = MyDatabaseId;
+	sh->owner = audit_table_owner();
+	sh->finish_id = id;
+	sh->duration_ms = duration_ms;
+	for (int i = 0; i < AUDIT_NFIELDS; i++)
+		sh->lens[i] = -1;
+
+	why = OidIsValid(sh->owner) ? audit_run_worker(sh, seg) :
+		"The migration_guard extension is not created in this database.";
+	if (why != NULL)
+	{
+		set_datum(row, AF_DURATION_MS, Float8GetDatum(duration_ms));
+		audit_record_to_log(row, why);
+	}
+	dsm_detach(seg);
+	return why;
+}
+
+/*
+ * Start a worker on the segment and wait until it has exited, AUDIT_WAIT_MS
+ * at most.  Returns NULL once it has committed, else why not.
+ */
+static const char *
+audit_run_worker(AuditShared *sh, dsm_segment *seg)
+{
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle;
+	TimestampTz deadline;
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -493,12 +605,7 @@ audit_record_durably(AuditRow *row)
 	while (!RegisterDynamicBackgroundWorker(&worker, &handle))
 	{
 		if (GetCurrentTimestamp() >= deadline)
-		{
-			dsm_detach(seg);
-			why = "No background worker slot was free (max_worker_processes).";
-			audit_record_to_log(row, why);
-			return why;
-		}
+			return "No background worker slot was free (max_worker_processes).";
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 10, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
@@ -522,22 +629,18 @@ audit_record_durably(AuditRow *row)
 		CHECK_FOR_INTERRUPTS();
 	}
 	pg_read_barrier();
-	if (!sh->done)
-	{
-		TerminateBackgroundWorker(handle);
-		if (sh->error[0] != '\0')
-			why = psprintf("The audit writer failed: %s.",
-						   pnstrdup(sh->error, AUDIT_ERROR_LEN - 1));
-		else
-			why = "The audit writer did not commit the row in time.";
-		audit_record_to_log(row, why);
-	}
-	dsm_detach(seg);
-	return why;
+	if (sh->done)
+		return NULL;
+	TerminateBackgroundWorker(handle);
+	if (sh->error[0] != '\0')
+		return psprintf("The audit writer failed: %s.",
+						pnstrdup(sh->error, AUDIT_ERROR_LEN - 1));
+	return "The audit writer did not commit the row in time.";
 }
 
 /*
- * Background worker: insert one refused statement's row and commit.
+ * Background worker: write one row (or one finished statement's duration)
+ * and commit.
  */
 void
 mg_audit_worker_main(Datum main_arg)
@@ -601,7 +704,7 @@ mg_audit_worker_main(Datum main_arg)
 
 		PushActiveSnapshot(GetTransactionSnapshot());
 		(void) audit_table_owner();	/* finds audit_relid in this process */
-		audit_insert(&row);
+		audit_write_shared(sh, &row);
 		PopActiveSnapshot();
 		AtEOXact_GUC(true, nestlevel);
 		CommitTransactionCommand();

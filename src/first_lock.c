@@ -62,6 +62,7 @@
 #include "migration_guard.h"
 
 static bool detaches_concurrently(AlterTableStmt *stmt);
+static bool names_partitioned(RangeVar *rv);
 static void lookup_callback(const RangeVar *relation, Oid relid,
 							Oid oldrelid, void *arg);
 
@@ -140,6 +141,77 @@ first_lock_of(Node *parsetree, ProcessUtilityContext context, FirstLock *fl)
 		default:
 			return false;
 	}
+}
+
+/*
+ * Does this statement commit inside, so that its work is committed, or
+ * partly committed, before it returns?  Its audit row is then written
+ * before it runs (hook.c).  Only statements PostgreSQL runs at top level
+ * outside a transaction block do (commands/vacuum.c, cluster.c,
+ * indexcmds.c, tablecmds.c): VACUUM, one transaction per table, and so
+ * ANALYZE of several tables; CLUSTER of every clustered table or of a
+ * partitioned one, REINDEX of a schema, a database, the system catalogs or
+ * a partitioned relation, one per relation; CONCURRENTLY, between its
+ * phases.  The rest run in the statement's transaction, and their row is
+ * written in it.
+ */
+bool
+commits_inside(Node *parsetree, ProcessUtilityContext context)
+{
+	if (context != PROCESS_UTILITY_TOPLEVEL ||
+		IsTransactionBlock() || IsSubTransaction())
+		return false;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_VacuumStmt:
+			{
+				VacuumStmt *stmt = (VacuumStmt *) parsetree;
+
+				return stmt->is_vacuumcmd || list_length(stmt->rels) != 1 ||
+					names_partitioned(((VacuumRelation *) linitial(stmt->rels))->relation);
+			}
+		case T_ClusterStmt:
+			{
+				ClusterStmt *stmt = (ClusterStmt *) parsetree;
+
+				return stmt->relation == NULL || names_partitioned(stmt->relation);
+			}
+		case T_ReindexStmt:
+			{
+				ReindexStmt *stmt = (ReindexStmt *) parsetree;
+				ListCell   *lc;
+
+				if (stmt->kind != REINDEX_OBJECT_TABLE &&
+					stmt->kind != REINDEX_OBJECT_INDEX)
+					return true;
+				foreach(lc, stmt->params)
+				{
+					if (strcmp(((DefElem *) lfirst(lc))->defname, "concurrently") == 0)
+						return true;
+				}
+				return names_partitioned(stmt->relation);
+			}
+		case T_IndexStmt:
+			return ((IndexStmt *) parsetree)->concurrent;
+		case T_DropStmt:
+			return ((DropStmt *) parsetree)->concurrent;
+		case T_AlterTableStmt:
+			return detaches_concurrently((AlterTableStmt *) parsetree);
+		default:
+			return false;
+	}
+}
+
+/* Does the name mean a partitioned table or index, as things stand? */
+static bool
+names_partitioned(RangeVar *rv)
+{
+	Oid			relid = rv ? RangeVarGetRelid(rv, NoLock, true) : InvalidOid;
+	char		relkind = OidIsValid(relid) ? get_rel_relkind(relid) : '\0';
+
+	return relkind == RELKIND_PARTITIONED_TABLE ||
+		relkind == RELKIND_PARTITIONED_INDEX;
 }
 
 /* DETACH ... CONCURRENTLY commits between its two locks */

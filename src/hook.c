@@ -34,7 +34,8 @@
 #include "migration_guard.h"
 #include "guarded.h"
 
-static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+/* The previous hook, or PostgreSQL itself: called once per statement */
+static ProcessUtility_hook_type next_ProcessUtility = NULL;
 
 /*
  * How many judged statements are running in this backend, one inside the
@@ -82,6 +83,7 @@ typedef struct Guarded
 	char	   *sql;
 	Judgement	j;
 	FirstLock	fl;
+	int64		early_id;		/* its row, when written before it ran */
 } Guarded;
 
 /* The chained call's arguments, for running it under our lock_timeout */
@@ -116,25 +118,22 @@ static const RelEffect *lock_timeout_target(Judgement *j);
 static void explain_lock_timeout(Guarded *g, const RelEffect *eff);
 static void report_findings(Judgement *j);
 static void refuse(Guarded *g);
+static void record_durably_before(Guarded *g);
 static void record_durably_after(Guarded *g, AuditRow *row);
 
-/* The previous hook, or PostgreSQL itself: called once per statement */
 static inline void
 chain(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 	  ProcessUtilityContext context, ParamListInfo params,
 	  QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
 {
-	if (prev_ProcessUtility)
-		prev_ProcessUtility(pstmt, queryString, readOnlyTree,
-							context, params, queryEnv, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree,
-								context, params, queryEnv, dest, qc);
+	next_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+						queryEnv, dest, qc);
 }
 
 /*
  * ProcessUtility hook.  What every other utility statement pays is this
  * test, before the chain is called; guarded DDL goes to guard_statement().
+ * The type is tested first: most statements leave there.
  */
 static void
 mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
@@ -143,10 +142,10 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				  QueryEnvironment *queryEnv,
 				  DestReceiver *dest, QueryCompletion *qc)
 {
-	NodeTag		type = nodeTag(pstmt->utilityStmt);
+	unsigned int type = (unsigned int) nodeTag(pstmt->utilityStmt);
 
-	if (mg_mode != GUARD_MODE_OFF &&
-		((unsigned int) type >= GUARDED_TYPES || guarded_type[type]) &&
+	if ((type >= GUARDED_TYPES || guarded_type[type]) &&
+		mg_mode != GUARD_MODE_OFF &&
 		!(context == PROCESS_UTILITY_SUBCOMMAND && judged_running > 0))
 		guard_statement(pstmt, queryString, readOnlyTree, context, params,
 						queryEnv, dest, qc);
@@ -225,6 +224,8 @@ guard_statement(PlannedStmt *pstmt, const char *queryString,
 			refuse(g);			/* does not return */
 
 		timed = lock_timeout_target(&g->j);
+		if (g->j.audit && commits_inside(parsetree, context))
+			record_durably_before(g);
 		MemoryContextSwitchTo(oldcxt);
 		if (g->j.audit)
 			start = GetCurrentTimestamp();
@@ -284,9 +285,14 @@ guard_statement(PlannedStmt *pstmt, const char *queryString,
 			 * CONCURRENTLY) is done whatever happens next, and a read-only
 			 * transaction cannot take the row: a worker commits it, and an
 			 * error there must not turn a finished statement into a failed
-			 * one (the row then goes to the server log).
+			 * one (the row then goes to the server log).  Its row was
+			 * mostly written before it ran: only the duration is left.
 			 */
-			if (mg_my_lxid() != lxid || XactReadOnly)
+			if (g->early_id != 0)
+				(void) audit_finish_durably(g->early_id,
+											secs * 1000.0 + usecs / 1000.0,
+											&row);
+			else if (mg_my_lxid() != lxid || XactReadOnly)
 				record_durably_after(g, &row);
 			else
 				audit_record_ran(&row);
@@ -534,7 +540,7 @@ explain_lock_timeout(Guarded *g, const RelEffect *eff)
 
 			audit_fill_row(&row, g->role, g->command, g->sql, g->j.main,
 						   g->j.rules, "timed_out", -1);
-			(void) audit_record_durably(&row);
+			(void) audit_record_durably(&row, NULL);
 		}
 		PG_CATCH();
 		{
@@ -655,6 +661,22 @@ report_finding(const Finding *f)
 }
 
 /*
+ * The row of a statement that will commit on its own, committed before it
+ * runs, without a duration: a crash once its work is committed must not
+ * leave that work unrecorded.  If the worker cannot write it, the row goes
+ * to the server log, and is written again once the statement has run.
+ */
+static void
+record_durably_before(Guarded *g)
+{
+	AuditRow	row;
+
+	audit_fill_row(&row, g->role, g->command, g->sql, g->j.main,
+				   g->j.rules, g->j.verdict, -1);
+	(void) audit_record_durably(&row, &g->early_id);
+}
+
+/*
  * The row of a statement that ran and cannot be undone: committed by the
  * worker, or else written to the server log, and never an ERROR.
  */
@@ -665,7 +687,7 @@ record_durably_after(Guarded *g, AuditRow *row)
 
 	PG_TRY();
 	{
-		const char *why = audit_record_durably(row);
+		const char *why = audit_record_durably(row, NULL);
 
 		if (why != NULL)
 			ereport(WARNING,
@@ -725,7 +747,7 @@ refuse(Guarded *g)
 
 		audit_fill_row(&row, GetUserId(), g->command, g->sql, j->main,
 					   j->rules, "blocked", -1);
-		why = audit_record_durably(&row);
+		why = audit_record_durably(&row, NULL);
 		if (why != NULL)
 			ereport(WARNING,
 					(errcode(ERRCODE_WARNING),
@@ -751,6 +773,7 @@ hook_install(void)
 		guarded_type[t] = inspect_is_guarded(&node, false);
 	}
 
-	prev_ProcessUtility = ProcessUtility_hook;
+	next_ProcessUtility = ProcessUtility_hook ? ProcessUtility_hook :
+		standard_ProcessUtility;
 	ProcessUtility_hook = mg_ProcessUtility;
 }

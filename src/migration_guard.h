@@ -52,7 +52,16 @@ typedef enum AuditLevel
 	AUDIT_ALL					/* every judged statement */
 } AuditLevel;
 
+/*
+ * Read by the hook's fast path on every utility statement: not looked up
+ * through the global offset table, since nothing outside the library
+ * refers to it.
+ */
+#ifdef __GNUC__
+extern int	mg_mode __attribute__((visibility("hidden")));
+#else
 extern int	mg_mode;
+#endif
 extern int	mg_lock_timeout;	/* ms */
 extern int	mg_lock_holder_age;	/* ms */
 extern int	mg_audit;
@@ -237,6 +246,7 @@ extern bool first_lock_of(Node *parsetree, ProcessUtilityContext context,
 extern void first_lock_take(FirstLock *fl, bool wait);
 extern bool first_lock_moved(FirstLock *fl);
 extern void first_lock_release(FirstLock *fl);
+extern bool commits_inside(Node *parsetree, ProcessUtilityContext context);
 
 /* relstats.c */
 extern RelSize measure_relation(Oid relid);
@@ -316,7 +326,9 @@ extern void audit_fill_row(AuditRow *row, Oid role, const char *command,
 						   const Finding *main, List *rules,
 						   const char *verdict, double duration_ms);
 extern void audit_record_ran(AuditRow *row);
-extern const char *audit_record_durably(AuditRow *row);
+extern const char *audit_record_durably(AuditRow *row, int64 *id);
+extern const char *audit_finish_durably(int64 id, double duration_ms,
+										AuditRow *row);
 extern void audit_record_to_log(AuditRow *row, const char *why);
 
 /* ALTER TABLE ... VALIDATE CONSTRAINT (and its "Recurse" twin before 16) */

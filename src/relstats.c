@@ -36,6 +36,7 @@
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_tablespace.h"
+#include "commands/extension.h"
 #include "common/relpath.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -482,7 +483,12 @@ rel_name_parts(Oid relid, char **nspname, char **relname)
 	cls = (Form_pg_class) GETSTRUCT(tup);
 	*relname = pstrdup(NameStr(cls->relname));
 	*nspname = NULL;
-	if (RelnameGetRelid(*relname) != relid)
+
+	/*
+	 * An extension's script runs under its own search_path, not the one of
+	 * the DBA who reads the message and pastes its SQL: qualify there.
+	 */
+	if (creating_extension || RelnameGetRelid(*relname) != relid)
 	{
 		char	   *nsp = get_namespace_name(cls->relnamespace);
 

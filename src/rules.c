@@ -192,14 +192,21 @@ lock_mode_words(LOCKMODE mode)
 	return (mode >= 0 && mode <= AccessExclusiveLock) ? names[mode] : "unknown";
 }
 
-/* What a lock blocks, in the words of someone who runs the application */
+/*
+ * What a lock on a relation of that kind ("table", "view", ...) blocks, in
+ * the words of someone who runs the application
+ */
 static const char *
-lock_blocks(LOCKMODE mode)
+lock_blocks(LOCKMODE mode, const char *noun)
 {
+	/* nextval() and setval() take ROW EXCLUSIVE on the sequence */
+	if (strcmp(noun, "sequence") == 0 && mode >= ShareLock &&
+		mode < AccessExclusiveLock)
+		return "blocks nextval() and setval(), and so every INSERT that takes a value from the sequence; reading it still works";
 	switch (mode)
 	{
 		case AccessExclusiveLock:
-			return "blocks every read and write of the table, even a plain SELECT";
+			return psprintf("blocks every read and write of the %s, even a plain SELECT", noun);
 		case ExclusiveLock:
 			return "blocks INSERT, UPDATE and DELETE and SELECT ... FOR UPDATE; plain SELECTs still run";
 		case ShareRowExclusiveLock:
@@ -319,8 +326,8 @@ build_messages(Finding *f, const Hazard *hz)
 	if (hz->rule == RULE_EXCLUSIVE_LOCK_HELD)
 	{
 		appendStringInfo(&detail, "An earlier statement of this transaction took an ACCESS EXCLUSIVE lock on it, "
-						 "held until the transaction ends: every read and write of the table waits while this %s runs.",
-						 eff->command);
+						 "held until the transaction ends: every read and write of the %s waits while this %s runs.",
+						 eff->noun, eff->command);
 		f->detail = detail.data;
 		/*
 		 * A query (judge_held_lock) carries the held lock as its own; a DDL
@@ -343,7 +350,7 @@ build_messages(Finding *f, const Hazard *hz)
 	if (eff->rewrite && eff->scan)
 		appendStringInfoString(&detail, " and holds it while it rewrites every row into a new file");
 	else if (eff->rewrite)
-		appendStringInfoString(&detail, " and holds it while it writes a new file for the table");
+		appendStringInfo(&detail, " and holds it while it writes a new file for the %s", eff->noun);
 	else if (eff->scan)
 		appendStringInfoString(&detail, " and holds it while it reads every row");
 	if (hz->rule == RULE_REINDEX && IsA(hz->cause, ReindexStmt) &&
@@ -354,7 +361,7 @@ build_messages(Finding *f, const Hazard *hz)
 		appendStringInfoString(&detail, ". That lock blocks INSERT, UPDATE and DELETE, and the index itself is locked "
 							   "ACCESS EXCLUSIVE, which planning any query on the table waits for: reads are blocked too.");
 	else
-		appendStringInfo(&detail, ". That lock %s.", lock_blocks(eff->lockmode));
+		appendStringInfo(&detail, ". That lock %s.", lock_blocks(eff->lockmode, eff->noun));
 	if (hz->why && hz->rule == RULE_LOCK_QUEUE)
 		appendStringInfo(&detail, " %s.", hz->why);
 	else if (hz->why)
@@ -364,10 +371,11 @@ build_messages(Finding *f, const Hazard *hz)
 						 format_bytes((int64) mg_large_table_threshold * 1024));
 	else if (hz->rule == RULE_DROP_INDEX || hz->rule == RULE_DETACH_PARTITION)
 		appendStringInfo(&detail, " Once granted it is held briefly: %s. "
-						 "While it waits, every new query on the table queues behind it, for at most the lock_timeout "
+						 "While it waits, every new query on the %s queues behind it, for at most the lock_timeout "
 						 "(the lock_queue rule refuses it at once behind a long-running transaction).",
 						 hz->rule == RULE_DROP_INDEX ? "DROP INDEX reads nothing" :
-						 "DETACH PARTITION reads nothing, unless a foreign key references the table");
+						 "DETACH PARTITION reads nothing, unless a foreign key references the table",
+						 eff->noun);
 	f->detail = detail.data;
 
 	initStringInfo(&hint);
@@ -485,8 +493,8 @@ add_lock_queue_hazard(RelEffect *eff)
 	hz = palloc0(sizeof(Hazard));
 	hz->rule = RULE_LOCK_QUEUE;
 	hz->holder = oldest;
-	hz->why = psprintf("While this statement waits, every new query on the table queues behind it. Conflicting locks are held by: %s",
-					   describe_holders(eff->holders));
+	hz->why = psprintf("While this statement waits, every new query on the %s queues behind it. Conflicting locks are held by: %s",
+					   eff->noun, describe_holders(eff->holders));
 	eff->hazards = lappend(eff->hazards, hz);
 }
 

@@ -83,7 +83,7 @@ run_once() {	# workload side transactions -> instructions
 	local w=$1 side=$2 txns=$3 opts=() out="$dir/cg_$1_$2_$3.out"
 	rm -rf "$dir/data" && cp -a "$dir/template" "$dir/data"
 	[ "$side" = guard ] && opts=(-c shared_preload_libraries=migration_guard)
-	as_pg valgrind --tool=callgrind --dump-line=no --callgrind-out-file="$out" \
+	as_pg setarch "$(uname -m)" -R valgrind --tool=callgrind --dump-line=no --callgrind-out-file="$out" \
 		"$PGBIN/postgres" --single -D "$dir/data" "${opts[@]}" "$side" \
 		< "$(script "$w" "$txns")" > "$dir/run_${w}_${side}_${txns}.log" 2>&1
 	if grep -q 'ERROR' "$dir/run_${w}_${side}_${txns}.log"; then

@@ -132,5 +132,45 @@ is($standby->safe_psql('postgres',
 	'create_index block', 'standby: check() works read-only');
 $standby->stop;
 
+# A statement that commits on its own has its row before it runs: a crash
+# after CREATE INDEX CONCURRENTLY has committed its first phase (the INVALID
+# index is in the catalog for good) leaves the row, without a duration.
+# Before, the row was written only after the statement, and was lost.
+$node->append_conf('postgresql.conf', "restart_after_crash = on\n");
+$node->reload;
+$node->safe_psql('postgres', 'CREATE TABLE cic AS SELECT generate_series(1, 1000) AS id');
+my $writer = $node->background_psql('postgres');
+$writer->query_safe('BEGIN; INSERT INTO cic VALUES (0);');	# the build waits for it
+my $builder = $node->background_psql('postgres', wait => 1);
+$builder->query_until(qr/^sent$/m, "\\echo sent\nCREATE INDEX CONCURRENTLY cic_id_idx ON cic (id);\n");
+$node->poll_query_until('postgres', q{
+	SELECT count(*) = 1 FROM pg_stat_activity
+	 WHERE query LIKE 'CREATE INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'})
+  or die 'CREATE INDEX CONCURRENTLY never waited for the writer';
+my $builder_pid = $node->safe_psql('postgres',
+	"SELECT pid FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX CONCURRENTLY%'");
+is($node->safe_psql('postgres', q{
+	SELECT verdict || ' ' || (duration_ms IS NULL) FROM migration_guard.audit_log
+	 WHERE statement LIKE 'CREATE INDEX CONCURRENTLY cic_id_idx%'}),
+	'ok true', 'CONCURRENTLY: its row is committed before it runs');
+kill 'KILL', $builder_pid;
+eval { $builder->quit; };
+eval { $writer->quit; };
+$node->poll_query_until('postgres', 'SELECT true') or die 'no restart after the crash';
+is($node->safe_psql('postgres', q{
+	SELECT (SELECT NOT indisvalid FROM pg_index WHERE indexrelid = 'cic_id_idx'::regclass)
+	       || ' ' || count(*) || ' ' || bool_and(duration_ms IS NULL)
+	  FROM migration_guard.audit_log
+	 WHERE statement LIKE 'CREATE INDEX CONCURRENTLY cic_id_idx%'}),
+	'true 1 true', 'after a crash: the INVALID index is there, and so is its row, without a duration');
+
+# Once it has run, the same statement's row has its duration
+$node->safe_psql('postgres', 'DROP INDEX cic_id_idx');
+$node->safe_psql('postgres', 'CREATE INDEX CONCURRENTLY cic_id_idx ON cic (id)');
+is($node->safe_psql('postgres', q{
+	SELECT string_agg((duration_ms IS NOT NULL)::text, ' ' ORDER BY id) FROM migration_guard.audit_log
+	 WHERE statement = 'CREATE INDEX CONCURRENTLY cic_id_idx ON cic (id)'}),
+	'false true', 'CONCURRENTLY that finished: its row has its duration');
+
 $node->stop;
 done_testing();

@@ -1,6 +1,7 @@
 # ALTER EXTENSION ... UPDATE runs the extension's update script, which
 # changes objects that exist and hold data: each statement of it is judged
-# like any other (names as the script's search_path shows them), while
+# like any other (names schema-qualified: the DBA who reads the message
+# does not have the script's search_path), while
 # CREATE EXTENSION's script (new objects) is not.
 # Uses test/extension/mg_update_test, which test/run_suites.sh installs.
 use strict;
@@ -25,15 +26,17 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM mg_update_test.readings'),
 ($ret, $out, $err) = $node->psql('postgres',
 	"$set ALTER EXTENSION mg_update_test UPDATE TO '1.1'");
 isnt($ret, 0, 'an update script that rewrites a large table is refused');
-like($err, qr/ERROR:  adding column "token" would rewrite table "readings"/,
-	'with the message for the script\'s statement');
+like($err, qr/ERROR:  adding column "token" would rewrite table "mg_update_test.readings"/,
+	'with the message for the script\'s statement, the table schema-qualified');
+like($err, qr/HINT: .*ALTER TABLE mg_update_test\.readings ADD COLUMN token/s,
+	'and the safe SQL runs under the DBA\'s search_path');
 is($node->safe_psql('postgres',
 		"SELECT extversion FROM pg_extension WHERE extname = 'mg_update_test'"),
 	'1.0', 'the extension is still at 1.0');
 is($node->safe_psql('postgres', q{
 	SELECT verdict || ' ' || command || ' ' || relation_name FROM migration_guard.audit
 	 WHERE relation_name LIKE '%readings%'}),
-	'blocked ALTER TABLE readings', 'the refusal is audited');
+	'blocked ALTER TABLE mg_update_test.readings', 'the refusal is audited');
 
 ($ret, $out, $err) = $node->psql('postgres',
 	"$set SET migration_guard.allow = 'add_column_rewrite'; ALTER EXTENSION mg_update_test UPDATE TO '1.1'");
