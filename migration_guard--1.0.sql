@@ -28,7 +28,9 @@ CREATE FUNCTION migration_guard.check(
     OUT detail text,
     OUT hint text,
     OUT would_wait boolean,
-    OUT waits_for int[])
+    OUT waits_for int[],
+    OUT line int,
+    OUT col int)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'mg_check'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;

@@ -230,3 +230,95 @@ RESET statement_timeout;
 SELECT count(*) AS rows_for_40000_statements
   FROM migration_guard.check((SELECT string_agg(format('CREATE TABLE t%s (id int); ALTER TABLE t%s ADD COLUMN x int;', g, g), ' ')
                                 FROM generate_series(1, 20000) g));
+
+-- Verdicts besides ok, warn and block.  A relation that is not there, and
+-- that no earlier statement of the script made, is PostgreSQL's error, as
+-- when the script runs: a dry run pointed at the wrong database must not
+-- pass (it said ok).  IF EXISTS skips it, as PostgreSQL does; a name an
+-- earlier statement made, renamed or moved is not unknown; after a
+-- statement check() cannot see into, any name may exist.
+SELECT statement, command, verdict, message
+  FROM migration_guard.check($$
+    ALTER TABLE no_such_table ADD COLUMN x int;
+    ALTER TABLE IF EXISTS no_such_table ADD COLUMN x int;
+    CREATE INDEX ON no_such_schema.t (id);
+    CREATE TABLE made_here (id int);
+    ALTER TABLE made_here ADD COLUMN x int;
+    CREATE TABLE renamed_from (id int);
+    ALTER TABLE renamed_from RENAME TO renamed_to;
+    ALTER TABLE renamed_to ADD COLUMN x int;
+    CREATE VIEW made_view AS SELECT 1 AS one;
+    ALTER VIEW made_view RENAME TO made_view2;
+    LOCK TABLE no_such_table;
+    DO $do$ BEGIN EXECUTE 'CREATE TABLE made_by_do (id int)'; END $do$;
+    ALTER TABLE made_by_do ADD COLUMN x int;
+  $$) ORDER BY statement;
+-- A DO block or CALL runs code check() cannot see: unknown, never ok (the
+-- server judges each statement it runs; a DO block that made an index on
+-- big was ok here and refused when it ran)
+SELECT statement, command, verdict, message, detail, hint
+  FROM migration_guard.check($$
+    DO $do$ BEGIN CREATE INDEX ON big (ref); END $do$;
+    CALL no_such_procedure();
+  $$);
+-- Each row says where its statement starts: line and column, 1-based, in
+-- characters, past the comments and blank lines before it
+SELECT statement, line, col, command
+  FROM migration_guard.check(E'-- a migration\n\n/* two /* nested */ comments */ ALTER TABLE big ADD COLUMN é1 int;\n  -- then\n\tALTER TABLE big ADD COLUMN é2 int; ALTER TABLE big DROP COLUMN é2;\nSELECT 1')
+ ORDER BY statement;
+-- SET and RESET of the guard's settings, lock_timeout and search_path take
+-- effect for the statements after them, as when the script runs (a
+-- reviewed override in the file was reported as block); a superuser-only
+-- setting in a file checked by an ordinary role is that role's error; the
+-- session's own settings are untouched afterwards
+SET migration_guard.large_table_threshold = '1MB';
+SELECT statement, command, rule, verdict,
+       message LIKE '%(allowed by migration_guard.allow)' AS allowed, left(message, 40) AS message
+  FROM migration_guard.check($$
+    SET migration_guard.allow = 'create_index';
+    CREATE INDEX ON big (ref);
+    RESET migration_guard.allow;
+    CREATE INDEX ON big (ref);
+    SET LOCAL migration_guard.allow = 'create_index';
+    CREATE INDEX ON big (ref);
+    SET search_path = no_such_schema;
+    CREATE INDEX ON big (ref);
+  $$) ORDER BY statement;
+SHOW migration_guard.allow;
+SHOW search_path;
+CREATE ROLE mg_file_reviewer;
+GRANT USAGE ON SCHEMA migration_guard TO mg_file_reviewer;
+SET ROLE mg_file_reviewer;
+SELECT statement, command, verdict, message
+  FROM migration_guard.check($$
+    SET migration_guard.large_table_threshold = '10GB';
+    SET migration_guard.allow = 'create_index';
+  $$) ORDER BY statement;
+RESET ROLE;
+DROP OWNED BY mg_file_reviewer;
+DROP ROLE mg_file_reviewer;
+SHOW migration_guard.large_table_threshold;
+RESET migration_guard.large_table_threshold;
+-- Types and columns that earlier statements of the script make: the
+-- commonest Prisma migration (a new enum, the column cast to it) was ok
+-- here and refused by the server; widening a varchar the script added was
+-- a rewrite here and none on the server; a column that does not exist was
+-- a rewrite here and PostgreSQL's error on the server
+SET migration_guard.large_table_threshold = '1MB';
+SELECT statement, command, rule, verdict, rewrite, left(message, 70) AS message
+  FROM migration_guard.check($$
+    CREATE TYPE order_state AS ENUM ('new', 'paid');
+    ALTER TABLE big ALTER COLUMN val TYPE order_state USING val::order_state;
+    CREATE DOMAIN plain_text AS text;
+    ALTER TABLE big ALTER COLUMN val TYPE plain_text;
+    CREATE DOMAIN short_text AS text CHECK (length(VALUE) < 100);
+    ALTER TABLE big ALTER COLUMN val TYPE short_text;
+    CREATE TYPE pair AS (a int, b int);
+    ALTER TABLE big ALTER COLUMN val TYPE pair USING NULL;
+    ALTER TABLE big ADD COLUMN label varchar(10);
+    ALTER TABLE big ALTER COLUMN label TYPE varchar(20);
+    ALTER TABLE big ALTER COLUMN label TYPE int USING label::int;
+    ALTER TABLE big ALTER COLUMN no_such_column TYPE bigint;
+    ALTER TABLE big ALTER COLUMN val TYPE no_such_type;
+  $$) ORDER BY statement;
+RESET migration_guard.large_table_threshold;

@@ -8,6 +8,13 @@
  * executing anything and without taking a lock on any user relation.
  * Relations created by earlier statements of the script count as new.
  *
+ * Every row says where its statement starts in the script (line and
+ * column, 1-based, in characters, as editors count) and has one of five
+ * verdicts: ok, warn and block as the server would judge it; error when
+ * PostgreSQL would raise an error for it (the row's message is that
+ * error); unknown for code check() cannot see into (a DO block, CALL), whose
+ * statements the server judges one by one when they run.
+ *
  * Copyright (c) 2026, migration_guard developers
  *
  * IDENTIFICATION
@@ -17,23 +24,29 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "parser/parser.h"
 #include "tcop/cmdtag.h"
 #include "tcop/utility.h"
-#include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
 #include "migration_guard.h"
 #include "guarded.h"
 
-#define CHECK_COLS 15
+#define CHECK_COLS 17
+#define COL_LINE 15
+#define COL_COLUMN 16
 
 PG_FUNCTION_INFO_V1(mg_check);
 
@@ -56,18 +69,108 @@ script_error_callback(void *arg)
 
 static const char *const verdict_names[] = {"ok", "warn", "block"};
 
+/*
+ * Where a statement starts in the script, 1-based, counted as an editor
+ * does: the script is walked once, from one statement to the next, so
+ * that the cost stays linear in its size.
+ */
+typedef struct ScriptPosition
+{
+	const char *script;
+	int			len;			/* its length in bytes */
+	int			offset;			/* bytes read so far */
+	int			line;			/* line of script[offset] */
+	int			column;			/* characters before it on that line */
+	int			stmt_line;		/* the current statement's start */
+	int			stmt_column;
+} ScriptPosition;
+
+/*
+ * The statement's first token, after the blanks and comments that the
+ * parser counts as part of it (a statement starts after the semicolon
+ * that ends the one before).
+ */
+static int
+skip_blanks_and_comments(const char *s, int pos, int end)
+{
+	while (pos < end)
+	{
+		if (isspace((unsigned char) s[pos]))
+			pos++;
+		else if (s[pos] == '-' && pos + 1 < end && s[pos + 1] == '-')
+		{
+			while (pos < end && s[pos] != '\n')
+				pos++;
+		}
+		else if (s[pos] == '/' && pos + 1 < end && s[pos + 1] == '*')
+		{
+			int			depth = 1;	/* PostgreSQL's comments nest */
+
+			pos += 2;
+			while (pos < end && depth > 0)
+			{
+				if (s[pos] == '/' && pos + 1 < end && s[pos + 1] == '*')
+					depth++, pos += 2;
+				else if (s[pos] == '*' && pos + 1 < end && s[pos + 1] == '/')
+					depth--, pos += 2;
+				else
+					pos++;
+			}
+		}
+		else
+			break;
+	}
+	return pos;
+}
+
 static void
-put_row(ReturnSetInfo *rsinfo, int stmtno, const char *command, Finding *f)
+advance_position(ScriptPosition *sp, RawStmt *rs)
+{
+	int			len = sp->len;
+	int			start = rs->stmt_location < 0 ? sp->offset : rs->stmt_location;
+	int			end = rs->stmt_len > 0 ? Min(start + rs->stmt_len, len) : len;
+
+	start = skip_blanks_and_comments(sp->script, Max(start, sp->offset), end);
+	while (sp->offset < start)
+	{
+		if (sp->script[sp->offset] == '\n')
+		{
+			sp->line++;
+			sp->column = 0;
+			sp->offset++;
+		}
+		else
+		{
+			sp->column++;
+			sp->offset += pg_mblen(sp->script + sp->offset);
+		}
+	}
+	sp->stmt_line = sp->line;
+	sp->stmt_column = sp->column + 1;
+}
+
+/* The columns every row has: statement number, command and position */
+static void
+init_row(Datum *values, bool *nulls, int stmtno, const char *command,
+		 ScriptPosition *sp)
+{
+	memset(nulls, true, sizeof(bool) * CHECK_COLS);
+	values[0] = Int32GetDatum(stmtno);
+	values[1] = CStringGetTextDatum(command);
+	values[COL_LINE] = Int32GetDatum(sp->stmt_line);
+	values[COL_COLUMN] = Int32GetDatum(sp->stmt_column);
+	nulls[0] = nulls[1] = nulls[COL_LINE] = nulls[COL_COLUMN] = false;
+}
+
+static void
+put_row(ReturnSetInfo *rsinfo, int stmtno, const char *command,
+		ScriptPosition *sp, Finding *f)
 {
 	Datum		values[CHECK_COLS];
 	bool		nulls[CHECK_COLS];
 	RelEffect  *eff = f ? f->effect : NULL;
 
-	memset(nulls, true, sizeof(nulls));
-	values[0] = Int32GetDatum(stmtno);
-	nulls[0] = false;
-	values[1] = CStringGetTextDatum(command);
-	nulls[1] = false;
+	init_row(values, nulls, stmtno, command, sp);
 	values[9] = CStringGetTextDatum(verdict_names[f ? f->verdict : VERDICT_OK]);
 	nulls[9] = false;
 
@@ -103,7 +206,10 @@ put_row(ReturnSetInfo *rsinfo, int stmtno, const char *command, Finding *f)
 		if (f->rule >= 0)
 		{
 			values[8] = CStringGetTextDatum(rule_name(f->rule));
-			values[10] = CStringGetTextDatum(f->message);
+			/* as the server's NOTICE says it */
+			values[10] = CStringGetTextDatum(f->allowed ?
+											 psprintf("%s (allowed by migration_guard.allow)", f->message) :
+											 f->message);
 			values[11] = CStringGetTextDatum(f->detail);
 			values[12] = CStringGetTextDatum(f->hint);
 			nulls[8] = nulls[10] = nulls[11] = nulls[12] = false;
@@ -112,27 +218,67 @@ put_row(ReturnSetInfo *rsinfo, int stmtno, const char *command, Finding *f)
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
+/* One step of the dry run that may raise PostgreSQL's error */
+typedef struct ScriptStep
+{
+	Node	   *stmt;
+	const char *sql;
+	ScriptState *script;
+	List	   *findings;		/* what judging it found */
+} ScriptStep;
+
+static void
+judge_step(ScriptStep *step)
+{
+	/* what PostgreSQL would refuse this user is its error, not ours */
+	(void) authorize_statement(step->stmt, true);
+	step->findings = judge_statement(step->stmt, step->sql, step->script);
+}
+
+/*
+ * A SET or RESET of a setting the guard reads (its own, lock_timeout,
+ * search_path) takes effect for the statements after it, as when the
+ * script runs, with the same privilege checks: a superuser-only setting
+ * in a script checked by an ordinary role is that role's error.  mg_check()
+ * undoes every change when the dry run ends.  Others (a role, a
+ * transaction's isolation) are left alone.
+ */
+static bool
+script_applies_setting(VariableSetStmt *stmt)
+{
+	if (stmt->kind == VAR_RESET_ALL || stmt->kind == VAR_SET_MULTI ||
+		stmt->name == NULL)
+		return false;
+	return strncmp(stmt->name, "migration_guard.", strlen("migration_guard.")) == 0 ||
+		strcmp(stmt->name, "lock_timeout") == 0 ||
+		strcmp(stmt->name, "search_path") == 0;
+}
+
+static void
+set_step(ScriptStep *step)
+{
+	ExecSetVariableStmt((VariableSetStmt *) step->stmt, false);
+}
+
 /*
  * A statement that PostgreSQL itself would reject (a default calling a
- * function the script creates earlier, a bad type modifier) must not end
- * the dry run of the whole script: judge it in a subtransaction and turn
- * its error into that statement's row.
+ * function the script creates earlier, a bad type modifier, a setting this
+ * role may not change) must not end the dry run of the whole script: run
+ * the step in a subtransaction and turn its error into that statement's
+ * row.  Returns false, with the error, if it failed.
  */
-static List *
-judge_in_subtransaction(Node *stmt, const char *sql, ScriptState *script,
-						char **error)
+static bool
+in_subtransaction(void (*fn) (ScriptStep *), ScriptStep *step, char **error)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
-	List	   *findings = NIL;
+	bool		ok = true;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
-		/* what PostgreSQL would refuse this user is its error, not ours */
-		(void) authorize_statement(stmt, true);
-		findings = judge_statement(stmt, sql, script);
+		fn(step);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
@@ -155,10 +301,11 @@ judge_in_subtransaction(Node *stmt, const char *sql, ScriptState *script,
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 			ReThrowError(edata);
 		*error = edata->message;
-		findings = NIL;
+		step->findings = NIL;
+		ok = false;
 	}
 	PG_END_TRY();
-	return findings;
+	return ok;
 }
 
 /*
@@ -180,21 +327,39 @@ judge_script_dml(Node *stmt, const char *command, ScriptState *script)
 	return list_make1(judge_held_lock(held, command));
 }
 
-/* The row of a statement whose inspection failed: it would fail too */
+/*
+ * The row of a statement whose inspection failed: PostgreSQL's error, which
+ * the statement will meet when it runs.
+ */
 static void
 put_error_row(ReturnSetInfo *rsinfo, int stmtno, const char *command,
-			  const char *error)
+			  ScriptPosition *sp, const char *error)
 {
 	Datum		values[CHECK_COLS];
 	bool		nulls[CHECK_COLS];
 
-	memset(nulls, true, sizeof(nulls));
-	values[0] = Int32GetDatum(stmtno);
-	values[1] = CStringGetTextDatum(command);
-	values[9] = CStringGetTextDatum("ok");
-	values[10] = CStringGetTextDatum(psprintf("could not inspect statement: %s", error));
+	init_row(values, nulls, stmtno, command, sp);
+	values[9] = CStringGetTextDatum("error");
+	values[10] = CStringGetTextDatum(error);
 	values[11] = CStringGetTextDatum("PostgreSQL would raise this error when the statement runs; nothing was judged.");
-	nulls[0] = nulls[1] = nulls[9] = nulls[10] = nulls[11] = false;
+	nulls[9] = nulls[10] = nulls[11] = false;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* The row of code check() cannot see into: the server judges it as it runs */
+static void
+put_unknown_row(ReturnSetInfo *rsinfo, int stmtno, const char *command,
+				ScriptPosition *sp)
+{
+	Datum		values[CHECK_COLS];
+	bool		nulls[CHECK_COLS];
+
+	init_row(values, nulls, stmtno, command, sp);
+	values[9] = CStringGetTextDatum("unknown");
+	values[10] = CStringGetTextDatum(psprintf("check() cannot see the statements that this %s runs", command));
+	values[11] = CStringGetTextDatum("The server judges each statement it runs, as it runs, and may refuse one of them.");
+	values[12] = CStringGetTextDatum("Write the statements out in the migration to have them checked here.");
+	nulls[9] = nulls[10] = nulls[11] = nulls[12] = false;
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
@@ -210,8 +375,10 @@ mg_check(PG_FUNCTION_ARGS)
 	char	   *script_sql;
 	List	   *raw;
 	ListCell   *lc;
-	ScriptState script = {NULL, NIL, NIL};
+	ScriptState script = {0};
+	ScriptPosition sp = {0};
 	int			stmtno = 0;
+	int			nestlevel;
 	ErrorContextCallback errcallback;
 
 	mg_init_materialized_srf(fcinfo);
@@ -226,6 +393,12 @@ mg_check(PG_FUNCTION_ARGS)
 	error_context_stack = &errcallback;
 	raw = raw_parser(script_sql, RAW_PARSE_DEFAULT);
 	error_context_stack = errcallback.previous;
+	sp.script = script_sql;
+	sp.len = strlen(script_sql);
+	sp.line = 1;
+
+	/* the script's own SETs, undone at the end (see script_applies_setting) */
+	nestlevel = NewGUCNestLevel();
 
 	foreach(lc, raw)
 	{
@@ -237,20 +410,31 @@ mg_check(PG_FUNCTION_ARGS)
 
 		CHECK_FOR_INTERRUPTS();
 		stmtno++;
-		if (inspect_is_guarded(rs->stmt, true))
+		advance_position(&sp, rs);
+		if (IsA(rs->stmt, DoStmt) || IsA(rs->stmt, CallStmt))
 		{
+			put_unknown_row(rsinfo, stmtno, command, &sp);
+			inspect_note_script(rs->stmt, &script);
+			continue;
+		}
+		if (inspect_is_guarded(rs->stmt, true) ||
+			(IsA(rs->stmt, VariableSetStmt) &&
+			 script_applies_setting((VariableSetStmt *) rs->stmt)))
+		{
+			ScriptStep	step = {rs->stmt, NULL, &script, NIL};
 			char	   *error = NULL;
 
-			findings = judge_in_subtransaction(rs->stmt,
-											   sql_cut_statement(script_sql,
-																 rs->stmt_location,
-																 rs->stmt_len),
-											   &script, &error);
-			if (error != NULL)
+			if (IsA(rs->stmt, VariableSetStmt))
+				failed = !in_subtransaction(set_step, &step, &error);
+			else
 			{
-				put_error_row(rsinfo, stmtno, command, error);
-				failed = true;
+				step.sql = sql_cut_statement(script_sql, rs->stmt_location,
+											 rs->stmt_len);
+				failed = !in_subtransaction(judge_step, &step, &error);
 			}
+			if (failed)
+				put_error_row(rsinfo, stmtno, command, &sp, error);
+			findings = step.findings;
 		}
 		else if (IsA(rs->stmt, InsertStmt) || IsA(rs->stmt, UpdateStmt) ||
 				 IsA(rs->stmt, DeleteStmt))
@@ -259,9 +443,10 @@ mg_check(PG_FUNCTION_ARGS)
 		inspect_note_script(rs->stmt, &script);
 
 		if (findings == NIL && !failed)
-			put_row(rsinfo, stmtno, command, NULL);
+			put_row(rsinfo, stmtno, command, &sp, NULL);
 		foreach(fc, findings)
-			put_row(rsinfo, stmtno, command, (Finding *) lfirst(fc));
+			put_row(rsinfo, stmtno, command, &sp, (Finding *) lfirst(fc));
 	}
+	AtEOXact_GUC(false, nestlevel);
 	return (Datum) 0;
 }

@@ -138,6 +138,50 @@ note_created(ScriptState *script, RangeVar *rv)
 	entry->rvs = lappend(entry->rvs, rv);
 }
 
+/* A type an earlier statement of the script created */
+static void
+note_type(ScriptState *script, List *names, TypeName *base, bool checked)
+{
+	ScriptType *st = palloc(sizeof(ScriptType));
+
+	st->names = names;
+	st->base = base;
+	st->checked = checked;
+	script->types = lappend(script->types, st);
+}
+
+/* A relation name an earlier statement of the script made, renamed or moved */
+static void
+note_named(ScriptState *script, const char *relname)
+{
+	if (strlen(relname) >= NAMEDATALEN)
+		return;
+	if (script->named == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = NAMEDATALEN;
+		ctl.entrysize = NAMEDATALEN;
+		ctl.hcxt = CurrentMemoryContext;
+		script->named = hash_create("migration_guard script names", 64,
+									&ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
+	(void) hash_search(script->named, relname, HASH_ENTER, NULL);
+}
+
+/*
+ * Could an earlier statement of the script have made a relation of this
+ * name?  By the bare name, in any schema: a statement it could not see
+ * into (a DO block, RESET ALL) could have made any.
+ */
+static bool
+script_may_name(ScriptState *script, RangeVar *rv)
+{
+	return script->opaque ||
+		(script->named != NULL && strlen(rv->relname) < NAMEDATALEN &&
+		 hash_search(script->named, rv->relname, HASH_FIND, NULL) != NULL);
+}
+
 /* Was a relation of this name created by an earlier statement of the script? */
 static bool
 created_in_script(ScriptState *script, RangeVar *rv)
@@ -308,6 +352,15 @@ effect_for_rangevar(Inspection *insp, RangeVar *rv, LOCKMODE lockmode)
 		relid = RangeVarGetRelid(rv, NoLock, true);
 	if (!OidIsValid(relid) && insp->script == NULL)
 		return NULL;
+
+	/*
+	 * In a script, a relation that is not there and that no earlier
+	 * statement made is PostgreSQL's error, as it will be when the script
+	 * runs: a dry run pointed at the wrong database must not pass.
+	 */
+	if (!OidIsValid(relid) && !insp->missing_ok &&
+		!script_may_name(insp->script, rv))
+		(void) RangeVarGetRelid(rv, NoLock, false);
 	return effect_for(insp, relid, rv, lockmode);
 }
 
@@ -848,21 +901,122 @@ alter_type_rechecked_constraint(Oid relid, AttrNumber attnum)
 }
 
 /*
+ * check() only: the type an earlier statement of the script created under
+ * this name (matched by name, and by schema where both give one), or NULL
+ */
+static ScriptType *
+script_type(ScriptState *script, TypeName *tn)
+{
+	char	   *schema;
+	char	   *name;
+	ListCell   *lc;
+
+	if (script == NULL || tn->names == NIL)
+		return NULL;
+	DeconstructQualifiedName(tn->names, &schema, &name);
+	foreach(lc, script->types)
+	{
+		ScriptType *st = (ScriptType *) lfirst(lc);
+		char	   *st_schema;
+		char	   *st_name;
+
+		DeconstructQualifiedName(st->names, &st_schema, &st_name);
+		if (strcmp(name, st_name) == 0 &&
+			(schema == NULL || st_schema == NULL || strcmp(schema, st_schema) == 0))
+			return st;
+	}
+	return NULL;
+}
+
+/* check() only: a column an earlier statement of the script added, or NULL */
+static ScriptColumn *
+script_column(ScriptState *script, Oid relid, const char *colname)
+{
+	ListCell   *lc;
+
+	foreach(lc, script ? script->columns : NIL)
+	{
+		ScriptColumn *sc = (ScriptColumn *) lfirst(lc);
+
+		if (sc->relid == relid && strcmp(sc->colname, colname) == 0)
+			return sc;
+	}
+	return NULL;
+}
+
+/*
+ * The type a column is converted to, when the catalog does not know it: in
+ * a script, a type an earlier statement creates.  A domain converts as its
+ * base type does, and one with constraints always rewrites
+ * (ATColumnChangeRequiresRewrite): returns the base type, *checked set.  A
+ * new enum, composite or range type, or an array, has no conversion the
+ * catalog can tell: InvalidOid.  A type nobody creates is PostgreSQL's
+ * error, in a script; in the hook PostgreSQL raises it itself.
+ */
+static Oid
+script_target_type(Inspection *insp, TypeName *tn, int32 *typmod, bool *known,
+				   bool *checked)
+{
+	ScriptType *st = script_type(insp->script, tn);
+
+	*known = false;
+	*checked = false;
+	if (st == NULL)
+	{
+		if (insp->script != NULL && !insp->script->opaque)
+			(void) typenameType(NULL, tn, NULL);
+		return InvalidOid;
+	}
+	*known = true;
+	if (st->base == NULL || tn->arrayBounds != NIL)
+		return InvalidOid;
+	*checked = st->checked;
+	return lookup_type(st->base, typmod);
+}
+
+/*
+ * In a script, PostgreSQL's error for a conversion with no USING and no
+ * assignment cast (ATPrepAlterColumnType); the hook leaves it to
+ * PostgreSQL.
+ */
+static void
+no_cast_error(Inspection *insp, const char *colname, const char *type)
+{
+	if (insp->script == NULL)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("column \"%s\" cannot be cast automatically to type %s",
+					colname, type),
+			 errhint("You might need to specify \"USING %s::%s\".",
+					 quote_identifier(colname), type)));
+}
+
+/*
  * ALTER COLUMN ... TYPE: build the same conversion ATPrepAlterColumnType
  * builds (a Var of the old type coerced to the new one, simplified by
  * expression_planner so that length-coercion support functions drop out)
  * and ask whether it requires a rewrite.  A USING clause other than the
  * bare column is taken to rewrite: evaluating it needs the table opened.
+ * In a check() script the column and the type may be ones that earlier
+ * statements add and create.
  */
 static void
-inspect_alter_type(RelEffect *eff, AlterTableCmd *cmd, const char *cmd_sql)
+inspect_alter_type(Inspection *insp, RelEffect *eff, AlterTableCmd *cmd,
+				   const char *cmd_sql)
 {
 	ColumnDef  *def = castNode(ColumnDef, cmd->def);
 	bool		rewrite = true;
 	HeapTuple	atttup;
 	Oid			newtypid;
 	int32		newtypmod = -1;
+	char	   *new_type;
 	char	   *old_type = NULL;
+	Oid			oldtypid = InvalidOid;
+	int32		oldtypmod = -1;
+	AttrNumber	attnum = InvalidAttrNumber;
+	bool		stored = true;
+	bool		checked_domain = false;
 	int			rebuilt = 0;
 	char	   *rebuilt_name = NULL;
 	char	   *rechecked = NULL;
@@ -870,16 +1024,64 @@ inspect_alter_type(RelEffect *eff, AlterTableCmd *cmd, const char *cmd_sql)
 	if (!OidIsValid(eff->relid))
 		return;					/* new in this script: nothing to rewrite */
 	newtypid = lookup_type(def->typeName, &newtypmod);
-	if (!OidIsValid(newtypid))
+	if (OidIsValid(newtypid))
+		new_type = format_type_with_typemod(newtypid, newtypmod);
+	else
+	{
+		bool		known;
+
+		newtypid = script_target_type(insp, def->typeName, &newtypmod, &known,
+									  &checked_domain);
+		if (!known)
+			return;
+		new_type = TypeNameToString(def->typeName);
+	}
+
+	/* nothing converts to a new enum, composite or range type implicitly */
+	if (!OidIsValid(newtypid) && def->raw_default == NULL)
+	{
+		no_cast_error(insp, cmd->name, new_type);
 		return;
+	}
+
 	atttup = SearchSysCacheAttName(eff->relid, cmd->name);
 	if (HeapTupleIsValid(atttup))
 	{
 		Form_pg_attribute att = (Form_pg_attribute) GETSTRUCT(atttup);
+
+		oldtypid = att->atttypid;
+		oldtypmod = att->atttypmod;
+		attnum = att->attnum;
+#ifdef MG_HAS_VIRTUAL_GENERATED
+		/* nothing stored to convert (ATPrepAlterColumnType) */
+		stored = (att->attgenerated != ATTRIBUTE_GENERATED_VIRTUAL);
+#endif
+		ReleaseSysCache(atttup);
+	}
+	else
+	{
+		ScriptColumn *sc = script_column(insp->script, eff->relid, cmd->name);
+
+		if (sc == NULL)
+		{
+			/* PostgreSQL's error, which the hook leaves to PostgreSQL */
+			if (insp->script != NULL && !insp->script->opaque)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("column \"%s\" of relation \"%s\" does not exist",
+								cmd->name, get_rel_name(eff->relid))));
+			return;
+		}
+		oldtypid = lookup_type(sc->type, &oldtypmod);
+		attnum = MaxAttrNumber; /* any: the conversion reads this Var only */
+	}
+	if (OidIsValid(oldtypid))
+		old_type = format_type_with_typemod(oldtypid, oldtypmod);
+
+	if (OidIsValid(oldtypid) && OidIsValid(newtypid))
+	{
 		Node	   *using = def->raw_default;
 		bool		plain_using = true;
-
-		old_type = format_type_with_typemod(att->atttypid, att->atttypmod);
 
 		if (using != NULL)
 		{
@@ -897,38 +1099,34 @@ inspect_alter_type(RelEffect *eff, AlterTableCmd *cmd, const char *cmd_sql)
 		{
 			Node	   *expr;
 
-			expr = (Node *) makeVar(1, att->attnum, att->atttypid,
-									att->atttypmod, att->attcollation, 0);
-			expr = coerce_to_target_type(NULL, expr, att->atttypid,
+			expr = (Node *) makeVar(1, attnum, oldtypid, oldtypmod,
+									get_typcollation(oldtypid), 0);
+			expr = coerce_to_target_type(NULL, expr, oldtypid,
 										 newtypid, newtypmod,
 										 COERCION_ASSIGNMENT,
 										 COERCE_IMPLICIT_CAST, -1);
 			if (expr == NULL)
 			{
-				ReleaseSysCache(atttup);
-				return;			/* no cast: PostgreSQL will say so */
+				no_cast_error(insp, cmd->name, new_type);
+				return;
 			}
 			expr = (Node *) expression_planner((Expr *) expr);
-			rewrite = column_change_requires_rewrite(expr, att->attnum);
+			rewrite = checked_domain ||
+				column_change_requires_rewrite(expr, attnum);
 		}
-#ifdef MG_HAS_VIRTUAL_GENERATED
-		/* nothing stored to convert (ATPrepAlterColumnType) */
-		if (att->attgenerated == ATTRIBUTE_GENERATED_VIRTUAL)
+		if (!stored)
 			rewrite = false;
-#endif
-		if (!rewrite)
+		if (!rewrite && attnum != MaxAttrNumber)
 		{
 			Oid			newcollid = get_typcollation(newtypid);
 
 			if (def->collClause != NULL)
 				newcollid = get_collation_oid(def->collClause->collname, true);
-			rebuilt = alter_type_rebuilt_indexes(eff->relid, att->attnum,
-												 att->atttypid, newtypid,
+			rebuilt = alter_type_rebuilt_indexes(eff->relid, attnum,
+												 oldtypid, newtypid,
 												 newcollid, &rebuilt_name);
-			rechecked = alter_type_rechecked_constraint(eff->relid,
-														att->attnum);
+			rechecked = alter_type_rechecked_constraint(eff->relid, attnum);
 		}
-		ReleaseSysCache(atttup);
 	}
 
 	if (!rewrite && (rebuilt > 0 || rechecked != NULL))
@@ -939,7 +1137,7 @@ inspect_alter_type(RelEffect *eff, AlterTableCmd *cmd, const char *cmd_sql)
 		eff->scan = true;
 		hz = add_hazard(eff, RULE_ALTER_COLUMN_TYPE, (Node *) cmd, cmd_sql,
 						cmd->name, InvalidOid);
-		hz->type_sql = format_type_with_typemod(newtypid, newtypmod);
+		hz->type_sql = new_type;
 		if (rebuilt > 0)
 			hz->why = psprintf("the table is not rewritten, but %d index%s on the column (\"%s\") must be rebuilt for the new type",
 							   rebuilt, rebuilt > 1 ? "es" : "", rebuilt_name);
@@ -956,7 +1154,7 @@ inspect_alter_type(RelEffect *eff, AlterTableCmd *cmd, const char *cmd_sql)
 		eff->rewrite = eff->scan = true;
 		hz = add_hazard(eff, RULE_ALTER_COLUMN_TYPE, (Node *) cmd, cmd_sql,
 						cmd->name, InvalidOid);
-		hz->type_sql = format_type_with_typemod(newtypid, newtypmod);
+		hz->type_sql = new_type;
 		hz->why = old_type ?
 			psprintf("converting %s to %s is not binary compatible, so every row is rewritten and every index rebuilt",
 					 old_type, hz->type_sql) :
@@ -1398,7 +1596,7 @@ inspect_alter_child(Inspection *insp, RelEffect *ceff, List *cmds,
 									   cmd_sql, RELKIND_RELATION);
 				break;
 			case AT_AlterColumnType:
-				inspect_alter_type(ceff, cmd, cmd_sql);
+				inspect_alter_type(insp, ceff, cmd, cmd_sql);
 				break;
 			case AT_SetNotNull:
 				if (!not_null_proved(insp, ceff->relid, cmd->name))
@@ -1608,7 +1806,7 @@ inspect_alter_table(Inspection *insp, AlterTableStmt *stmt)
 								   cmd_sql, relkind);
 				break;
 			case AT_AlterColumnType:
-				inspect_alter_type(eff, cmd, cmd_sql);
+				inspect_alter_type(insp, eff, cmd, cmd_sql);
 				break;
 			case AT_SetNotNull:
 				if (!OidIsValid(eff->relid) ||
@@ -1912,6 +2110,25 @@ inspect_rename(Inspection *insp, RenameStmt *stmt)
 	}
 }
 
+/* Does the statement say IF EXISTS about the relation it names? */
+static bool
+statement_missing_ok(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_AlterTableStmt:
+			return ((AlterTableStmt *) parsetree)->missing_ok;
+		case T_RenameStmt:
+			return ((RenameStmt *) parsetree)->missing_ok;
+		case T_AlterObjectSchemaStmt:
+			return ((AlterObjectSchemaStmt *) parsetree)->missing_ok;
+		case T_DropStmt:
+			return ((DropStmt *) parsetree)->missing_ok;
+		default:
+			return false;
+	}
+}
+
 /*
  * Inspect one statement.  Returns a list of RelEffect, one per relation it
  * touches, empty for statements we do not judge.
@@ -1924,6 +2141,7 @@ inspect_statement(Node *parsetree, const char *sql, ScriptState *script)
 	insp.command = GetCommandTagName(CreateCommandTag(parsetree));
 	insp.sql = sql;
 	insp.script = script;
+	insp.missing_ok = statement_missing_ok(parsetree);
 	insp.effects = NIL;
 
 	switch (nodeTag(parsetree))
@@ -2084,6 +2302,20 @@ note_script_checks(AlterTableStmt *stmt, ScriptState *script)
 #endif
 			script->constraints = lappend(script->constraints, sc);
 		}
+		else if (cmd->subtype == AT_AddColumn
+#ifdef MG_HAS_RECURSE_SUBTYPES
+				 || cmd->subtype == AT_AddColumnRecurse
+#endif
+			)
+		{
+			ColumnDef  *col = castNode(ColumnDef, cmd->def);
+			ScriptColumn *added = palloc(sizeof(ScriptColumn));
+
+			added->relid = relid;
+			added->colname = col->colname;
+			added->type = col->typeName;
+			script->columns = lappend(script->columns, added);
+		}
 		else if (is_validate_cmd(cmd))
 		{
 			foreach(sl, script->constraints)
@@ -2129,22 +2361,98 @@ note_script_checks(AlterTableStmt *stmt, ScriptState *script)
 
 /*
  * check() only: remember what a script statement leaves behind for later
- * statements of the script: relations it creates (new to them), and CHECKs
- * and foreign keys it adds or validates (what VALIDATE reads; proof for
- * SET NOT NULL).
+ * statements of the script: relations it creates (new to them), the names
+ * of the relations it makes, renames or moves (a later statement naming
+ * them is not naming an unknown relation), and CHECKs and foreign keys it
+ * adds or validates (what VALIDATE reads; proof for SET NOT NULL).
  */
 void
 inspect_note_script(Node *parsetree, ScriptState *script)
 {
 	RangeVar   *rv = NULL;
 
-	if (IsA(parsetree, CreateStmt))
-		rv = ((CreateStmt *) parsetree)->relation;
-	else if (IsA(parsetree, CreateTableAsStmt))
-		rv = ((CreateTableAsStmt *) parsetree)->into->rel;
-	else if (IsA(parsetree, AlterTableStmt) &&
-			 ((AlterTableStmt *) parsetree)->objtype == OBJECT_TABLE)
-		note_script_checks((AlterTableStmt *) parsetree, script);
+	switch (nodeTag(parsetree))
+	{
+		case T_CreateStmt:
+		case T_CreateForeignTableStmt:
+			rv = ((CreateStmt *) parsetree)->relation;
+			note_created(script, rv);
+			break;
+		case T_CreateTableAsStmt:
+			rv = ((CreateTableAsStmt *) parsetree)->into->rel;
+			note_created(script, rv);
+			break;
+		case T_AlterTableStmt:
+			if (((AlterTableStmt *) parsetree)->objtype == OBJECT_TABLE)
+				note_script_checks((AlterTableStmt *) parsetree, script);
+			break;
+		case T_ViewStmt:
+			rv = ((ViewStmt *) parsetree)->view;
+			break;
+		case T_CreateEnumStmt:
+			note_type(script, ((CreateEnumStmt *) parsetree)->typeName, NULL, false);
+			break;
+		case T_CreateRangeStmt:
+			note_type(script, ((CreateRangeStmt *) parsetree)->typeName, NULL, false);
+			break;
+		case T_CreateDomainStmt:
+			{
+				CreateDomainStmt *dom = (CreateDomainStmt *) parsetree;
+
+				note_type(script, dom->domainname, dom->typeName,
+						  dom->constraints != NIL);
+				break;
+			}
+		case T_CreateSeqStmt:
+			rv = ((CreateSeqStmt *) parsetree)->sequence;
+			break;
+		case T_CompositeTypeStmt:
+			rv = ((CompositeTypeStmt *) parsetree)->typevar;
+			note_type(script, rv->schemaname ?
+					  list_make2(makeString(rv->schemaname), makeString(rv->relname)) :
+					  list_make1(makeString(rv->relname)), NULL, false);
+			break;
+		case T_IndexStmt:
+			if (((IndexStmt *) parsetree)->idxname != NULL)
+				note_named(script, ((IndexStmt *) parsetree)->idxname);
+			break;
+		case T_SelectStmt:
+			if (((SelectStmt *) parsetree)->intoClause != NULL)
+				rv = ((SelectStmt *) parsetree)->intoClause->rel;
+			else
+				script->opaque = true;	/* a function may make anything */
+			break;
+		case T_RenameStmt:
+			if (((RenameStmt *) parsetree)->relation != NULL &&
+				((RenameStmt *) parsetree)->subname == NULL)
+				note_named(script, ((RenameStmt *) parsetree)->newname);
+			break;
+		case T_AlterObjectSchemaStmt:
+			rv = ((AlterObjectSchemaStmt *) parsetree)->relation;
+			break;
+		case T_VariableSetStmt:
+			{
+				VariableSetStmt *set = (VariableSetStmt *) parsetree;
+
+				/* check() applies a SET of search_path; not RESET ALL */
+				if (set->kind == VAR_RESET_ALL)
+					script->opaque = true;
+				break;
+			}
+		case T_DoStmt:
+		case T_CallStmt:
+		case T_CreateExtensionStmt:
+		case T_AlterExtensionStmt:
+		case T_ImportForeignSchemaStmt:
+			script->opaque = true;
+			break;
+		case T_CreateSchemaStmt:
+			if (((CreateSchemaStmt *) parsetree)->schemaElts != NIL)
+				script->opaque = true;
+			break;
+		default:
+			break;
+	}
 	if (rv != NULL)
-		note_created(script, rv);
+		note_named(script, rv->relname);
 }

@@ -23,6 +23,7 @@ typedef struct Inspection
 	const char *command;		/* command tag of the statement */
 	const char *sql;			/* the statement's text */
 	ScriptState *script;		/* check() script, or NULL in the hook */
+	bool		missing_ok;		/* IF EXISTS: a missing relation is skipped */
 	List	   *effects;		/* RelEffect *, in order of discovery */
 } Inspection;
 

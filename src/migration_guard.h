@@ -194,9 +194,32 @@ typedef struct Finding
 typedef struct ScriptState
 {
 	HTAB	   *created;		/* by relation name: a List of RangeVar * */
+	HTAB	   *named;			/* every relation name an earlier statement
+								 * made, renamed or moved: not unknown */
+	bool		opaque;			/* an earlier statement could have made any
+								 * name (DO, CALL, CREATE EXTENSION, SELECT,
+								 * RESET ALL) */
 	List	   *held;			/* HeldLock *: ACCESS EXCLUSIVE taken so far */
 	List	   *constraints;	/* ScriptConstraint *: added or validated */
+	List	   *types;			/* ScriptType *: types created */
+	List	   *columns;		/* ScriptColumn *: added to existing tables */
 } ScriptState;
+
+/* A type an earlier statement of a check() script created */
+typedef struct ScriptType
+{
+	List	   *names;			/* its name, qualified as written */
+	TypeName   *base;			/* a domain's base type, else NULL */
+	bool		checked;		/* a domain with constraints */
+} ScriptType;
+
+/* A column an earlier statement of a check() script added to a table */
+typedef struct ScriptColumn
+{
+	Oid			relid;
+	char	   *colname;
+	TypeName   *type;
+} ScriptColumn;
 
 /*
  * A CHECK, foreign key or (18) not-null constraint that an earlier
