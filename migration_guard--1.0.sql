@@ -14,6 +14,7 @@ SELECT migration_guard._preload_status();
 -- Dry run of a migration script: nothing is executed, no user table locked
 CREATE FUNCTION migration_guard.check(
     sql text,
+    transaction text DEFAULT 'file',
     OUT statement int,
     OUT command text,
     OUT relation regclass,
@@ -35,7 +36,7 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'mg_check'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION migration_guard.check(text) IS
+COMMENT ON FUNCTION migration_guard.check(text, text) IS
 'dry run of a migration script: what each statement would lock, rewrite or scan, and the verdict';
 
 GRANT USAGE ON SCHEMA migration_guard TO PUBLIC;

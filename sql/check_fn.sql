@@ -322,3 +322,44 @@ SELECT statement, command, rule, verdict, rewrite, left(message, 70) AS message
     ALTER TABLE big ALTER COLUMN val TYPE no_such_type;
   $$) ORDER BY statement;
 RESET migration_guard.large_table_threshold;
+-- The transaction shape.  'file' (the default): the tool runs the whole
+-- file in one transaction, as Prisma, Flyway, Rails and Django do, so
+-- CONCURRENTLY is PostgreSQL's error there, and the lock the ALTER takes
+-- is held through the backfill; after the script's own COMMIT the rest runs
+-- on its own.  'statement': each statement commits on its own (psql
+-- without -1) unless the script's BEGIN ... COMMIT groups them.
+SET migration_guard.large_table_threshold = '1MB';
+SELECT statement, command, rule, verdict, message
+  FROM migration_guard.check($$
+    ALTER TABLE big ADD COLUMN flag int;
+    UPDATE big SET flag = 1 WHERE id < 10;
+    CREATE INDEX CONCURRENTLY big_flag_idx ON big (flag);
+  $$) ORDER BY statement;
+SELECT statement, command, rule, verdict, message
+  FROM migration_guard.check($$
+    ALTER TABLE big ADD COLUMN flag int;
+    UPDATE big SET flag = 1 WHERE id < 10;
+    CREATE INDEX CONCURRENTLY big_flag_idx ON big (flag);
+  $$, transaction => 'statement') ORDER BY statement;
+SELECT statement, command, rule, verdict, message
+  FROM migration_guard.check($$
+    BEGIN;
+    ALTER TABLE big ADD COLUMN flag int;
+    UPDATE big SET flag = 1 WHERE id < 10;
+    COMMIT;
+    UPDATE big SET flag = 2 WHERE id < 10;
+    CREATE INDEX CONCURRENTLY big_flag_idx ON big (flag);
+    VACUUM big;
+  $$) ORDER BY statement;
+-- SET LOCAL ends with its transaction, SET does not
+SELECT statement, command, rule, verdict
+  FROM migration_guard.check($$
+    SET LOCAL migration_guard.allow = 'create_index';
+    CREATE INDEX ON big (ref);
+    CREATE INDEX ON big (ref);
+    SET migration_guard.allow = 'create_index';
+    CREATE INDEX ON big (ref);
+    CREATE INDEX ON big (ref);
+  $$, 'statement') ORDER BY statement;
+SELECT * FROM migration_guard.check('SELECT 1', 'per_file');
+RESET migration_guard.large_table_threshold;

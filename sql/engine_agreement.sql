@@ -125,6 +125,7 @@ CREATE TABLE iparent (id int, v text);
 CREATE TABLE ichild (w int) INHERITS (iparent);
 INSERT INTO ichild SELECT g, g::text, g FROM generate_series(1, 1000) g;
 ANALYZE iparent, ichild;
+CREATE FUNCTION agr_const_volatile() RETURNS int VOLATILE LANGUAGE sql AS 'SELECT 42';
 -- domains whose own default is volatile, or not
 CREATE DOMAIN uuid_d AS uuid DEFAULT gen_random_uuid();
 CREATE DOMAIN int_d AS int DEFAULT 7;
@@ -363,6 +364,15 @@ INSERT INTO agreement_corpus (stmt) VALUES
 
 INSERT INTO agreement_corpus (stmt, tz) VALUES
   ('ALTER TABLE big ALTER COLUMN created TYPE timestamptz', 'America/New_York');
+
+-- expressions as PostgreSQL prepares them before it decides: a VOLATILE
+-- SQL function whose body is a constant is inlined (no rewrite), and a
+-- USING that only casts the column converts as the bare column does
+INSERT INTO agreement_corpus (stmt) VALUES
+  ('ALTER TABLE big ADD COLUMN c int DEFAULT agr_const_volatile()'),
+  ('ALTER TABLE big ALTER COLUMN name TYPE varchar(1000) USING name::varchar(1000)'),
+  ('ALTER TABLE big ALTER COLUMN name TYPE varchar(1000) USING (name)::varchar(1000)'),
+  ('ALTER TABLE big ALTER COLUMN name TYPE varchar(10) USING name::varchar(10)');
 
 CREATE TABLE agreement AS
 SELECT c.n, left(c.stmt, 60) AS stmt, a.*

@@ -15,6 +15,15 @@
  * error); unknown for code check() cannot see into (a DO block, CALL), whose
  * statements the server judges one by one when they run.
  *
+ * The script runs in the transaction shape its tool gives it: 'file', one
+ * transaction for the whole file (Prisma, Flyway, Rails, Django, psql -1),
+ * or 'statement', each statement on its own (psql, goose and dbmate without
+ * a transaction); the script's own BEGIN and COMMIT group statements in
+ * either, and after its COMMIT the rest runs on its own.  What a
+ * transaction holds ends with it: the ACCESS EXCLUSIVE locks that
+ * exclusive_lock_held speaks of, the script's SET LOCAL.  A statement that
+ * PostgreSQL runs only outside a transaction block is an error inside one.
+ *
  * Copyright (c) 2026, migration_guard developers
  *
  * IDENTIFICATION
@@ -29,6 +38,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -225,6 +235,7 @@ typedef struct ScriptStep
 	const char *sql;
 	ScriptState *script;
 	List	   *findings;		/* what judging it found */
+	bool		trial;			/* undo it even when it succeeds */
 } ScriptStep;
 
 static void
@@ -261,6 +272,28 @@ set_step(ScriptStep *step)
 }
 
 /*
+ * Apply a SET that set_step() has tried: a plain SET or RESET as the
+ * server would, and a SET LOCAL at a GUC level of its own, restored when
+ * end_transaction() closes the script's transaction (PostgreSQL undoes
+ * SET LOCAL only at the end of a top-level transaction, which a dry run
+ * never reaches).
+ */
+static void
+apply_setting(VariableSetStmt *stmt)
+{
+	if (!stmt->is_local)
+	{
+		ExecSetVariableStmt(stmt, false);
+		return;
+	}
+	(void) NewGUCNestLevel();
+	(void) set_config_option(stmt->name,
+							 stmt->kind == VAR_SET_VALUE ? ExtractSetVariableArgs(stmt) : NULL,
+							 superuser() ? PGC_SUSET : PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+}
+
+/*
  * A statement that PostgreSQL itself would reject (a default calling a
  * function the script creates earlier, a bad type modifier, a setting this
  * role may not change) must not end the dry run of the whole script: run
@@ -279,7 +312,10 @@ in_subtransaction(void (*fn) (ScriptStep *), ScriptStep *step, char **error)
 	PG_TRY();
 	{
 		fn(step);
-		ReleaseCurrentSubTransaction();
+		if (step->trial)
+			RollbackAndReleaseCurrentSubTransaction();
+		else
+			ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
 	}
@@ -346,6 +382,92 @@ put_error_row(ReturnSetInfo *rsinfo, int stmtno, const char *command,
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
+/* Where the script's statements run: see the header comment */
+typedef struct ScriptTransaction
+{
+	bool		file;			/* the tool's one transaction is still open */
+	bool		block;			/* inside the script's own BEGIN ... COMMIT */
+	int			nestlevel;		/* GUC level of the current transaction */
+} ScriptTransaction;
+
+/*
+ * The statements PostgreSQL refuses inside a transaction block
+ * (PreventInTransactionBlock), by the name its error gives them, or NULL
+ */
+static const char *
+outside_transaction_only(Node *stmt)
+{
+	switch (nodeTag(stmt))
+	{
+		case T_VacuumStmt:
+			return ((VacuumStmt *) stmt)->is_vacuumcmd ? "VACUUM" : NULL;
+		case T_ClusterStmt:
+			return ((ClusterStmt *) stmt)->relation == NULL ? "CLUSTER" : NULL;
+		case T_IndexStmt:
+			return ((IndexStmt *) stmt)->concurrent ? "CREATE INDEX CONCURRENTLY" : NULL;
+		case T_DropStmt:
+			return ((DropStmt *) stmt)->concurrent ? "DROP INDEX CONCURRENTLY" : NULL;
+		case T_ReindexStmt:
+			{
+				ReindexStmt *r = (ReindexStmt *) stmt;
+				ListCell   *lc;
+
+				foreach(lc, r->params)
+				{
+					if (strcmp(((DefElem *) lfirst(lc))->defname, "concurrently") == 0 &&
+						defGetBoolean((DefElem *) lfirst(lc)))
+						return "REINDEX CONCURRENTLY";
+				}
+				if (r->kind == REINDEX_OBJECT_SCHEMA)
+					return "REINDEX SCHEMA";
+				if (r->kind == REINDEX_OBJECT_SYSTEM)
+					return "REINDEX SYSTEM";
+				if (r->kind == REINDEX_OBJECT_DATABASE)
+					return "REINDEX DATABASE";
+				return NULL;
+			}
+		case T_AlterTableStmt:
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((AlterTableStmt *) stmt)->cmds)
+				{
+					AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+
+					if (cmd->subtype == AT_DetachPartition &&
+						((PartitionCmd *) cmd->def)->concurrent)
+						return "ALTER TABLE ... DETACH CONCURRENTLY";
+				}
+				return NULL;
+			}
+		case T_CreatedbStmt:
+			return "CREATE DATABASE";
+		case T_DropdbStmt:
+			return "DROP DATABASE";
+		case T_AlterSystemStmt:
+			return "ALTER SYSTEM";
+		case T_CreateTableSpaceStmt:
+			return "CREATE TABLESPACE";
+		case T_DropTableSpaceStmt:
+			return "DROP TABLESPACE";
+		default:
+			return NULL;
+	}
+}
+
+/*
+ * The end of a transaction of the script: its locks are released and its
+ * SET LOCAL undone (its SET stays, as on the server).
+ */
+static void
+end_transaction(ScriptTransaction *tx, ScriptState *script)
+{
+	script->held = NIL;
+	AtEOXact_GUC(true, tx->nestlevel);
+	tx->nestlevel = NewGUCNestLevel();
+	tx->block = false;
+}
+
 /* The row of code check() cannot see into: the server judges it as it runs */
 static void
 put_unknown_row(ReturnSetInfo *rsinfo, int stmtno, const char *command,
@@ -377,6 +499,7 @@ mg_check(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	ScriptState script = {0};
 	ScriptPosition sp = {0};
+	ScriptTransaction tx = {0};
 	int			stmtno = 0;
 	int			nestlevel;
 	ErrorContextCallback errcallback;
@@ -385,6 +508,20 @@ mg_check(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_VOID();
 	script_sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (PG_NARGS() > 1 && !PG_ARGISNULL(1))
+	{
+		char	   *shape = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+		if (strcmp(shape, "file") == 0)
+			tx.file = true;
+		else if (strcmp(shape, "statement") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unrecognized transaction shape \"%s\"", shape),
+					 errhint("Use 'file' (one transaction for the whole script) or 'statement' (each statement on its own).")));
+	}
+	else
+		tx.file = true;
 
 	/* Syntax errors surface as PostgreSQL's own, with their position */
 	errcallback.callback = script_error_callback;
@@ -399,6 +536,7 @@ mg_check(PG_FUNCTION_ARGS)
 
 	/* the script's own SETs, undone at the end (see script_applies_setting) */
 	nestlevel = NewGUCNestLevel();
+	tx.nestlevel = NewGUCNestLevel();
 
 	foreach(lc, raw)
 	{
@@ -408,24 +546,57 @@ mg_check(PG_FUNCTION_ARGS)
 		ListCell   *fc;
 		bool		failed = false;
 
+		const char *outside_only = outside_transaction_only(rs->stmt);
+
 		CHECK_FOR_INTERRUPTS();
 		stmtno++;
 		advance_position(&sp, rs);
+		if (IsA(rs->stmt, TransactionStmt))
+		{
+			TransactionStmtKind kind = ((TransactionStmt *) rs->stmt)->kind;
+
+			if (kind == TRANS_STMT_BEGIN || kind == TRANS_STMT_START)
+				tx.block = true;
+			else if (kind == TRANS_STMT_COMMIT || kind == TRANS_STMT_ROLLBACK ||
+					 kind == TRANS_STMT_PREPARE)
+			{
+				/* the tool's transaction too: the rest runs on its own */
+				end_transaction(&tx, &script);
+				tx.file = false;
+			}
+			put_row(rsinfo, stmtno, command, &sp, NULL);
+			continue;
+		}
+		if (outside_only != NULL && (tx.file || tx.block))
+		{
+			put_error_row(rsinfo, stmtno, command, &sp,
+						  psprintf("%s cannot run inside a transaction block",
+								   outside_only));
+			continue;
+		}
 		if (IsA(rs->stmt, DoStmt) || IsA(rs->stmt, CallStmt))
 		{
 			put_unknown_row(rsinfo, stmtno, command, &sp);
 			inspect_note_script(rs->stmt, &script);
+			if (!tx.file && !tx.block)
+				end_transaction(&tx, &script);
 			continue;
 		}
 		if (inspect_is_guarded(rs->stmt, true) ||
 			(IsA(rs->stmt, VariableSetStmt) &&
 			 script_applies_setting((VariableSetStmt *) rs->stmt)))
 		{
-			ScriptStep	step = {rs->stmt, NULL, &script, NIL};
+			ScriptStep	step = {rs->stmt, NULL, &script, NIL, false};
 			char	   *error = NULL;
 
 			if (IsA(rs->stmt, VariableSetStmt))
+			{
+				/* PostgreSQL's error, if it has one, from a trial */
+				step.trial = true;
 				failed = !in_subtransaction(set_step, &step, &error);
+				if (!failed)
+					apply_setting((VariableSetStmt *) rs->stmt);
+			}
 			else
 			{
 				step.sql = sql_cut_statement(script_sql, rs->stmt_location,
@@ -446,7 +617,12 @@ mg_check(PG_FUNCTION_ARGS)
 			put_row(rsinfo, stmtno, command, &sp, NULL);
 		foreach(fc, findings)
 			put_row(rsinfo, stmtno, command, &sp, (Finding *) lfirst(fc));
+
+		/* a statement outside any transaction block is one of its own */
+		if (!tx.file && !tx.block)
+			end_transaction(&tx, &script);
 	}
+	AtEOXact_GUC(true, tx.nestlevel);
 	AtEOXact_GUC(false, nestlevel);
 	return (Datum) 0;
 }

@@ -144,6 +144,9 @@ warn_held_lock_queries(QueryDesc *queryDesc)
 {
 	ListCell   *lc;
 
+	/* a query PostgreSQL runs for a judged statement is part of it */
+	if (hook_judged_running())
+		return;
 	foreach(lc, queryDesc->plannedstmt->rtable)
 	{
 		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);

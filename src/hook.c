@@ -763,6 +763,17 @@ refuse(Guarded *g)
 			 errhint("%s", f->hint)));
 }
 
+/*
+ * Is a judged statement running?  The queries PostgreSQL runs for it (the
+ * validation of a foreign key it adds) are part of it, not queries of the
+ * client's.
+ */
+bool
+hook_judged_running(void)
+{
+	return judged_running > 0;
+}
+
 void
 hook_install(void)
 {

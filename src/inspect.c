@@ -637,7 +637,11 @@ inspect_add_column(Inspection *insp, RelEffect *eff, ColumnDef *def,
 			Node	   *cooked = cook_default(raw_default, typid, typmod);
 
 			if (cooked != NULL)
+			{
 				default_sql = deparse_expression(cooked, NIL, false, false);
+				/* as StoreAttrDefault: SQL functions inlined first */
+				cooked = (Node *) expression_planner((Expr *) cooked);
+			}
 			if (cooked != NULL && contain_volatile_functions(cooked))
 			{
 				rewrite = true;
@@ -974,6 +978,49 @@ script_target_type(Inspection *insp, TypeName *tn, int32 *typmod, bool *known,
 	return lookup_type(st->base, typmod);
 }
 
+/* Is the raw expression the bare column of this name? */
+static bool
+names_column(Node *n, const char *colname)
+{
+	List	   *fields;
+
+	if (n == NULL || !IsA(n, ColumnRef))
+		return false;
+	fields = ((ColumnRef *) n)->fields;
+	return list_length(fields) == 1 && IsA(linitial(fields), String) &&
+		strcmp(strVal(linitial(fields)), colname) == 0;
+}
+
+/*
+ * Is this USING clause the column cast to the new type itself (USING
+ * col::type)?  Returns the column reference it casts, or NULL.  The type
+ * is matched as the catalog knows it or, in a script, as the earlier
+ * statement that created it named it.
+ */
+static Node *
+using_casts_column(Inspection *insp, Node *using, TypeName *target,
+				   Oid newtypid, int32 newtypmod, bool from_script)
+{
+	TypeCast   *tc;
+	int32		casttypmod = -1;
+
+	if (using == NULL || !IsA(using, TypeCast))
+		return NULL;
+	tc = (TypeCast *) using;
+	if (from_script)
+	{
+		ScriptType *st = script_type(insp->script, target);
+
+		if (st == NULL || script_type(insp->script, tc->typeName) != st ||
+			(tc->typeName->arrayBounds != NIL) != (target->arrayBounds != NIL))
+			return NULL;
+	}
+	else if (lookup_type(tc->typeName, &casttypmod) != newtypid ||
+			 casttypmod != newtypmod)
+		return NULL;
+	return tc->arg;
+}
+
 /*
  * In a script, PostgreSQL's error for a conversion with no USING and no
  * assignment cast (ATPrepAlterColumnType); the hook leaves it to
@@ -1017,6 +1064,7 @@ inspect_alter_type(Inspection *insp, RelEffect *eff, AlterTableCmd *cmd,
 	AttrNumber	attnum = InvalidAttrNumber;
 	bool		stored = true;
 	bool		checked_domain = false;
+	bool		from_script = false;
 	int			rebuilt = 0;
 	char	   *rebuilt_name = NULL;
 	char	   *rechecked = NULL;
@@ -1035,6 +1083,7 @@ inspect_alter_type(Inspection *insp, RelEffect *eff, AlterTableCmd *cmd,
 		if (!known)
 			return;
 		new_type = TypeNameToString(def->typeName);
+		from_script = true;
 	}
 
 	/* nothing converts to a new enum, composite or range type implicitly */
@@ -1078,23 +1127,42 @@ inspect_alter_type(Inspection *insp, RelEffect *eff, AlterTableCmd *cmd,
 	if (OidIsValid(oldtypid))
 		old_type = format_type_with_typemod(oldtypid, oldtypmod);
 
+	/*
+	 * A new enum, composite or range type is cast to from the string types
+	 * alone (by their input function): from any other, USING col::type is
+	 * PostgreSQL's error.
+	 */
+	if (!OidIsValid(newtypid) && OidIsValid(oldtypid) && insp->script != NULL &&
+		names_column(using_casts_column(insp, def->raw_default, def->typeName,
+										InvalidOid, -1, true), cmd->name) &&
+		TypeCategory(getBaseType(oldtypid)) != TYPCATEGORY_STRING)
+		ereport(ERROR,
+				(errcode(ERRCODE_CANNOT_COERCE),
+				 errmsg("cannot cast type %s to %s",
+						format_type_be(oldtypid), new_type)));
+
 	if (OidIsValid(oldtypid) && OidIsValid(newtypid))
 	{
 		Node	   *using = def->raw_default;
 		bool		plain_using = true;
+		CoercionContext ccontext = COERCION_ASSIGNMENT;
 
-		if (using != NULL)
+		/*
+		 * USING col::type, to the new type itself, converts as the bare
+		 * column does (ATPrepAlterColumnType coerces its result to the new
+		 * type, here a no-op), by the cast an explicit cast may use.
+		 */
+		Node	   *cast_of = using_casts_column(insp, using, def->typeName,
+													 newtypid, newtypmod,
+													 from_script);
+
+		if (cast_of != NULL)
 		{
-			plain_using = false;
-			if (IsA(using, ColumnRef))
-			{
-				List	   *fields = ((ColumnRef *) using)->fields;
-
-				plain_using = list_length(fields) == 1 &&
-					IsA(linitial(fields), String) &&
-					strcmp(strVal(linitial(fields)), cmd->name) == 0;
-			}
+			using = cast_of;
+			ccontext = COERCION_EXPLICIT;
 		}
+		if (using != NULL)
+			plain_using = names_column(using, cmd->name);
 		if (plain_using)
 		{
 			Node	   *expr;
@@ -1103,7 +1171,7 @@ inspect_alter_type(Inspection *insp, RelEffect *eff, AlterTableCmd *cmd,
 									get_typcollation(oldtypid), 0);
 			expr = coerce_to_target_type(NULL, expr, oldtypid,
 										 newtypid, newtypmod,
-										 COERCION_ASSIGNMENT,
+										 ccontext,
 										 COERCE_IMPLICIT_CAST, -1);
 			if (expr == NULL)
 			{

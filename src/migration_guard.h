@@ -377,6 +377,7 @@ extern bool authorize_statement(Node *parsetree, bool raise);
 
 /* hook.c */
 extern void hook_install(void);
+extern bool hook_judged_running(void);
 extern void report_finding(const Finding *f);
 
 #endif							/* MIGRATION_GUARD_H */

@@ -35,10 +35,10 @@ LANGUAGE sql AS $$
                      THEN format(' (would_wait t, waits_for %s)', waits_for) ELSE '' END,
              '; ' ORDER BY n)
       FROM (SELECT c.*, max(c.statement) OVER () AS statements
-              FROM migration_guard.check(script) WITH ORDINALITY
+              FROM migration_guard.check(script, 'statement') WITH ORDINALITY
                    AS c(statement, command, relation, lock_mode, rewrite, scan,
                         table_bytes, est_rows, rule, verdict, message, detail, hint,
-                        would_wait, waits_for, n)) s
+                        would_wait, waits_for, line, col, n)) s
 $$;
 
 -- ### Summary: overriding (committed, so that the audit shows it; the

@@ -54,7 +54,7 @@ sub observe
 	my @pred = map { [ split /\|/ ] } split /\n/, scalar_sql(
 		"SELECT relation::oid, relation, lock_mode, rewrite, scan,
 		        (SELECT relkind FROM pg_class WHERE oid = relation)
-		   FROM migration_guard.check(\$q\$$stmt\$q\$)
+		   FROM migration_guard.check(\$q\$$stmt\$q\$, 'statement')
 		  WHERE relation IS NOT NULL ORDER BY statement");
 	my %before;
 	for my $p (@pred)
@@ -127,7 +127,7 @@ observe('ALTER TABLE parted DETACH PARTITION parted_2 CONCURRENTLY');
 # would leave the detach half done), the statement waits as it chose to.
 {
 	my $stmt = 'ALTER TABLE parted DETACH PARTITION parted_1 CONCURRENTLY';
-	my $pred = scalar_sql("SELECT lock_mode FROM migration_guard.check('$stmt')
+	my $pred = scalar_sql("SELECT lock_mode FROM migration_guard.check('$stmt', 'statement')
 	                        WHERE relation = 'parted_1'::regclass");
 	my $blocker = $node->background_psql('postgres');
 	$blocker->query_safe("BEGIN; SELECT count(*) FROM parted_1;");
@@ -157,7 +157,7 @@ observe('ALTER INDEX big_val_idx SET TABLESPACE mg_space');
 $node->safe_psql('postgres', "ALTER SYSTEM SET migration_guard.large_table_threshold = '1MB'; SELECT pg_reload_conf();");
 my ($ret, $out, $err) = $node->psql('postgres', 'VACUUM FULL big');
 like($err, qr/VACUUM FULL would rewrite table "big"/, 'VACUUM FULL refused');
-is(scalar_sql("SELECT verdict FROM migration_guard.check('VACUUM FULL big')"), 'block',
+is(scalar_sql("SELECT verdict FROM migration_guard.check('VACUUM FULL big', 'statement')"), 'block',
 	'check() agrees on VACUUM FULL');
 ($ret, $out, $err) = $node->psql('postgres', 'ALTER TABLE big SET TABLESPACE pg_default');
 like($err, qr/SET TABLESPACE would rewrite table "big"/, 'SET TABLESPACE refused');
