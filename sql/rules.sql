@@ -367,3 +367,33 @@ ALTER TABLE big ADD COLUMN IF NOT EXISTS brand_new uuid DEFAULT gen_random_uuid(
 -- nothing was changed by the refused statements
 SELECT count(*) AS big_indexes FROM pg_index WHERE indrelid = 'big'::regclass;
 SELECT attname FROM pg_attribute WHERE attrelid = 'big'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum;
+
+-- A table whose bulk is TOAST: validating a foreign key or SET NOT NULL
+-- reads the rows, not their out-of-line values, and is judged on the heap
+-- alone (they were refused on the whole 8 MB); a rewrite copies the TOAST
+-- data too and is still refused
+SET migration_guard.large_table_threshold = '1MB';
+SET migration_guard.mode = off;
+CREATE TABLE toasty (id int PRIMARY KEY, ref int, body text);
+INSERT INTO toasty
+SELECT g, g % 100 + 1, (SELECT string_agg(md5(g::text || i::text), '') FROM generate_series(1, 250) i)
+  FROM generate_series(1, 1000) g;
+ANALYZE toasty;
+RESET migration_guard.mode;
+SELECT pg_relation_size('toasty') < 1024 * 1024 AS heap_under_1mb,
+       pg_relation_size(reltoastrelid) > 4 * 1024 * 1024 AS toast_over_4mb
+  FROM pg_class WHERE oid = 'toasty'::regclass;
+SELECT statement, rule, verdict
+  FROM migration_guard.check($$
+    ALTER TABLE toasty ADD CONSTRAINT toasty_ref_fk FOREIGN KEY (ref) REFERENCES small (id);
+    ALTER TABLE toasty ALTER COLUMN ref SET NOT NULL;
+    ALTER TABLE toasty ADD COLUMN u uuid DEFAULT gen_random_uuid();
+  $$, 'statement') ORDER BY statement;
+BEGIN;
+ALTER TABLE toasty ADD CONSTRAINT toasty_ref_fk FOREIGN KEY (ref) REFERENCES small (id);
+ALTER TABLE toasty ALTER COLUMN ref SET NOT NULL;
+ROLLBACK;
+SET migration_guard.mode = off;
+DROP TABLE toasty;
+RESET migration_guard.mode;
+RESET migration_guard.large_table_threshold;

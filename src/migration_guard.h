@@ -171,6 +171,10 @@ typedef struct RelSize
 	int64		bytes;			/* heap + TOAST, partitions summed */
 	int64		rows;			/* estimated */
 	int			partitions;		/* leaf partitions summed, 0 if not partitioned */
+	int64		toast_bytes;	/* the TOAST tables' share of bytes, or what
+								 * was left out of bytes (toast_left_out) */
+	bool		toast_left_out; /* bytes is the heap alone: the work reads
+								 * rows, not their out-of-line values */
 } RelSize;
 
 /* A rule's judgement of one hazard (or of a harmless effect: rule < 0) */

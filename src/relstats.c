@@ -217,8 +217,11 @@ measure_one(Oid relid, RelSize *size)
 
 		if (HeapTupleIsValid(ttup))
 		{
-			bytes += main_fork_bytes(cls->reltoastrelid,
-									 (Form_pg_class) GETSTRUCT(ttup));
+			int64		toast = main_fork_bytes(cls->reltoastrelid,
+												(Form_pg_class) GETSTRUCT(ttup));
+
+			bytes += toast;
+			size->toast_bytes += toast;
 			ReleaseSysCache(ttup);
 		}
 	}
@@ -235,7 +238,7 @@ measure_one(Oid relid, RelSize *size)
 RelSize
 measure_relation(Oid relid)
 {
-	RelSize		size = {0, 0, 0};
+	RelSize		size = {0};
 	char		relkind = get_rel_relkind(relid);
 
 	if (relkind == RELKIND_PARTITIONED_TABLE ||
