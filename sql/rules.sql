@@ -368,10 +368,11 @@ ALTER TABLE big ADD COLUMN IF NOT EXISTS brand_new uuid DEFAULT gen_random_uuid(
 SELECT count(*) AS big_indexes FROM pg_index WHERE indrelid = 'big'::regclass;
 SELECT attname FROM pg_attribute WHERE attrelid = 'big'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum;
 
--- A table whose bulk is TOAST: validating a foreign key or SET NOT NULL
--- reads the rows, not their out-of-line values, and is judged on the heap
--- alone (they were refused on the whole 8 MB); a rewrite copies the TOAST
--- data too and is still refused
+-- A table whose bulk is TOAST: validating a foreign key, SET NOT NULL or
+-- an index on an int column reads the rows, not their out-of-line values,
+-- and is judged on the heap alone (they were refused on the whole 8 MB); a
+-- rewrite copies the TOAST data too, an index on the text reads it: still
+-- refused
 SET migration_guard.large_table_threshold = '1MB';
 SET migration_guard.mode = off;
 CREATE TABLE toasty (id int PRIMARY KEY, ref int, body text);
@@ -388,6 +389,8 @@ SELECT statement, rule, verdict
     ALTER TABLE toasty ADD CONSTRAINT toasty_ref_fk FOREIGN KEY (ref) REFERENCES small (id);
     ALTER TABLE toasty ALTER COLUMN ref SET NOT NULL;
     ALTER TABLE toasty ADD COLUMN u uuid DEFAULT gen_random_uuid();
+    CREATE INDEX ON toasty (ref);
+    CREATE INDEX ON toasty (body);
   $$, 'statement') ORDER BY statement;
 BEGIN;
 ALTER TABLE toasty ADD CONSTRAINT toasty_ref_fk FOREIGN KEY (ref) REFERENCES small (id);

@@ -1965,6 +1965,38 @@ inspect_alter_table(Inspection *insp, AlterTableStmt *stmt)
 
 /*---- Other statements ----*/
 
+/*
+ * Does building this index read only values stored in the heap's rows?
+ * Plain columns of fixed length, or of a type never stored out of line
+ * (attstorage plain), no expression and no predicate.
+ */
+static bool
+index_reads_heap_only(Oid relid, IndexStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (stmt->whereClause != NULL)
+		return false;
+	foreach(lc, list_concat_copy(stmt->indexParams, stmt->indexIncludingParams))
+	{
+		IndexElem  *elem = (IndexElem *) lfirst(lc);
+		HeapTuple	atttup;
+		bool		inline_only;
+
+		if (elem->expr != NULL || elem->name == NULL)
+			return false;
+		atttup = SearchSysCacheAttName(relid, elem->name);
+		if (!HeapTupleIsValid(atttup))
+			return false;
+		inline_only = ((Form_pg_attribute) GETSTRUCT(atttup))->attlen > 0 ||
+			((Form_pg_attribute) GETSTRUCT(atttup))->attstorage == TYPSTORAGE_PLAIN;
+		ReleaseSysCache(atttup);
+		if (!inline_only)
+			return false;
+	}
+	return true;
+}
+
 static void
 inspect_index(Inspection *insp, IndexStmt *stmt)
 {
@@ -1994,7 +2026,8 @@ inspect_index(Inspection *insp, IndexStmt *stmt)
 	eff->scan = true;
 	if (!stmt->concurrent)
 		add_hazard(eff, RULE_CREATE_INDEX, (Node *) stmt, insp->sql,
-				   stmt->idxname, InvalidOid);
+				   stmt->idxname, InvalidOid)->heap_only =
+			OidIsValid(eff->relid) && index_reads_heap_only(eff->relid, stmt);
 
 	/*
 	 * On a partitioned table, DefineIndex locks every partition in the same

@@ -126,6 +126,7 @@ typedef struct Hazard
 	char	   *expr_sql;		/* default, or partition bound as a CHECK */
 	Oid			other_relid;	/* second relation involved, if any */
 	bool		inline_column;	/* constraint written inside ADD COLUMN */
+	bool		heap_only;		/* its work reads no value stored out of line */
 	struct LockHolder *holder;	/* lock_queue: the oldest holder */
 } Hazard;
 
