@@ -38,7 +38,6 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
-#include "commands/defrem.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -389,71 +388,6 @@ typedef struct ScriptTransaction
 	bool		block;			/* inside the script's own BEGIN ... COMMIT */
 	int			nestlevel;		/* GUC level of the current transaction */
 } ScriptTransaction;
-
-/*
- * The statements PostgreSQL refuses inside a transaction block
- * (PreventInTransactionBlock), by the name its error gives them, or NULL
- */
-static const char *
-outside_transaction_only(Node *stmt)
-{
-	switch (nodeTag(stmt))
-	{
-		case T_VacuumStmt:
-			return ((VacuumStmt *) stmt)->is_vacuumcmd ? "VACUUM" : NULL;
-		case T_ClusterStmt:
-			return ((ClusterStmt *) stmt)->relation == NULL ? "CLUSTER" : NULL;
-		case T_IndexStmt:
-			return ((IndexStmt *) stmt)->concurrent ? "CREATE INDEX CONCURRENTLY" : NULL;
-		case T_DropStmt:
-			return ((DropStmt *) stmt)->concurrent ? "DROP INDEX CONCURRENTLY" : NULL;
-		case T_ReindexStmt:
-			{
-				ReindexStmt *r = (ReindexStmt *) stmt;
-				ListCell   *lc;
-
-				foreach(lc, r->params)
-				{
-					if (strcmp(((DefElem *) lfirst(lc))->defname, "concurrently") == 0 &&
-						defGetBoolean((DefElem *) lfirst(lc)))
-						return "REINDEX CONCURRENTLY";
-				}
-				if (r->kind == REINDEX_OBJECT_SCHEMA)
-					return "REINDEX SCHEMA";
-				if (r->kind == REINDEX_OBJECT_SYSTEM)
-					return "REINDEX SYSTEM";
-				if (r->kind == REINDEX_OBJECT_DATABASE)
-					return "REINDEX DATABASE";
-				return NULL;
-			}
-		case T_AlterTableStmt:
-			{
-				ListCell   *lc;
-
-				foreach(lc, ((AlterTableStmt *) stmt)->cmds)
-				{
-					AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
-
-					if (cmd->subtype == AT_DetachPartition &&
-						((PartitionCmd *) cmd->def)->concurrent)
-						return "ALTER TABLE ... DETACH CONCURRENTLY";
-				}
-				return NULL;
-			}
-		case T_CreatedbStmt:
-			return "CREATE DATABASE";
-		case T_DropdbStmt:
-			return "DROP DATABASE";
-		case T_AlterSystemStmt:
-			return "ALTER SYSTEM";
-		case T_CreateTableSpaceStmt:
-			return "CREATE TABLESPACE";
-		case T_DropTableSpaceStmt:
-			return "DROP TABLESPACE";
-		default:
-			return NULL;
-	}
-}
 
 /*
  * The end of a transaction of the script: its locks are released and its

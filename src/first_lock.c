@@ -123,16 +123,12 @@ first_lock_of(Node *parsetree, ProcessUtilityContext context, FirstLock *fl)
 		case T_ReindexStmt:
 			{
 				ReindexStmt *stmt = (ReindexStmt *) parsetree;
-				ListCell   *lc;
 
 				if (stmt->kind != REINDEX_OBJECT_TABLE)
 					return false;
 				/* CONCURRENTLY commits inside, and no size makes it refused */
-				foreach(lc, stmt->params)
-				{
-					if (strcmp(((DefElem *) lfirst(lc))->defname, "concurrently") == 0)
-						return false;
-				}
+				if (option_is_set(stmt->params, "concurrently"))
+					return false;
 				fl->rv = stmt->relation;
 				fl->mode = ShareLock;
 				fl->check = mg_callback_maintains_table;
@@ -144,16 +140,63 @@ first_lock_of(Node *parsetree, ProcessUtilityContext context, FirstLock *fl)
 }
 
 /*
+ * The statements PostgreSQL refuses inside a transaction block
+ * (PreventInTransactionBlock), by the name its error gives them, or NULL
+ */
+const char *
+outside_transaction_only(Node *stmt)
+{
+	switch (nodeTag(stmt))
+	{
+		case T_VacuumStmt:
+			return ((VacuumStmt *) stmt)->is_vacuumcmd ? "VACUUM" : NULL;
+		case T_ClusterStmt:
+			return ((ClusterStmt *) stmt)->relation == NULL ? "CLUSTER" : NULL;
+		case T_IndexStmt:
+			return ((IndexStmt *) stmt)->concurrent ? "CREATE INDEX CONCURRENTLY" : NULL;
+		case T_DropStmt:
+			return ((DropStmt *) stmt)->concurrent ? "DROP INDEX CONCURRENTLY" : NULL;
+		case T_ReindexStmt:
+			{
+				ReindexStmt *r = (ReindexStmt *) stmt;
+
+				if (option_is_set(r->params, "concurrently"))
+					return "REINDEX CONCURRENTLY";
+				if (r->kind == REINDEX_OBJECT_SCHEMA)
+					return "REINDEX SCHEMA";
+				if (r->kind == REINDEX_OBJECT_SYSTEM)
+					return "REINDEX SYSTEM";
+				if (r->kind == REINDEX_OBJECT_DATABASE)
+					return "REINDEX DATABASE";
+				return NULL;
+			}
+		case T_AlterTableStmt:
+			return detaches_concurrently((AlterTableStmt *) stmt) ?
+				"ALTER TABLE ... DETACH CONCURRENTLY" : NULL;
+		case T_CreatedbStmt:
+			return "CREATE DATABASE";
+		case T_DropdbStmt:
+			return "DROP DATABASE";
+		case T_AlterSystemStmt:
+			return "ALTER SYSTEM";
+		case T_CreateTableSpaceStmt:
+			return "CREATE TABLESPACE";
+		case T_DropTableSpaceStmt:
+			return "DROP TABLESPACE";
+		default:
+			return NULL;
+	}
+}
+
+/*
  * Does this statement commit inside, so that its work is committed, or
  * partly committed, before it returns?  Its audit row is then written
  * before it runs (hook.c).  Only statements PostgreSQL runs at top level
  * outside a transaction block do (commands/vacuum.c, cluster.c,
- * indexcmds.c, tablecmds.c): VACUUM, one transaction per table, and so
- * ANALYZE of several tables; CLUSTER of every clustered table or of a
- * partitioned one, REINDEX of a schema, a database, the system catalogs or
- * a partitioned relation, one per relation; CONCURRENTLY, between its
- * phases.  The rest run in the statement's transaction, and their row is
- * written in it.
+ * indexcmds.c, tablecmds.c): those it refuses inside one, and besides them
+ * ANALYZE of several tables, CLUSTER and REINDEX of a partitioned relation,
+ * one transaction per table.  The rest run in the statement's transaction,
+ * and their row is written in it.
  */
 bool
 commits_inside(Node *parsetree, ProcessUtilityContext context)
@@ -161,6 +204,8 @@ commits_inside(Node *parsetree, ProcessUtilityContext context)
 	if (context != PROCESS_UTILITY_TOPLEVEL ||
 		IsTransactionBlock() || IsSubTransaction())
 		return false;
+	if (outside_transaction_only(parsetree) != NULL)
+		return true;
 
 	switch (nodeTag(parsetree))
 	{
@@ -168,36 +213,13 @@ commits_inside(Node *parsetree, ProcessUtilityContext context)
 			{
 				VacuumStmt *stmt = (VacuumStmt *) parsetree;
 
-				return stmt->is_vacuumcmd || list_length(stmt->rels) != 1 ||
+				return list_length(stmt->rels) != 1 ||
 					names_partitioned(((VacuumRelation *) linitial(stmt->rels))->relation);
 			}
 		case T_ClusterStmt:
-			{
-				ClusterStmt *stmt = (ClusterStmt *) parsetree;
-
-				return stmt->relation == NULL || names_partitioned(stmt->relation);
-			}
+			return names_partitioned(((ClusterStmt *) parsetree)->relation);
 		case T_ReindexStmt:
-			{
-				ReindexStmt *stmt = (ReindexStmt *) parsetree;
-				ListCell   *lc;
-
-				if (stmt->kind != REINDEX_OBJECT_TABLE &&
-					stmt->kind != REINDEX_OBJECT_INDEX)
-					return true;
-				foreach(lc, stmt->params)
-				{
-					if (strcmp(((DefElem *) lfirst(lc))->defname, "concurrently") == 0)
-						return true;
-				}
-				return names_partitioned(stmt->relation);
-			}
-		case T_IndexStmt:
-			return ((IndexStmt *) parsetree)->concurrent;
-		case T_DropStmt:
-			return ((DropStmt *) parsetree)->concurrent;
-		case T_AlterTableStmt:
-			return detaches_concurrently((AlterTableStmt *) parsetree);
+			return names_partitioned(((ReindexStmt *) parsetree)->relation);
 		default:
 			return false;
 	}

@@ -36,7 +36,6 @@ extern Hazard *add_hazard(RelEffect *eff, RuleId rule, Node *cause,
 						  const char *cause_sql, const char *subject,
 						  Oid other_relid);
 
-extern bool option_is_set(List *options, const char *name);
 extern List *catalog_oids(Oid catid, Oid indexid, AttrNumber keyatt, Oid key,
 						  AttrNumber resultatt);
 extern Oid	index_am(Oid indexid);

@@ -275,6 +275,10 @@ extern void first_lock_take(FirstLock *fl, bool wait);
 extern bool first_lock_moved(FirstLock *fl);
 extern void first_lock_release(FirstLock *fl);
 extern bool commits_inside(Node *parsetree, ProcessUtilityContext context);
+extern const char *outside_transaction_only(Node *stmt);
+
+/* inspect.c: a DefElem option list (REINDEX, CLUSTER, VACUUM) sets this flag */
+extern bool option_is_set(List *options, const char *name);
 
 /* relstats.c */
 extern RelSize measure_relation(Oid relid);
