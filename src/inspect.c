@@ -1362,6 +1362,63 @@ inspect_primary_key_using_index(Inspection *insp, RelEffect *eff,
 	ReleaseSysCache(idxtup);
 }
 
+/*
+ * Is this column's value always stored in the heap's row?  Fixed length, or
+ * a type never stored out of line (attstorage plain).  False for a column
+ * the catalog does not know (one the script adds, say): TOAST counts then.
+ */
+static bool
+column_stored_inline(Oid relid, const char *colname)
+{
+	HeapTuple	atttup = SearchSysCacheAttName(relid, colname);
+	bool		inline_only;
+
+	if (!HeapTupleIsValid(atttup))
+		return false;
+	inline_only = ((Form_pg_attribute) GETSTRUCT(atttup))->attlen > 0 ||
+		((Form_pg_attribute) GETSTRUCT(atttup))->attstorage == TYPSTORAGE_PLAIN;
+	ReleaseSysCache(atttup);
+	return inline_only;
+}
+
+/*
+ * Walker of a CHECK's raw expression: true at the first column whose value
+ * it may read out of line.  An IS [NOT] NULL of a bare column asks only
+ * whether the value is there (ExecEvalNullTest never detoasts); any other
+ * use of a column that can be stored out of line may read its TOAST.
+ */
+static bool
+check_reads_toast_walker(Node *node, void *context)
+{
+	Oid			relid = *(Oid *) context;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, NullTest) && IsA(((NullTest *) node)->arg, ColumnRef))
+		return false;
+	if (IsA(node, ColumnRef))
+	{
+		List	   *fields = ((ColumnRef *) node)->fields;
+		Node	   *last = llast(fields);
+
+		return !IsA(last, String) || !column_stored_inline(relid, strVal(last));
+	}
+	return raw_expression_tree_walker(node, check_reads_toast_walker, context);
+}
+
+/*
+ * Does validating this new CHECK read only values stored in the heap's
+ * rows?  True for a CHECK that tests only whether columns are null (the
+ * step before SET NOT NULL in the phased recipe) or reads only columns
+ * stored inline.
+ */
+static bool
+check_reads_heap_only(Oid relid, Constraint *con)
+{
+	return OidIsValid(relid) && con->raw_expr != NULL &&
+		!check_reads_toast_walker(con->raw_expr, &relid);
+}
+
 /* ADD CONSTRAINT: CHECK, FOREIGN KEY, PRIMARY KEY, UNIQUE, EXCLUDE */
 static void
 inspect_add_constraint(Inspection *insp, RelEffect *eff, Constraint *con,
@@ -1374,7 +1431,8 @@ inspect_add_constraint(Inspection *insp, RelEffect *eff, Constraint *con,
 			{
 				eff->scan = true;
 				add_hazard(eff, RULE_ADD_CHECK, (Node *) con, cmd_sql,
-						   con->conname, InvalidOid);
+						   con->conname, InvalidOid)->heap_only =
+					check_reads_heap_only(eff->relid, con);
 			}
 			break;
 		case CONSTR_FOREIGN:
@@ -1967,8 +2025,7 @@ inspect_alter_table(Inspection *insp, AlterTableStmt *stmt)
 
 /*
  * Does building this index read only values stored in the heap's rows?
- * Plain columns of fixed length, or of a type never stored out of line
- * (attstorage plain), no expression and no predicate.
+ * Columns stored inline, no expression and no predicate.
  */
 static bool
 index_reads_heap_only(Oid relid, IndexStmt *stmt)
@@ -1980,18 +2037,9 @@ index_reads_heap_only(Oid relid, IndexStmt *stmt)
 	foreach(lc, list_concat_copy(stmt->indexParams, stmt->indexIncludingParams))
 	{
 		IndexElem  *elem = (IndexElem *) lfirst(lc);
-		HeapTuple	atttup;
-		bool		inline_only;
 
-		if (elem->expr != NULL || elem->name == NULL)
-			return false;
-		atttup = SearchSysCacheAttName(relid, elem->name);
-		if (!HeapTupleIsValid(atttup))
-			return false;
-		inline_only = ((Form_pg_attribute) GETSTRUCT(atttup))->attlen > 0 ||
-			((Form_pg_attribute) GETSTRUCT(atttup))->attstorage == TYPSTORAGE_PLAIN;
-		ReleaseSysCache(atttup);
-		if (!inline_only)
+		if (elem->expr != NULL || elem->name == NULL ||
+			!column_stored_inline(relid, elem->name))
 			return false;
 	}
 	return true;

@@ -79,6 +79,13 @@ typedef RelFileNode MgRelFile;
 #define mg_local_beentry(n) pgstat_fetch_stat_local_beentry(n)
 #endif
 
+/* Live tuples the cumulative statistics count for a table, renamed in 16 */
+#if PG_VERSION_NUM >= 160000
+#define mg_tabentry_live_tuples(entry) ((entry)->live_tuples)
+#else
+#define mg_tabentry_live_tuples(entry) ((entry)->n_live_tuples)
+#endif
+
 /*
  * The lookup check of REFRESH MATERIALIZED VIEW and REINDEX TABLE
  * (commands/tablecmds.h): 17 lets the MAINTAIN privilege run them

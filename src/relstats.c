@@ -41,6 +41,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "optimizer/optimizer.h"
+#include "pgstat.h"
 #include "storage/bufpage.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -147,8 +148,11 @@ main_fork_bytes(Oid relid, Form_pg_class cls)
 
 /*
  * Estimated rows of a leaf relation: pg_class density scaled to the current
- * size, as the planner does; where statistics were never gathered, from the
- * block count and the average width of the columns' types.
+ * size, as the planner does.  Where no VACUUM or ANALYZE ever set it (a
+ * table just bulk-loaded), the live tuples the cumulative statistics have
+ * counted for it; where those are missing too (statistics reset, or not yet
+ * flushed by the loading backend), from the block count and the average
+ * width of the columns' types, which can be far off for text columns.
  */
 static int64
 class_rows(Oid relid, Form_pg_class cls, int64 bytes)
@@ -156,6 +160,7 @@ class_rows(Oid relid, Form_pg_class cls, int64 bytes)
 	double		pages = (double) bytes / BLCKSZ;
 	int32		width = 0;
 	int			attnum;
+	PgStat_StatTabEntry *tabentry;
 
 	if (cls->reltuples >= 0 && cls->relpages > 0)
 		return (int64) (cls->reltuples / cls->relpages * pages + 0.5);
@@ -163,6 +168,10 @@ class_rows(Oid relid, Form_pg_class cls, int64 bytes)
 		return (int64) cls->reltuples;
 	if (pages == 0)
 		return 0;
+
+	tabentry = pgstat_fetch_stat_tabentry(relid);
+	if (tabentry != NULL && mg_tabentry_live_tuples(tabentry) > 0)
+		return (int64) mg_tabentry_live_tuples(tabentry);
 
 	for (attnum = 1; attnum <= cls->relnatts; attnum++)
 	{

@@ -293,8 +293,9 @@ size_phrase(const RelSize *size)
  * What the work of a hazard reads: a rewrite copies the TOAST data too, an
  * index build and most CHECKs read the values; SET NOT NULL reads only
  * whether each column is null, a foreign key's validation only its key
- * columns, short values that are never stored out of line, and an index
- * on columns that cannot be (inspect.c sets heap_only).  A table whose
+ * columns, short values that are never stored out of line, and an index or
+ * a CHECK on columns that cannot be, or a CHECK of NULL-ness alone
+ * (inspect.c sets heap_only).  A table whose
  * bulk is TOAST is small to them (an FK on a 40 MB table of 3,000 rows was
  * refused, and the validation read a few hundred kB).
  */
