@@ -253,6 +253,29 @@ SELECT statement, command, verdict, message
     DO $do$ BEGIN EXECUTE 'CREATE TABLE made_by_do (id int)'; END $do$;
     ALTER TABLE made_by_do ADD COLUMN x int;
   $$) ORDER BY statement;
+-- A relation an earlier statement dropped or renamed away is gone (ALTER
+-- INDEX renames a table too: the LOCK after it was ok here and failed on
+-- the server); a statement that fails drops nothing; a schema the script
+-- makes is there, one nobody makes is PostgreSQL's error (CREATE TABLE in
+-- it was ok here), as is DROP TABLE of a materialized view (a warning here)
+SELECT statement, command, verdict, message
+  FROM migration_guard.check($$
+    CREATE TABLE small_copy (LIKE small);
+    ALTER INDEX small_copy RENAME TO small_copy2;
+    ALTER INDEX fresh RENAME TO fresh2;
+    LOCK TABLE fresh;
+    LOCK TABLE fresh2;
+    ALTER TABLE fresh2 RENAME TO fresh;
+    LOCK TABLE fresh;
+    DROP TABLE big_copy;
+    DROP MATERIALIZED VIEW big_copy;
+    ALTER TABLE IF EXISTS big_copy ADD COLUMN x int;
+    TRUNCATE big_copy;
+    CREATE SCHEMA made_schema;
+    CREATE TABLE made_schema.t (id int);
+    CREATE TABLE no_such_schema.t (id int);
+    CREATE VIEW no_such_schema.v AS SELECT 1;
+  $$, 'statement') ORDER BY statement;
 -- A DO block or CALL runs code check() cannot see: unknown, never ok (the
 -- server judges each statement it runs; a DO block that made an index on
 -- big was ok here and refused when it ran)

@@ -300,7 +300,7 @@ apply_setting(VariableSetStmt *stmt)
  * row.  Returns false, with the error, if it failed.
  */
 static bool
-in_subtransaction(void (*fn) (ScriptStep *), ScriptStep *step, char **error)
+in_subtransaction(void (*fn) (ScriptStep *), ScriptStep *step, ErrorData **error)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -335,7 +335,7 @@ in_subtransaction(void (*fn) (ScriptStep *), ScriptStep *step, char **error)
 		 */
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 			ReThrowError(edata);
-		*error = edata->message;
+		*error = edata;
 		step->findings = NIL;
 		ok = false;
 	}
@@ -405,16 +405,17 @@ end_transaction(ScriptTransaction *tx, ScriptState *script)
 /* The row of code check() cannot see into: the server judges it as it runs */
 static void
 put_unknown_row(ReturnSetInfo *rsinfo, int stmtno, const char *command,
-				ScriptPosition *sp)
+				ScriptPosition *sp, const char *message, const char *detail,
+				const char *hint)
 {
 	Datum		values[CHECK_COLS];
 	bool		nulls[CHECK_COLS];
 
 	init_row(values, nulls, stmtno, command, sp);
 	values[9] = CStringGetTextDatum("unknown");
-	values[10] = CStringGetTextDatum(psprintf("check() cannot see the statements that this %s runs", command));
-	values[11] = CStringGetTextDatum("The server judges each statement it runs, as it runs, and may refuse one of them.");
-	values[12] = CStringGetTextDatum("Write the statements out in the migration to have them checked here.");
+	values[10] = CStringGetTextDatum(message);
+	values[11] = CStringGetTextDatum(detail);
+	values[12] = CStringGetTextDatum(hint);
 	nulls[9] = nulls[10] = nulls[11] = nulls[12] = false;
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
@@ -479,7 +480,8 @@ mg_check(PG_FUNCTION_ARGS)
 		List	   *findings = NIL;
 		ListCell   *fc;
 		bool		failed = false;
-
+		bool		unknown = false;
+		char	   *error_text;
 		const char *outside_only = outside_transaction_only(rs->stmt);
 
 		CHECK_FOR_INTERRUPTS();
@@ -510,8 +512,19 @@ mg_check(PG_FUNCTION_ARGS)
 		}
 		if (IsA(rs->stmt, DoStmt) || IsA(rs->stmt, CallStmt))
 		{
-			put_unknown_row(rsinfo, stmtno, command, &sp);
+			put_unknown_row(rsinfo, stmtno, command, &sp,
+							psprintf("check() cannot see the statements that this %s runs",
+									 command),
+							"The server judges each statement it runs, as it runs, and may refuse one of them.",
+							"Write the statements out in the migration to have them checked here.");
 			inspect_note_script(rs->stmt, &script);
+			if (!tx.file && !tx.block)
+				end_transaction(&tx, &script);
+			continue;
+		}
+		if ((error_text = inspect_script_missing_schema(rs->stmt, &script)) != NULL)
+		{
+			put_error_row(rsinfo, stmtno, command, &sp, error_text);
 			if (!tx.file && !tx.block)
 				end_transaction(&tx, &script);
 			continue;
@@ -521,7 +534,7 @@ mg_check(PG_FUNCTION_ARGS)
 			 script_applies_setting((VariableSetStmt *) rs->stmt)))
 		{
 			ScriptStep	step = {rs->stmt, NULL, &script, NIL, false};
-			char	   *error = NULL;
+			ErrorData  *error = NULL;
 
 			if (IsA(rs->stmt, VariableSetStmt))
 			{
@@ -537,15 +550,31 @@ mg_check(PG_FUNCTION_ARGS)
 											 rs->stmt_len);
 				failed = !in_subtransaction(judge_step, &step, &error);
 			}
-			if (failed)
-				put_error_row(rsinfo, stmtno, command, &sp, error);
+			/*
+			 * A function an earlier statement creates is not in the catalog
+			 * yet: whether it rewrites depends on its body (an SQL function
+			 * inlined to a constant does not), which only the server sees
+			 */
+			unknown = failed &&
+				error->sqlerrcode == ERRCODE_UNDEFINED_FUNCTION &&
+				(script.made_functions || script.opaque);
+			if (unknown)
+				put_unknown_row(rsinfo, stmtno, command, &sp,
+								psprintf("check() cannot judge this %s: it calls a function that an earlier statement of the script creates",
+										 command),
+								"Whether the statement rewrites or scans the table depends on that function's body and volatility, which are not in the catalog until the script runs. The server judges the statement when it runs.",
+								"Create the function in an earlier migration to have this statement checked here.");
+			else if (failed)
+				put_error_row(rsinfo, stmtno, command, &sp, error->message);
 			findings = step.findings;
 		}
 		else if (IsA(rs->stmt, InsertStmt) || IsA(rs->stmt, UpdateStmt) ||
 				 IsA(rs->stmt, DeleteStmt))
 			findings = judge_script_dml(rs->stmt, command, &script);
 		held_locks_note(findings, &script.held);
-		inspect_note_script(rs->stmt, &script);
+		/* a statement that fails on the server changes nothing there */
+		if (!failed || unknown)
+			inspect_note_script(rs->stmt, &script);
 
 		if (findings == NIL && !failed)
 			put_row(rsinfo, stmtno, command, &sp, NULL);

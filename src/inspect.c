@@ -209,6 +209,43 @@ created_in_script(ScriptState *script, RangeVar *rv)
 }
 
 /*
+ * A relation an earlier statement of the script dropped or renamed away:
+ * its name is no longer one the script made, until a later statement makes
+ * it again
+ */
+static void
+note_gone(ScriptState *script, RangeVar *rv)
+{
+	Oid			relid;
+
+	if (created_in_script(script, rv))
+		return;
+	relid = RangeVarGetRelid(rv, NoLock, true);
+	if (script->named != NULL && strlen(rv->relname) < NAMEDATALEN)
+		(void) hash_search(script->named, rv->relname, HASH_REMOVE, NULL);
+	if (!OidIsValid(relid))
+		return;
+	if (script->gone == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(Oid);
+		ctl.hcxt = CurrentMemoryContext;
+		script->gone = hash_create("migration_guard script gone relations", 64,
+								   &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	(void) hash_search(script->gone, &relid, HASH_ENTER, NULL);
+}
+
+static bool
+script_made_gone(ScriptState *script, Oid relid)
+{
+	return script != NULL && script->gone != NULL &&
+		hash_search(script->gone, &relid, HASH_FIND, NULL) != NULL;
+}
+
+/*
  * Would SET NOT NULL on this column skip its scan?  In a check() script,
  * CHECKs that earlier statements added or validated count too: the phased
  * plan's "CHECK (col IS NOT NULL) NOT VALID; VALIDATE; SET NOT NULL" is
@@ -356,8 +393,26 @@ effect_for_rangevar(Inspection *insp, RangeVar *rv, LOCKMODE lockmode)
 	/*
 	 * In a script, a relation that is not there and that no earlier
 	 * statement made is PostgreSQL's error, as it will be when the script
-	 * runs: a dry run pointed at the wrong database must not pass.
+	 * runs: a dry run pointed at the wrong database must not pass.  So is
+	 * one an earlier statement dropped or renamed away, unless another made
+	 * the name again.
 	 */
+	if (OidIsValid(relid) && script_made_gone(insp->script, relid) &&
+		!script_may_name(insp->script, rv))
+	{
+		if (insp->missing_ok)
+			relid = InvalidOid;
+		else if (rv->schemaname != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("relation \"%s.%s\" does not exist",
+							rv->schemaname, rv->relname)));
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("relation \"%s\" does not exist",
+							rv->relname)));
+	}
 	if (!OidIsValid(relid) && !insp->missing_ok &&
 		!script_may_name(insp->script, rv))
 		(void) RangeVarGetRelid(rv, NoLock, false);
@@ -2098,6 +2153,74 @@ inspect_index(Inspection *insp, IndexStmt *stmt)
 	}
 }
 
+/*
+ * DROP TABLE of a materialized view, DROP INDEX of a table: PostgreSQL
+ * fails before it locks anything (RangeVarCallbackForDropRelation), so the
+ * hook leaves it alone; in a script it is that error, as when it runs.
+ */
+static bool
+drop_names_other_kind(Inspection *insp, ObjectType removeType, RangeVar *rv)
+{
+	Oid			relid;
+	char		relkind;
+	char		want;
+	const char *nota;
+	const char *hint;
+
+	if (created_in_script(insp->script, rv))
+		return false;
+	relid = RangeVarGetRelid(rv, NoLock, true);
+	if (!OidIsValid(relid) || script_made_gone(insp->script, relid))
+		return false;
+	relkind = get_rel_relkind(relid);
+	if (relkind == RELKIND_PARTITIONED_TABLE)
+		relkind = RELKIND_RELATION;
+	else if (relkind == RELKIND_PARTITIONED_INDEX)
+		relkind = RELKIND_INDEX;
+	want = removeType == OBJECT_INDEX ? RELKIND_INDEX :
+		removeType == OBJECT_MATVIEW ? RELKIND_MATVIEW : RELKIND_RELATION;
+	if (relkind == want || relkind == '\0')
+		return false;
+	if (insp->script == NULL)
+		return true;
+
+	nota = want == RELKIND_INDEX ? "\"%s\" is not an index" :
+		want == RELKIND_MATVIEW ? "\"%s\" is not a materialized view" :
+		"\"%s\" is not a table";
+	switch (relkind)
+	{
+		case RELKIND_RELATION:
+			hint = "Use DROP TABLE to remove a table.";
+			break;
+		case RELKIND_SEQUENCE:
+			hint = "Use DROP SEQUENCE to remove a sequence.";
+			break;
+		case RELKIND_VIEW:
+			hint = "Use DROP VIEW to remove a view.";
+			break;
+		case RELKIND_MATVIEW:
+			hint = "Use DROP MATERIALIZED VIEW to remove a materialized view.";
+			break;
+		case RELKIND_INDEX:
+			hint = "Use DROP INDEX to remove an index.";
+			break;
+		case RELKIND_COMPOSITE_TYPE:
+			hint = "Use DROP TYPE to remove a type.";
+			break;
+		case RELKIND_FOREIGN_TABLE:
+			hint = "Use DROP FOREIGN TABLE to remove a foreign table.";
+			break;
+		default:
+			hint = NULL;
+			break;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+			 errmsg(nota, rv->relname),
+			 hint ? errhint("%s", hint) : 0));
+	return true;				/* not reached */
+}
+
 static void
 inspect_drop(Inspection *insp, DropStmt *stmt)
 {
@@ -2123,6 +2246,8 @@ inspect_drop(Inspection *insp, DropStmt *stmt)
 	{
 		RangeVar   *rv = makeRangeVarFromNameList((List *) lfirst(lc));
 
+		if (drop_names_other_kind(insp, stmt->removeType, rv))
+			continue;
 		if (stmt->removeType == OBJECT_INDEX)
 		{
 			Oid			indexid = RangeVarGetRelid(rv, NoLock, true);
@@ -2572,10 +2697,41 @@ inspect_note_script(Node *parsetree, ScriptState *script)
 				script->opaque = true;	/* a function may make anything */
 			break;
 		case T_RenameStmt:
-			if (((RenameStmt *) parsetree)->relation != NULL &&
-				((RenameStmt *) parsetree)->subname == NULL)
-				note_named(script, ((RenameStmt *) parsetree)->newname);
-			break;
+			{
+				RenameStmt *ren = (RenameStmt *) parsetree;
+
+				/* the relation itself renamed (ALTER INDEX renames a table too) */
+				if (ren->relation != NULL && ren->subname == NULL &&
+					(ren->renameType == OBJECT_TABLE ||
+					 ren->renameType == OBJECT_INDEX ||
+					 ren->renameType == OBJECT_SEQUENCE ||
+					 ren->renameType == OBJECT_VIEW ||
+					 ren->renameType == OBJECT_MATVIEW ||
+					 ren->renameType == OBJECT_FOREIGN_TABLE))
+				{
+					note_gone(script, ren->relation);
+					note_named(script, ren->newname);
+				}
+				break;
+			}
+		case T_DropStmt:
+			{
+				DropStmt   *drop = (DropStmt *) parsetree;
+				ListCell   *lc;
+
+				if (drop->removeType != OBJECT_TABLE &&
+					drop->removeType != OBJECT_INDEX &&
+					drop->removeType != OBJECT_SEQUENCE &&
+					drop->removeType != OBJECT_VIEW &&
+					drop->removeType != OBJECT_MATVIEW &&
+					drop->removeType != OBJECT_FOREIGN_TABLE)
+					break;
+				foreach(lc, drop->objects)
+				{
+					note_gone(script, makeRangeVarFromNameList((List *) lfirst(lc)));
+				}
+				break;
+			}
 		case T_AlterObjectSchemaStmt:
 			rv = ((AlterObjectSchemaStmt *) parsetree)->relation;
 			break;
@@ -2588,6 +2744,9 @@ inspect_note_script(Node *parsetree, ScriptState *script)
 					script->opaque = true;
 				break;
 			}
+		case T_CreateFunctionStmt:
+			script->made_functions = true;
+			break;
 		case T_DoStmt:
 		case T_CallStmt:
 		case T_CreateExtensionStmt:
@@ -2596,12 +2755,65 @@ inspect_note_script(Node *parsetree, ScriptState *script)
 			script->opaque = true;
 			break;
 		case T_CreateSchemaStmt:
-			if (((CreateSchemaStmt *) parsetree)->schemaElts != NIL)
-				script->opaque = true;
-			break;
+			{
+				CreateSchemaStmt *cs = (CreateSchemaStmt *) parsetree;
+
+				if (cs->schemaname != NULL)
+					script->schemas = lappend(script->schemas,
+											  makeString(cs->schemaname));
+				else
+					script->opaque = true;	/* named after its role */
+				if (cs->schemaElts != NIL)
+					script->opaque = true;
+				break;
+			}
 		default:
 			break;
 	}
 	if (rv != NULL)
 		note_named(script, rv->relname);
+}
+
+/*
+ * PostgreSQL's error for a statement of a script that creates a relation in
+ * a schema that is not there and that no earlier statement made, or NULL.
+ * Statements that create a relation lock nothing that exists, so nothing
+ * else in check() looks at their names.
+ */
+char *
+inspect_script_missing_schema(Node *parsetree, ScriptState *script)
+{
+	RangeVar   *rv = NULL;
+	ListCell   *lc;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_CreateStmt:
+		case T_CreateForeignTableStmt:
+			rv = ((CreateStmt *) parsetree)->relation;
+			break;
+		case T_CreateTableAsStmt:
+			rv = ((CreateTableAsStmt *) parsetree)->into->rel;
+			break;
+		case T_ViewStmt:
+			rv = ((ViewStmt *) parsetree)->view;
+			break;
+		case T_CreateSeqStmt:
+			rv = ((CreateSeqStmt *) parsetree)->sequence;
+			break;
+		case T_CompositeTypeStmt:
+			rv = ((CompositeTypeStmt *) parsetree)->typevar;
+			break;
+		default:
+			break;
+	}
+	if (rv == NULL || rv->schemaname == NULL || script->opaque ||
+		OidIsValid(get_namespace_oid(rv->schemaname, true)))
+		return NULL;
+	foreach(lc, script->schemas)
+	{
+		if (strcmp(strVal(lfirst(lc)), rv->schemaname) == 0)
+			return NULL;
+	}
+	return psprintf("schema \"%s\" does not exist", rv->schemaname);
 }

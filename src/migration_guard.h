@@ -201,6 +201,10 @@ typedef struct ScriptState
 	HTAB	   *created;		/* by relation name: a List of RangeVar * */
 	HTAB	   *named;			/* every relation name an earlier statement
 								 * made, renamed or moved: not unknown */
+	HTAB	   *gone;			/* Oids of relations an earlier statement
+								 * dropped or renamed away */
+	List	   *schemas;		/* String: schemas an earlier statement made */
+	bool		made_functions; /* an earlier statement created a function */
 	bool		opaque;			/* an earlier statement could have made any
 								 * name (DO, CALL, CREATE EXTENSION, SELECT,
 								 * RESET ALL) */
@@ -257,6 +261,8 @@ typedef struct HeldLock
 extern List *inspect_statement(Node *parsetree, const char *sql,
 							   ScriptState *script);
 extern void inspect_note_script(Node *parsetree, ScriptState *script);
+extern char *inspect_script_missing_schema(Node *parsetree,
+										   ScriptState *script);
 
 /* first_lock.c: the lock a statement takes first, taken before judging it */
 typedef struct FirstLock

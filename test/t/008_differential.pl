@@ -13,8 +13,9 @@
 # run cannot commit).  Every script is rolled back.
 #
 # The scripts: the demo's migrations (on the demo's own schema), the files
-# of test/differential/, and pairs generated below (an object made, then
-# altered).
+# of test/differential/, pairs generated below (an object made, then
+# altered), and every script the regression suites (sql/*.sql) hand to
+# check(), on their own fixture (sql/setup.sql).
 use strict;
 use warnings;
 use utf8;
@@ -48,8 +49,11 @@ CREATE TABLE small (id int PRIMARY KEY, val text);
 INSERT INTO small SELECT g, 'v' || g FROM generate_series(1, 100) g;
 CREATE INDEX big_val_idx ON big (val);
 ANALYZE;
+});
+
+# the real run: each statement in a savepoint, its audit rows read back
+my $harness = q{
 CREATE SCHEMA difftest;
--- the real run: each statement in a savepoint, its audit rows read back
 CREATE FUNCTION difftest.run(stmts text[])
 RETURNS TABLE (stmt int, verdict text, rules text) LANGUAGE plpgsql AS $$
 DECLARE
@@ -82,14 +86,18 @@ BEGIN
     END IF;
   END LOOP;
 END $$;
-});
+};
+$node->safe_psql('postgres', $harness);
+
+# the database the scripts run in
+my $db = 'postgres';
 
 # The dry run, one line per statement: number, command, line, column,
 # verdict and rules as the audit would spell them
 sub dry_run
 {
 	my ($script) = @_;
-	my $out = $node->safe_psql('postgres', qq{
+	my $out = $node->safe_psql($db, qq{
 SELECT statement, min(command), min(line), min(col),
        CASE WHEN bool_or(verdict = 'error') THEN 'error'
             WHEN bool_or(verdict = 'unknown') THEN 'unknown'
@@ -125,7 +133,7 @@ sub real_run
 {
 	my (@stmts) = @_;
 	my $array = join(', ', map { my $s = $_; $s =~ s/;\s*$//s; $s =~ s/'/''/g; "'$s'" } @stmts);
-	my $out = $node->safe_psql('postgres', qq{
+	my $out = $node->safe_psql($db, qq{
 BEGIN;
 SELECT stmt, verdict, rules FROM difftest.run(ARRAY[$array]::text[]);
 ROLLBACK;});
@@ -207,6 +215,28 @@ for my $from ('varchar(10)', 'text', 'int', 'numeric(10,2)')
 	{
 		compare("column $from to $to",
 			"ALTER TABLE big ADD COLUMN added $from;\nALTER TABLE big ALTER COLUMN added TYPE $to;\n");
+	}
+}
+
+# the scripts the regression suites hand to check() (every dollar-quoted
+# one), on the suites' own fixture (sql/setup.sql) in a database of their
+# own; objects a suite makes between its calls are unknown here, an error
+# on both sides
+$node->safe_psql('postgres', 'CREATE DATABASE regress');
+$node->safe_psql('regress', "SET migration_guard.mode = off;\n" . slurp_file("$top/sql/setup.sql"));
+$node->safe_psql('regress', $harness);
+$db = 'regress';
+my $major = int($node->safe_psql('postgres', 'SHOW server_version_num') / 10000);
+for my $f (sort glob("$top/sql/*.sql"))
+{
+	# a suite of another major's syntax (engine_agreement_18.sql)
+	next if basename($f) =~ /_(\d+)\.sql$/ && $1 != $major;
+	my $suite = slurp_utf8($f);
+	my $n = 0;
+	while ($suite =~ /migration_guard\.check\(\s*\$(\w*)\$(.*?)\$\1\$/sg)
+	{
+		$n++;
+		compare(basename($f) . " #$n", $2);
 	}
 }
 
