@@ -397,9 +397,24 @@ static void
 end_transaction(ScriptTransaction *tx, ScriptState *script)
 {
 	script->held = NIL;
+	inspect_script_commit(script);
 	AtEOXact_GUC(true, tx->nestlevel);
 	tx->nestlevel = NewGUCNestLevel();
 	tx->block = false;
+}
+
+/* Would the server refuse the statement of these findings? */
+static bool
+refused(List *findings)
+{
+	ListCell   *lc;
+
+	foreach(lc, findings)
+	{
+		if (((Finding *) lfirst(lc))->verdict == VERDICT_BLOCK)
+			return true;
+	}
+	return false;
 }
 
 /* The row of code check() cannot see into: the server judges it as it runs */
@@ -503,6 +518,13 @@ mg_check(PG_FUNCTION_ARGS)
 			put_row(rsinfo, stmtno, command, &sp, NULL);
 			continue;
 		}
+		if (IsA(rs->stmt, LockStmt) && !tx.file && !tx.block)
+		{
+			put_error_row(rsinfo, stmtno, command, &sp,
+						  "LOCK TABLE can only be used in transaction blocks");
+			end_transaction(&tx, &script);
+			continue;
+		}
 		if (outside_only != NULL && (tx.file || tx.block))
 		{
 			put_error_row(rsinfo, stmtno, command, &sp,
@@ -571,10 +593,18 @@ mg_check(PG_FUNCTION_ARGS)
 		else if (IsA(rs->stmt, InsertStmt) || IsA(rs->stmt, UpdateStmt) ||
 				 IsA(rs->stmt, DeleteStmt))
 			findings = judge_script_dml(rs->stmt, command, &script);
-		held_locks_note(findings, &script.held);
-		/* a statement that fails on the server changes nothing there */
-		if (!failed || unknown)
+		/*
+		 * A statement that fails changes nothing.  Nor does one refused in
+		 * a transaction of its own; in a longer one the server runs nothing
+		 * after it, and the statements after are judged as if it ran (once
+		 * allowed or made safe, it will).
+		 */
+		if (!(failed && !unknown) &&
+			!(refused(findings) && !tx.file && !tx.block))
+		{
+			held_locks_note(findings, &script.held);
 			inspect_note_script(rs->stmt, &script);
+		}
 
 		if (findings == NIL && !failed)
 			put_row(rsinfo, stmtno, command, &sp, NULL);

@@ -114,6 +114,7 @@ typedef struct CreatedName
 {
 	char		relname[NAMEDATALEN];	/* the key */
 	List	   *rvs;			/* RangeVar *, each schema it was created in */
+	List	   *committed;		/* those whose creating transaction ended */
 } CreatedName;
 
 static void
@@ -134,8 +135,28 @@ note_created(ScriptState *script, RangeVar *rv)
 	}
 	entry = hash_search(script->created, rv->relname, HASH_ENTER, &found);
 	if (!found)
-		entry->rvs = NIL;
+		entry->rvs = entry->committed = NIL;
 	entry->rvs = lappend(entry->rvs, rv);
+}
+
+/*
+ * The script's transaction ended: the relations it created are there for
+ * everyone now, empty, and judged as any other (a rename warns)
+ */
+void
+inspect_script_commit(ScriptState *script)
+{
+	HASH_SEQ_STATUS status;
+	CreatedName *entry;
+
+	if (script->created == NULL)
+		return;
+	hash_seq_init(&status, script->created);
+	while ((entry = hash_seq_search(&status)) != NULL)
+	{
+		entry->committed = list_concat(entry->committed, entry->rvs);
+		entry->rvs = NIL;
+	}
 }
 
 /* A type an earlier statement of the script created */
@@ -182,9 +203,21 @@ script_may_name(ScriptState *script, RangeVar *rv)
 		 hash_search(script->named, rv->relname, HASH_FIND, NULL) != NULL);
 }
 
-/* Was a relation of this name created by an earlier statement of the script? */
 static bool
-created_in_script(ScriptState *script, RangeVar *rv)
+same_relation_name(RangeVar *c, RangeVar *rv)
+{
+	return strcmp(c->relname, rv->relname) == 0 &&
+		((c->schemaname == NULL) == (rv->schemaname == NULL) ?
+		 (c->schemaname == NULL || strcmp(c->schemaname, rv->schemaname) == 0) :
+		 script_namespace(c) == script_namespace(rv));
+}
+
+/*
+ * Was a relation of this name created by an earlier statement of the
+ * script?  *is_new (if given) says whether in the transaction still open.
+ */
+static bool
+script_created(ScriptState *script, RangeVar *rv, bool *is_new)
 {
 	CreatedName *entry;
 	ListCell   *lc;
@@ -197,34 +230,52 @@ created_in_script(ScriptState *script, RangeVar *rv)
 		return false;
 	foreach(lc, entry->rvs)
 	{
-		RangeVar   *c = (RangeVar *) lfirst(lc);
-
-		if (strcmp(c->relname, rv->relname) == 0 &&
-			((c->schemaname == NULL) == (rv->schemaname == NULL) ?
-			 (c->schemaname == NULL || strcmp(c->schemaname, rv->schemaname) == 0) :
-			 script_namespace(c) == script_namespace(rv)))
+		if (same_relation_name((RangeVar *) lfirst(lc), rv))
+		{
+			if (is_new)
+				*is_new = true;
 			return true;
+		}
+	}
+	foreach(lc, entry->committed)
+	{
+		if (same_relation_name((RangeVar *) lfirst(lc), rv))
+		{
+			if (is_new)
+				*is_new = false;
+			return true;
+		}
 	}
 	return false;
 }
+
+static bool
+created_in_script(ScriptState *script, RangeVar *rv)
+{
+	return script_created(script, rv, NULL);
+}
+
+static Oid	script_relid(ScriptState *script, RangeVar *rv);
 
 /*
  * A relation an earlier statement of the script dropped or renamed away:
  * its name is no longer one the script made, until a later statement makes
  * it again
  */
-static void
+static Oid
 note_gone(ScriptState *script, RangeVar *rv)
 {
 	Oid			relid;
 
 	if (created_in_script(script, rv))
-		return;
-	relid = RangeVarGetRelid(rv, NoLock, true);
+		return InvalidOid;
+	relid = script_relid(script, rv);
 	if (script->named != NULL && strlen(rv->relname) < NAMEDATALEN)
 		(void) hash_search(script->named, rv->relname, HASH_REMOVE, NULL);
+	if (script->renamed != NULL && strlen(rv->relname) < NAMEDATALEN)
+		(void) hash_search(script->renamed, rv->relname, HASH_REMOVE, NULL);
 	if (!OidIsValid(relid))
-		return;
+		return InvalidOid;
 	if (script->gone == NULL)
 	{
 		HASHCTL		ctl;
@@ -236,6 +287,35 @@ note_gone(ScriptState *script, RangeVar *rv)
 								   &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 	(void) hash_search(script->gone, &relid, HASH_ENTER, NULL);
+	return relid;
+}
+
+/* An existing relation an earlier statement of the script renamed to this */
+typedef struct RenamedName
+{
+	char		relname[NAMEDATALEN];	/* the key: its new name */
+	Oid			relid;
+} RenamedName;
+
+static void
+note_renamed(ScriptState *script, const char *newname, Oid relid)
+{
+	RenamedName *entry;
+
+	if (!OidIsValid(relid) || strlen(newname) >= NAMEDATALEN)
+		return;
+	if (script->renamed == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = NAMEDATALEN;
+		ctl.entrysize = sizeof(RenamedName);
+		ctl.hcxt = CurrentMemoryContext;
+		script->renamed = hash_create("migration_guard script renamed relations", 64,
+									  &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
+	entry = hash_search(script->renamed, newname, HASH_ENTER, NULL);
+	entry->relid = relid;
 }
 
 static bool
@@ -243,6 +323,30 @@ script_made_gone(ScriptState *script, Oid relid)
 {
 	return script != NULL && script->gone != NULL &&
 		hash_search(script->gone, &relid, HASH_FIND, NULL) != NULL;
+}
+
+/*
+ * The existing relation a name means at this point of the script: the
+ * catalog's, unless an earlier statement dropped or renamed it away (and
+ * none made the name again); else the one an earlier statement renamed to
+ * it.  InvalidOid if none.
+ */
+static Oid
+script_relid(ScriptState *script, RangeVar *rv)
+{
+	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+	RenamedName *entry;
+
+	if (script == NULL)
+		return relid;
+	if (OidIsValid(relid) && script_made_gone(script, relid) &&
+		!script_may_name(script, rv))
+		relid = InvalidOid;
+	if (!OidIsValid(relid) && script->renamed != NULL &&
+		strlen(rv->relname) < NAMEDATALEN &&
+		(entry = hash_search(script->renamed, rv->relname, HASH_FIND, NULL)) != NULL)
+		relid = entry->relid;
+	return relid;
 }
 
 /*
@@ -331,6 +435,7 @@ effect_for(Inspection *insp, Oid relid, RangeVar *rv, LOCKMODE lockmode)
 {
 	RelEffect  *eff;
 	ListCell   *lc;
+	bool		created_new;
 
 	if (OidIsValid(relid))
 	{
@@ -367,8 +472,8 @@ effect_for(Inspection *insp, Oid relid, RangeVar *rv, LOCKMODE lockmode)
 							 pstrdup(rv->relname)) : pstrdup("?");
 		eff->is_new = true;
 	}
-	if (rv != NULL && created_in_script(insp->script, rv))
-		eff->is_new = true;
+	if (rv != NULL && script_created(insp->script, rv, &created_new))
+		eff->is_new = created_new;
 	insp->effects = lappend(insp->effects, eff);
 	return eff;
 }
@@ -386,7 +491,7 @@ effect_for_rangevar(Inspection *insp, RangeVar *rv, LOCKMODE lockmode)
 	if (created_in_script(insp->script, rv))
 		relid = InvalidOid;
 	else
-		relid = RangeVarGetRelid(rv, NoLock, true);
+		relid = script_relid(insp->script, rv);
 	if (!OidIsValid(relid) && insp->script == NULL)
 		return NULL;
 
@@ -397,12 +502,11 @@ effect_for_rangevar(Inspection *insp, RangeVar *rv, LOCKMODE lockmode)
 	 * one an earlier statement dropped or renamed away, unless another made
 	 * the name again.
 	 */
-	if (OidIsValid(relid) && script_made_gone(insp->script, relid) &&
-		!script_may_name(insp->script, rv))
+	if (!OidIsValid(relid) && insp->script != NULL && !insp->missing_ok &&
+		!script_may_name(insp->script, rv) &&
+		OidIsValid(RangeVarGetRelid(rv, NoLock, true)))
 	{
-		if (insp->missing_ok)
-			relid = InvalidOid;
-		else if (rv->schemaname != NULL)
+		if (rv->schemaname != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_TABLE),
 					 errmsg("relation \"%s.%s\" does not exist",
@@ -1295,8 +1399,36 @@ inspect_validate_in_script(Inspection *insp, RelEffect *eff,
 						   const char *conname)
 {
 	ListCell   *lc;
+	bool		may_exist;
 
-	foreach(lc, insp->script ? insp->script->constraints : NIL)
+	if (insp->script == NULL)
+		return;
+
+	/*
+	 * Not in the catalog, and not a name an earlier statement may have made
+	 * (one it left unnamed, a column's inline constraint): PostgreSQL's error
+	 */
+	may_exist = insp->script->opaque;
+	foreach(lc, insp->script->constraints)
+	{
+		ScriptConstraint *sc = (ScriptConstraint *) lfirst(lc);
+
+		if (sc->relid == eff->relid &&
+			(sc->conname == NULL || strcmp(sc->conname, conname) == 0))
+			may_exist = true;
+	}
+	foreach(lc, insp->script->columns)
+	{
+		if (((ScriptColumn *) lfirst(lc))->relid == eff->relid)
+			may_exist = true;
+	}
+	if (!may_exist)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("constraint \"%s\" of relation \"%s\" does not exist",
+						conname, get_rel_name(eff->relid))));
+
+	foreach(lc, insp->script->constraints)
 	{
 		ScriptConstraint *sc = (ScriptConstraint *) lfirst(lc);
 
@@ -2169,8 +2301,8 @@ drop_names_other_kind(Inspection *insp, ObjectType removeType, RangeVar *rv)
 
 	if (created_in_script(insp->script, rv))
 		return false;
-	relid = RangeVarGetRelid(rv, NoLock, true);
-	if (!OidIsValid(relid) || script_made_gone(insp->script, relid))
+	relid = script_relid(insp->script, rv);
+	if (!OidIsValid(relid))
 		return false;
 	relkind = get_rel_relkind(relid);
 	if (relkind == RELKIND_PARTITIONED_TABLE)
@@ -2307,8 +2439,13 @@ inspect_drop(Inspection *insp, DropStmt *stmt)
 static void
 inspect_rename_relation(Inspection *insp, RenameStmt *stmt)
 {
-	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-	char		relkind = OidIsValid(relid) ? get_rel_relkind(relid) : '\0';
+	bool		created = created_in_script(insp->script, stmt->relation);
+	Oid			relid = created ? InvalidOid :
+		script_relid(insp->script, stmt->relation);
+
+	/* what a script creates by name is a table, or CREATE TABLE AS's */
+	char		relkind = OidIsValid(relid) ? get_rel_relkind(relid) :
+		created ? RELKIND_RELATION : '\0';
 	bool		is_index = (relkind == RELKIND_INDEX ||
 							relkind == RELKIND_PARTITIONED_INDEX);
 	RelEffect  *eff;
@@ -2709,8 +2846,29 @@ inspect_note_script(Node *parsetree, ScriptState *script)
 					 ren->renameType == OBJECT_MATVIEW ||
 					 ren->renameType == OBJECT_FOREIGN_TABLE))
 				{
-					note_gone(script, ren->relation);
+					if (created_in_script(script, ren->relation))
+					{
+						RangeVar   *to = copyObject(ren->relation);
+
+						to->relname = ren->newname;
+						note_created(script, to);
+					}
+					else
+						note_renamed(script, ren->newname,
+									 note_gone(script, ren->relation));
 					note_named(script, ren->newname);
+				}
+				else if (ren->renameType == OBJECT_TABCONSTRAINT &&
+						 ren->relation != NULL)
+				{
+					/* a name a later VALIDATE may use */
+					ScriptConstraint *sc = palloc0(sizeof(ScriptConstraint));
+
+					sc->relid = script_relid(script, ren->relation);
+					sc->conname = ren->newname;
+					sc->contype = CONSTR_CHECK;
+					sc->in_catalog = sc->validated = true;
+					script->constraints = lappend(script->constraints, sc);
 				}
 				break;
 			}

@@ -203,6 +203,7 @@ typedef struct ScriptState
 								 * made, renamed or moved: not unknown */
 	HTAB	   *gone;			/* Oids of relations an earlier statement
 								 * dropped or renamed away */
+	HTAB	   *renamed;		/* new name -> Oid of a relation renamed */
 	List	   *schemas;		/* String: schemas an earlier statement made */
 	bool		made_functions; /* an earlier statement created a function */
 	bool		opaque;			/* an earlier statement could have made any
@@ -263,6 +264,7 @@ extern List *inspect_statement(Node *parsetree, const char *sql,
 extern void inspect_note_script(Node *parsetree, ScriptState *script);
 extern char *inspect_script_missing_schema(Node *parsetree,
 										   ScriptState *script);
+extern void inspect_script_commit(ScriptState *script);
 
 /* first_lock.c: the lock a statement takes first, taken before judging it */
 typedef struct FirstLock

@@ -79,11 +79,16 @@ typedef RelFileNode MgRelFile;
 #define mg_local_beentry(n) pgstat_fetch_stat_local_beentry(n)
 #endif
 
-/* Live tuples the cumulative statistics count for a table, renamed in 16 */
+/*
+ * Live tuples the cumulative statistics count for a table, and this
+ * backend's change not yet flushed to them: renamed in 16
+ */
 #if PG_VERSION_NUM >= 160000
 #define mg_tabentry_live_tuples(entry) ((entry)->live_tuples)
+#define mg_tabstatus_delta_live_tuples(status) ((status)->counts.delta_live_tuples)
 #else
 #define mg_tabentry_live_tuples(entry) ((entry)->n_live_tuples)
+#define mg_tabstatus_delta_live_tuples(status) ((status)->t_counts.t_delta_live_tuples)
 #endif
 
 /*

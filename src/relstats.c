@@ -147,11 +147,31 @@ main_fork_bytes(Oid relid, Form_pg_class cls)
 }
 
 /*
+ * The live tuples the cumulative statistics count for a table, with what
+ * this backend inserted and deleted in committed transactions and has not
+ * flushed yet (a backend flushes at most once a second, or when it exits):
+ * a table loaded by this session counts whole at once.
+ */
+static int64
+counted_live_tuples(Oid relid)
+{
+	PgStat_StatTabEntry *shared = pgstat_fetch_stat_tabentry(relid);
+	PgStat_TableStatus *pending = find_tabstat_entry(relid);
+	int64		live = 0;
+
+	if (shared != NULL)
+		live += mg_tabentry_live_tuples(shared);
+	if (pending != NULL)
+		live += mg_tabstatus_delta_live_tuples(pending);
+	return live;
+}
+
+/*
  * Estimated rows of a leaf relation: pg_class density scaled to the current
  * size, as the planner does.  Where no VACUUM or ANALYZE ever set it (a
  * table just bulk-loaded), the live tuples the cumulative statistics have
- * counted for it; where those are missing too (statistics reset, or not yet
- * flushed by the loading backend), from the block count and the average
+ * counted for it; where those are missing too (statistics reset, or another
+ * backend's load not flushed yet), from the block count and the average
  * width of the columns' types, which can be far off for text columns.
  */
 static int64
@@ -160,7 +180,7 @@ class_rows(Oid relid, Form_pg_class cls, int64 bytes)
 	double		pages = (double) bytes / BLCKSZ;
 	int32		width = 0;
 	int			attnum;
-	PgStat_StatTabEntry *tabentry;
+	int64		live;
 
 	if (cls->reltuples >= 0 && cls->relpages > 0)
 		return (int64) (cls->reltuples / cls->relpages * pages + 0.5);
@@ -169,9 +189,9 @@ class_rows(Oid relid, Form_pg_class cls, int64 bytes)
 	if (pages == 0)
 		return 0;
 
-	tabentry = pgstat_fetch_stat_tabentry(relid);
-	if (tabentry != NULL && mg_tabentry_live_tuples(tabentry) > 0)
-		return (int64) mg_tabentry_live_tuples(tabentry);
+	live = counted_live_tuples(relid);
+	if (live > 0)
+		return live;
 
 	for (attnum = 1; attnum <= cls->relnatts; attnum++)
 	{

@@ -281,12 +281,14 @@ size_phrase(const RelSize *size)
 	char	   *parts = size->partitions > 0 ?
 	psprintf(", summed over %d partitions", size->partitions) : pstrdup("");
 
+	const char *noun = size->rows == 1 ? "row" : "rows";
+
 	if (size->toast_left_out && size->toast_bytes > 0)
-		return psprintf("%s with about " INT64_FORMAT " rows%s (and %s of TOAST data, which this scan does not read)",
-						format_bytes(size->bytes), size->rows, parts,
+		return psprintf("%s with about " INT64_FORMAT " %s%s (and %s of TOAST data, which this scan does not read)",
+						format_bytes(size->bytes), size->rows, noun, parts,
 						format_bytes(size->toast_bytes));
-	return psprintf("%s with about " INT64_FORMAT " rows%s",
-					format_bytes(size->bytes), size->rows, parts);
+	return psprintf("%s with about " INT64_FORMAT " %s%s",
+					format_bytes(size->bytes), size->rows, noun, parts);
 }
 
 /*
