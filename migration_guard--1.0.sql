@@ -75,7 +75,9 @@ CREATE TABLE migration_guard.audit_log (
     rules            text[] NOT NULL DEFAULT '{}',
     verdict          migration_guard.audit_verdict NOT NULL,
     reason           text,                 -- migration_guard.reason, for overrides
-    duration_ms      double precision      -- statements that ran
+    lock_wait_ms     double precision,     -- waiting for its first lock (NULL:
+                                           -- the guard did not take it)
+    held_ms          double precision      -- running, once it had that lock
 );
 CREATE INDEX audit_log_logged_at_idx ON migration_guard.audit_log (logged_at);
 
@@ -88,7 +90,7 @@ SELECT a.id, a.logged_at, a.role_name, a.session_role, a.application_name,
        a.client_addr, a.backend_pid, a.command, a.relation_name, a.verdict,
        a.rules, a.reason, a.lock_mode,
        pg_catalog.pg_size_pretty(a.table_bytes) AS table_size, a.est_rows,
-       a.rewrite, a.scan, a.duration_ms,
+       a.rewrite, a.scan, a.lock_wait_ms, a.held_ms,
        CASE WHEN a.xid IS NULL THEN NULL
             ELSE pg_catalog.pg_xact_status(a.xid) END AS transaction,
        a.statement, a.statement_truncated, a.xid, a.relation_oid

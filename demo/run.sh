@@ -65,8 +65,13 @@ else
 fi
 
 # --- a throwaway cluster ----------------------------------------------------
+# Everything runs from a copy of demo/ in the cluster's directory: the
+# postgres user may not be able to enter the clone (as root, /root/... or a
+# mktemp -d is mode 0700).
 dir=$(mktemp -d /tmp/mg_demo.XXXXXX)
-chown "$owner" "$dir"
+cp -r "$top/demo" "$dir/demo"
+chown -R "$owner" "$dir"
+cd "$dir"
 port=5432
 stop_cluster() {
 	[ -n "${app_pid:-}" ] && kill "$app_pid" 2>/dev/null
@@ -196,13 +201,14 @@ sql -a -v ON_ERROR_STOP=1 -f demo/50_contract.sql
 
 chapter "4. The audit: what happened during the deploy"
 say "migration_guard.audit has a row for every DDL statement on an existing table: what \
-ran, what was refused (kept although its transaction rolled back), who, and how long \
-each held its lock. A CREATE TABLE with a foreign key shows up as an ALTER TABLE of the \
-table it references: that is the lock it takes there."
+ran, what was refused (kept although its transaction rolled back), who, how long each \
+waited for its lock (the app's transactions hold locks on \"Project\" for a moment) and how \
+long it then ran holding it. A CREATE TABLE with a foreign key shows up as an ALTER TABLE \
+of the table it references: that is the lock it takes there."
 sql <<'EOF'
 SELECT to_char(logged_at, 'HH24:MI:SS') AS at, verdict,
        coalesce(array_to_string(rules, ','), '') AS rules, relation_name AS relation,
-       lock_mode, round(duration_ms) AS ms, transaction,
+       lock_mode, round(lock_wait_ms) AS waited_ms, round(held_ms) AS held_ms, transaction,
        left(regexp_replace(statement, '\s+', ' ', 'g'), 58) AS statement
   FROM migration_guard.audit
  ORDER BY logged_at, id;

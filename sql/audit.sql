@@ -39,7 +39,7 @@ SELECT est_rows > 0 AS audit_log_estimated FROM migration_guard.audit_log
 SELECT command, relation_name, verdict, rules, reason, lock_mode, rewrite, scan,
        table_bytes > 1024 * 1024 AS large,
        CASE WHEN relation_name <> 'migration_guard.audit_log' THEN est_rows END AS est_rows,
-       duration_ms IS NOT NULL AS timed,
+       held_ms IS NOT NULL AS timed, lock_wait_ms IS NOT NULL AS lock_timed,
        xid IS NOT NULL AS has_xid, statement, statement_truncated,
        role_name, session_role, backend_pid = pg_backend_pid() AS this_backend
   FROM migration_guard.audit_log ORDER BY id;
@@ -247,7 +247,7 @@ VACUUM FULL big;
 REINDEX TABLE CONCURRENTLY small;
 RESET migration_guard.allow;
 RESET default_transaction_read_only;
-SELECT command, relation_name, verdict, rules, duration_ms IS NOT NULL AS finished
+SELECT command, relation_name, verdict, rules, held_ms IS NOT NULL AS finished
   FROM migration_guard.audit_log
  WHERE statement IN ('VACUUM FULL big', 'REINDEX TABLE CONCURRENTLY small')
  ORDER BY id;

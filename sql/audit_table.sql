@@ -23,7 +23,7 @@ SELECT id, command, relation_name, verdict, rules, reason, lock_mode,
        rewrite, scan, est_rows > 0 AS has_est, statement, statement_truncated,
        role_name, session_role, backend_pid = pg_backend_pid() AS this_backend,
        application_name = current_setting('application_name') AS this_app,
-       xid IS NOT NULL AS has_xid, duration_ms IS NOT NULL AS timed,
+       xid IS NOT NULL AS has_xid, held_ms IS NOT NULL AS timed,
        relation_oid = to_regclass(relation_name) AS oid_matches
   FROM migration_guard.audit_log WHERE id > :start_id;
 
@@ -46,11 +46,11 @@ BEGIN
   INSERT INTO migration_guard.audit_log (logged_at, role_name, session_role,
       application_name, client_addr, backend_pid, xid, command, statement,
       statement_truncated, relation_oid, relation_name, lock_mode, table_bytes,
-      est_rows, rewrite, scan, rules, verdict, reason, duration_ms)
+      est_rows, rewrite, scan, rules, verdict, reason, lock_wait_ms, held_ms)
   SELECT logged_at, role_name, session_role, application_name, client_addr,
          backend_pid, xid, command, statement, statement_truncated,
          relation_oid, relation_name, lock_mode, table_bytes, est_rows,
-         rewrite, scan, rules, verdict, reason, duration_ms
+         rewrite, scan, rules, verdict, reason, lock_wait_ms, held_ms
     FROM migration_guard.audit_log WHERE id = orig
   RETURNING ctid INTO t;
   RETURN t;
@@ -391,7 +391,7 @@ ROLLBACK TO s;
 GRANT INSERT (logged_at, role_name, session_role, application_name,
   client_addr, backend_pid, xid, command, statement, statement_truncated,
   relation_oid, relation_name, lock_mode, table_bytes, est_rows, rewrite,
-  scan, rules, verdict, reason, duration_ms) ON migration_guard.audit_log TO ad_owner;
+  scan, rules, verdict, reason, lock_wait_ms, held_ms) ON migration_guard.audit_log TO ad_owner;
 ALTER TABLE ad_t ALTER COLUMN v SET STATISTICS 1102;
 REVOKE INSERT (reason) ON migration_guard.audit_log FROM ad_owner;
 SAVEPOINT s;
@@ -481,9 +481,9 @@ SELECT max(id) AS mark FROM migration_guard.audit_log \gset
 BEGIN;
 ALTER EXTENSION migration_guard DROP VIEW migration_guard.audit;
 DROP VIEW migration_guard.audit, ad_log;
-ALTER TABLE migration_guard.audit_log ALTER COLUMN duration_ms TYPE numeric(12, 0);
+ALTER TABLE migration_guard.audit_log ALTER COLUMN held_ms TYPE numeric(12, 0);
 ALTER TABLE ad_t ALTER COLUMN v SET STATISTICS 701;
-SELECT statement, duration_ms = round(duration_ms) AS rounded_by_typmod
+SELECT statement, held_ms = round(held_ms) AS rounded_by_typmod
   FROM migration_guard.audit_log WHERE id > :mark ORDER BY id;
 CREATE TYPE ad_other_verdict AS ENUM ('ok', 'warned', 'blocked', 'overridden', 'timed_out');
 ALTER TABLE migration_guard.audit_log

@@ -16,8 +16,8 @@
  *
  * A statement that commits on its own (CONCURRENTLY, VACUUM) has done its
  * work once it returns, and a crash after that must not lose its row: the
- * worker commits the row before the statement runs, with no duration, and
- * fills in the duration once it has finished.  A row without a duration is
+ * worker commits the row before the statement runs, with no held_ms, and
+ * fills in held_ms once it has finished.  A row without held_ms is
  * a statement that did not finish (an error, a cancel or a crash), whatever
  * it left behind (an INVALID index) included.
  *
@@ -82,9 +82,9 @@
 "INSERT INTO migration_guard.audit_log (logged_at, role_name, session_role," \
 " application_name, client_addr, backend_pid, xid, command, statement," \
 " statement_truncated, relation_oid, relation_name, lock_mode, table_bytes," \
-" est_rows, rewrite, scan, rules, verdict, reason, duration_ms) VALUES (" \
-"$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17," \
-" $18, $19::migration_guard.audit_verdict, $20, $21)"
+" est_rows, rewrite, scan, rules, verdict, reason, lock_wait_ms, held_ms)" \
+" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15," \
+" $16, $17, $18, $19::migration_guard.audit_verdict, $20, $21, $22)"
 
 /* the worker's: it tells the backend which row it wrote */
 static const char *const audit_insert_returning_sql =
@@ -92,14 +92,14 @@ AUDIT_INSERT_SQL " RETURNING id";
 
 /* the worker's, once a statement written before it ran has finished */
 static const char *const audit_finish_sql =
-"UPDATE migration_guard.audit_log SET duration_ms = $2 WHERE id = $1";
+"UPDATE migration_guard.audit_log SET held_ms = $2 WHERE id = $1";
 
 static const Oid audit_field_types[AUDIT_NFIELDS] = {
 	TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID,
 	INETOID, INT4OID, XID8OID, TEXTOID, TEXTOID,
 	BOOLOID, OIDOID, TEXTOID, TEXTOID,
 	INT8OID, INT8OID, BOOLOID, BOOLOID,
-	TEXTARRAYOID, TEXTOID, TEXTOID, FLOAT8OID
+	TEXTARRAYOID, TEXTOID, TEXTOID, FLOAT8OID, FLOAT8OID
 };
 
 static const char *const audit_field_names[AUDIT_NFIELDS] = {
@@ -107,7 +107,7 @@ static const char *const audit_field_names[AUDIT_NFIELDS] = {
 	"client_addr", "backend_pid", "xid", "command", "statement",
 	"statement_truncated", "relation_oid", "relation_name", "lock_mode",
 	"table_bytes", "est_rows", "rewrite", "scan", "rules", "verdict",
-	"reason", "duration_ms"
+	"reason", "lock_wait_ms", "held_ms"
 };
 
 /*
@@ -123,8 +123,8 @@ typedef struct AuditShared
 {
 	Oid			dboid;
 	Oid			owner;
-	int64		finish_id;		/* the row to give a duration, or 0 */
-	double		duration_ms;	/* that duration */
+	int64		finish_id;		/* the row to give its held_ms, or 0 */
+	double		held_ms;		/* that time */
 	int64		id;				/* set by the worker: the row written */
 	bool		done;			/* set by the worker after COMMIT */
 	char		error[AUDIT_ERROR_LEN];	/* or why it failed, if it did */
@@ -211,7 +211,7 @@ set_datum(AuditRow *row, int i, Datum value)
 void
 audit_fill_row(AuditRow *row, Oid role, const char *command, const char *sql,
 			   const Finding *main, List *rules, const char *verdict,
-			   double duration_ms)
+			   double lock_wait_ms, double held_ms)
 {
 	FullTransactionId fxid = GetTopFullTransactionIdIfAny();
 	int			len = strlen(sql);
@@ -269,8 +269,10 @@ audit_fill_row(AuditRow *row, Oid role, const char *command, const char *sql,
 	set_text(row, AF_VERDICT, verdict);
 	if (mg_reason && mg_reason[0] && row->overridden)
 		set_text(row, AF_REASON, mg_reason);
-	if (duration_ms >= 0)
-		set_datum(row, AF_DURATION_MS, Float8GetDatum(duration_ms));
+	if (lock_wait_ms >= 0)
+		set_datum(row, AF_LOCK_WAIT_MS, Float8GetDatum(lock_wait_ms));
+	if (held_ms >= 0)
+		set_datum(row, AF_HELD_MS, Float8GetDatum(held_ms));
 }
 
 /* One value in its type's text form, for the server log and the worker */
@@ -368,7 +370,7 @@ audit_insert(AuditRow *row)
 
 /*
  * The worker's write, in its own transaction: the row, returning its id,
- * or the duration of the row sh->finish_id.
+ * or the held_ms of the row sh->finish_id.
  */
 static void
 audit_write_shared(AuditShared *sh, AuditRow *row)
@@ -382,7 +384,7 @@ audit_write_shared(AuditShared *sh, AuditRow *row)
 	{
 		Oid			types[2] = {INT8OID, FLOAT8OID};
 		Datum		values[2] = {Int64GetDatum(sh->finish_id),
-		Float8GetDatum(sh->duration_ms)};
+		Float8GetDatum(sh->held_ms)};
 
 		ret = SPI_execute_with_args(audit_finish_sql, 2, types, values,
 									NULL, false, 0);
@@ -543,12 +545,12 @@ audit_record_durably(AuditRow *row, int64 *id)
 }
 
 /*
- * The duration of a statement whose row audit_record_durably() wrote before
+ * The held_ms of a statement whose row audit_record_durably() wrote before
  * it ran, now that it has finished; the row as it would now read goes to
  * the server log if the worker cannot write it.  Returns NULL or why not.
  */
 const char *
-audit_finish_durably(int64 id, double duration_ms, AuditRow *row)
+audit_finish_durably(int64 id, double held_ms, AuditRow *row)
 {
 	dsm_segment *seg;
 	AuditShared *sh;
@@ -560,7 +562,7 @@ audit_finish_durably(int64 id, double duration_ms, AuditRow *row)
 	sh->dboid = MyDatabaseId;
 	sh->owner = audit_table_owner();
 	sh->finish_id = id;
-	sh->duration_ms = duration_ms;
+	sh->held_ms = held_ms;
 	for (int i = 0; i < AUDIT_NFIELDS; i++)
 		sh->lens[i] = -1;
 
@@ -568,7 +570,7 @@ audit_finish_durably(int64 id, double duration_ms, AuditRow *row)
 		"The migration_guard extension is not created in this database.";
 	if (why != NULL)
 	{
-		set_datum(row, AF_DURATION_MS, Float8GetDatum(duration_ms));
+		set_datum(row, AF_HELD_MS, Float8GetDatum(held_ms));
 		audit_record_to_log(row, why);
 	}
 	dsm_detach(seg);
@@ -639,7 +641,7 @@ audit_run_worker(AuditShared *sh, dsm_segment *seg)
 }
 
 /*
- * Background worker: write one row (or one finished statement's duration)
+ * Background worker: write one row (or one finished statement's held_ms)
  * and commit.
  */
 void

@@ -84,6 +84,9 @@ typedef struct Guarded
 	Judgement	j;
 	FirstLock	fl;
 	int64		early_id;		/* its row, when written before it ran */
+	double		lock_wait_ms;	/* waiting for the first lock we took for
+								 * it, or -1: we did not take it */
+	TimestampTz asked;			/* when we began to wait for it, while we do */
 } Guarded;
 
 /* The chained call's arguments, for running it under our lock_timeout */
@@ -120,6 +123,7 @@ static void report_findings(Judgement *j);
 static void refuse(Guarded *g);
 static void record_durably_before(Guarded *g);
 static void record_durably_after(Guarded *g, AuditRow *row);
+static double ms_since(TimestampTz t);
 
 static inline void
 chain(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
@@ -208,6 +212,7 @@ guard_statement(PlannedStmt *pstmt, const char *queryString,
 		oldcxt = MemoryContextSwitchTo(cxt);
 		g = palloc0(sizeof(Guarded));
 		g->cxt = cxt;
+		g->lock_wait_ms = -1;
 
 		/*
 		 * The statement may change the user while it runs (REFRESH
@@ -272,13 +277,10 @@ guard_statement(PlannedStmt *pstmt, const char *queryString,
 		if (g->j.audit)
 		{
 			MemoryContext oldcxt = MemoryContextSwitchTo(g->cxt);
-			long		secs;
-			int			usecs;
+			double		held_ms = ms_since(start);
 
-			TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
 			audit_fill_row(&row, g->role, g->command, g->sql, g->j.main,
-						   g->j.rules, g->j.verdict,
-						   secs * 1000.0 + usecs / 1000.0);
+						   g->j.rules, g->j.verdict, g->lock_wait_ms, held_ms);
 
 			/*
 			 * A statement that committed on its own (VACUUM FULL,
@@ -286,12 +288,10 @@ guard_statement(PlannedStmt *pstmt, const char *queryString,
 			 * transaction cannot take the row: a worker commits it, and an
 			 * error there must not turn a finished statement into a failed
 			 * one (the row then goes to the server log).  Its row was
-			 * mostly written before it ran: only the duration is left.
+			 * mostly written before it ran: only held_ms is left.
 			 */
 			if (g->early_id != 0)
-				(void) audit_finish_durably(g->early_id,
-											secs * 1000.0 + usecs / 1000.0,
-											&row);
+				(void) audit_finish_durably(g->early_id, held_ms, &row);
 			else if (mg_my_lxid() != lxid || XactReadOnly)
 				record_durably_after(g, &row);
 			else
@@ -301,6 +301,17 @@ guard_statement(PlannedStmt *pstmt, const char *queryString,
 		held_locks_note(g->j.findings, NULL);
 		MemoryContextDelete(g->cxt);
 	}
+}
+
+/* Milliseconds since t */
+static double
+ms_since(TimestampTz t)
+{
+	long		secs;
+	int			usecs;
+
+	TimestampDifference(t, GetCurrentTimestamp(), &secs, &usecs);
+	return secs * 1000.0 + usecs / 1000.0;
 }
 
 /*
@@ -324,6 +335,7 @@ judge_under_first_lock(Guarded *g, Node *parsetree,
 		!first_lock_of(parsetree, context, &g->fl))
 		return;
 
+	g->lock_wait_ms = 0;
 	for (;;)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -332,10 +344,14 @@ judge_under_first_lock(Guarded *g, Node *parsetree,
 		{
 			const RelEffect *timed = lock_timeout_target(&g->j);
 
+			/* the audit tells waiting for the lock from holding it */
+			g->asked = GetCurrentTimestamp();
 			if (timed == NULL)
 				wait_first_lock(&g->fl);
 			else
 				with_lock_timeout(wait_first_lock, &g->fl, timed, g);
+			g->lock_wait_ms += ms_since(g->asked);
+			g->asked = 0;
 		}
 		if (!OidIsValid(g->fl.relid))
 			return;				/* gone: PostgreSQL says so */
@@ -538,8 +554,11 @@ explain_lock_timeout(Guarded *g, const RelEffect *eff)
 		{
 			AuditRow	row;
 
+			/* what it waited for, when it was our wait that timed out */
 			audit_fill_row(&row, g->role, g->command, g->sql, g->j.main,
-						   g->j.rules, "timed_out", -1);
+						   g->j.rules, "timed_out",
+						   g->asked != 0 ? g->lock_wait_ms + ms_since(g->asked) : -1,
+						   -1);
 			(void) audit_record_durably(&row, NULL);
 		}
 		PG_CATCH();
@@ -662,7 +681,7 @@ report_finding(const Finding *f)
 
 /*
  * The row of a statement that will commit on its own, committed before it
- * runs, without a duration: a crash once its work is committed must not
+ * runs, without held_ms: a crash once its work is committed must not
  * leave that work unrecorded.  If the worker cannot write it, the row goes
  * to the server log, and is written again once the statement has run.
  */
@@ -672,7 +691,7 @@ record_durably_before(Guarded *g)
 	AuditRow	row;
 
 	audit_fill_row(&row, g->role, g->command, g->sql, g->j.main,
-				   g->j.rules, g->j.verdict, -1);
+				   g->j.rules, g->j.verdict, g->lock_wait_ms, -1);
 	(void) audit_record_durably(&row, &g->early_id);
 }
 
@@ -746,7 +765,7 @@ refuse(Guarded *g)
 		const char *why;
 
 		audit_fill_row(&row, GetUserId(), g->command, g->sql, j->main,
-					   j->rules, "blocked", -1);
+					   j->rules, "blocked", g->lock_wait_ms, -1);
 		why = audit_record_durably(&row, NULL);
 		if (why != NULL)
 			ereport(WARNING,

@@ -350,10 +350,11 @@ typedef enum AuditField
 	AF_RULES,
 	AF_VERDICT,					/* text in AuditRow, an enum in the table */
 	AF_REASON,
-	AF_DURATION_MS
+	AF_LOCK_WAIT_MS,
+	AF_HELD_MS
 } AuditField;
 
-#define AUDIT_NFIELDS (AF_DURATION_MS + 1)
+#define AUDIT_NFIELDS (AF_HELD_MS + 1)
 typedef struct AuditRow
 {
 	Datum		values[AUDIT_NFIELDS];
@@ -364,10 +365,11 @@ typedef struct AuditRow
 extern void audit_fill_row(AuditRow *row, Oid role, const char *command,
 						   const char *sql,
 						   const Finding *main, List *rules,
-						   const char *verdict, double duration_ms);
+						   const char *verdict, double lock_wait_ms,
+						   double held_ms);
 extern void audit_record_ran(AuditRow *row);
 extern const char *audit_record_durably(AuditRow *row, int64 *id);
-extern const char *audit_finish_durably(int64 id, double duration_ms,
+extern const char *audit_finish_durably(int64 id, double held_ms,
 										AuditRow *row);
 extern void audit_record_to_log(AuditRow *row, const char *why);
 

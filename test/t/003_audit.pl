@@ -10,6 +10,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(sleep);
 
 my $node = PostgreSQL::Test::Cluster->new('audit');
 $node->init(allows_streaming => 1);
@@ -150,7 +151,7 @@ $node->poll_query_until('postgres', q{
 my $builder_pid = $node->safe_psql('postgres',
 	"SELECT pid FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX CONCURRENTLY%'");
 is($node->safe_psql('postgres', q{
-	SELECT verdict || ' ' || (duration_ms IS NULL) FROM migration_guard.audit_log
+	SELECT verdict || ' ' || (held_ms IS NULL) FROM migration_guard.audit_log
 	 WHERE statement LIKE 'CREATE INDEX CONCURRENTLY cic_id_idx%'}),
 	'ok true', 'CONCURRENTLY: its row is committed before it runs');
 kill 'KILL', $builder_pid;
@@ -159,7 +160,7 @@ eval { $writer->quit; };
 $node->poll_query_until('postgres', 'SELECT true') or die 'no restart after the crash';
 is($node->safe_psql('postgres', q{
 	SELECT (SELECT NOT indisvalid FROM pg_index WHERE indexrelid = 'cic_id_idx'::regclass)
-	       || ' ' || count(*) || ' ' || bool_and(duration_ms IS NULL)
+	       || ' ' || count(*) || ' ' || bool_and(held_ms IS NULL)
 	  FROM migration_guard.audit_log
 	 WHERE statement LIKE 'CREATE INDEX CONCURRENTLY cic_id_idx%'}),
 	'true 1 true', 'after a crash: the INVALID index is there, and so is its row, without a duration');
@@ -168,9 +169,39 @@ is($node->safe_psql('postgres', q{
 $node->safe_psql('postgres', 'DROP INDEX cic_id_idx');
 $node->safe_psql('postgres', 'CREATE INDEX CONCURRENTLY cic_id_idx ON cic (id)');
 is($node->safe_psql('postgres', q{
-	SELECT string_agg((duration_ms IS NOT NULL)::text, ' ' ORDER BY id) FROM migration_guard.audit_log
+	SELECT string_agg((held_ms IS NOT NULL)::text, ' ' ORDER BY id) FROM migration_guard.audit_log
 	 WHERE statement = 'CREATE INDEX CONCURRENTLY cic_id_idx ON cic (id)'}),
 	'false true', 'CONCURRENTLY that finished: its row has its duration');
+
+# Waiting is not holding: an ALTER that queues behind a reader for about
+# 1.5 s and then runs in a moment has lock_wait_ms of about 1,500 and
+# held_ms of a few; its row said "duration_ms 1502" before.  The reader is
+# young when the ALTER arrives (migration_guard.lock_holder_age is 10 s),
+# so the guard waits for it rather than refusing.
+$node->safe_psql('postgres', 'CREATE TABLE waited (id int)');
+my $reader = $node->background_psql('postgres');
+$reader->query_safe('BEGIN; SELECT count(*) FROM waited;');
+my $alter = $node->background_psql('postgres', wait => 1);
+$alter->query_until(qr/^sent$/m,
+	"SET migration_guard.lock_holder_age = '10s';\n\\echo sent\nALTER TABLE waited ADD COLUMN c int;\n");
+$node->poll_query_until('postgres', q{
+	SELECT count(*) = 1 FROM pg_stat_activity
+	 WHERE query LIKE 'ALTER TABLE waited%' AND wait_event_type = 'Lock'})
+  or die 'the ALTER never waited for the reader';
+sleep 1.5;
+$reader->query_safe('COMMIT;');
+$reader->quit;
+$alter->quit;
+my ($wait, $held) = split /\|/, $node->safe_psql('postgres', q{
+	SELECT round(lock_wait_ms), round(held_ms) FROM migration_guard.audit_log
+	 WHERE statement = 'ALTER TABLE waited ADD COLUMN c int'});
+ok($wait >= 1400, "the wait behind the reader is lock_wait_ms ($wait ms)");
+ok($held < $wait / 4, "held_ms is the run alone ($held ms)");
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FROM information_schema.columns
+	 WHERE table_schema = 'migration_guard' AND table_name = 'audit'
+	   AND column_name IN ('lock_wait_ms', 'held_ms')}),
+	'2', 'the audit view shows both');
 
 $node->stop;
 done_testing();
