@@ -31,7 +31,8 @@ CREATE FUNCTION migration_guard.check(
     OUT would_wait boolean,
     OUT waits_for int[],
     OUT line int,
-    OUT col int)
+    OUT col int,
+    OUT recipe text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'mg_check'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
@@ -53,8 +54,16 @@ GRANT USAGE ON SCHEMA migration_guard TO PUBLIC;
 CREATE TYPE migration_guard.audit_verdict AS ENUM
     ('ok', 'warned', 'blocked', 'overridden', 'timed_out', 'unjudged');
 
+-- Ids grow with time: microseconds since 1970 times 1,000, plus a counter
+-- for rows of the same microsecond.  The rows of a restored dump (older)
+-- and those the restore itself writes (newer) never take the same id; with
+-- a plain sequence the restore's own first rows took ids 1, 2, 3, and the
+-- COPY of the dumped history failed on them.
+CREATE SEQUENCE migration_guard.audit_log_id_seq;
 CREATE TABLE migration_guard.audit_log (
-    id               bigserial PRIMARY KEY,
+    id               bigint PRIMARY KEY DEFAULT
+        pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()) * 1000000)::bigint * 1000
+        + pg_catalog.nextval('migration_guard.audit_log_id_seq') % 1000,
     logged_at        timestamptz NOT NULL DEFAULT clock_timestamp(),
     role_name        text NOT NULL,        -- current_user when the statement ran
     session_role     text NOT NULL,        -- session_user
@@ -77,8 +86,10 @@ CREATE TABLE migration_guard.audit_log (
     reason           text,                 -- migration_guard.reason, for overrides
     lock_wait_ms     double precision,     -- waiting for its first lock (NULL:
                                            -- the guard did not take it)
-    held_ms          double precision      -- running, once it had that lock
+    held_ms          double precision,     -- running, once it had that lock
+    recipe           text                  -- the safe way, one step per line
 );
+ALTER SEQUENCE migration_guard.audit_log_id_seq OWNED BY migration_guard.audit_log.id;
 CREATE INDEX audit_log_logged_at_idx ON migration_guard.audit_log (logged_at);
 
 -- pg_dump keeps the rows
@@ -93,7 +104,7 @@ SELECT a.id, a.logged_at, a.role_name, a.session_role, a.application_name,
        a.rewrite, a.scan, a.lock_wait_ms, a.held_ms,
        CASE WHEN a.xid IS NULL THEN NULL
             ELSE pg_catalog.pg_xact_status(a.xid) END AS transaction,
-       a.statement, a.statement_truncated, a.xid, a.relation_oid
+       a.statement, a.statement_truncated, a.recipe, a.xid, a.relation_oid
   FROM migration_guard.audit_log a;
 
 -- Nobody but the extension writes; readers are pg_monitor and those the

@@ -44,6 +44,13 @@ SELECT command, relation_name, verdict, rules, reason, lock_mode, rewrite, scan,
        role_name, session_role, backend_pid = pg_backend_pid() AS this_backend
   FROM migration_guard.audit_log ORDER BY id;
 
+-- the refusal keeps the whole safe recipe, one step per line (the HINT
+-- has the first step)
+SELECT verdict, split_part(recipe, E'\n', 1) AS first_step,
+       array_length(string_to_array(recipe, E'\n'), 1) AS steps
+  FROM migration_guard.audit_log
+ WHERE statement = 'ALTER TABLE big ADD COLUMN u uuid DEFAULT gen_random_uuid()';
+
 -- the view: transaction outcome where it can be known
 SELECT command, verdict, transaction FROM migration_guard.audit ORDER BY id;
 SELECT column_name FROM information_schema.columns

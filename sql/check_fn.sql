@@ -116,12 +116,19 @@ SELECT rewrite, scan, message, detail LIKE '%not rewritten, but 1 index%' AS ind
   FROM migration_guard.check('ALTER TABLE big ALTER COLUMN name TYPE varchar(200)')
  WHERE rule IS NOT NULL;
 ROLLBACK;
--- the type-change hint assigns without an explicit cast, so a value too long
--- for varchar(5) raises an error instead of being cut short
-SELECT hint LIKE '%NEW.name_new := NEW.name;%' AS plain_assignment,
-       hint NOT LIKE '%::%' AS no_cast
+-- A HINT is the first safe step and where the others are; check() gives
+-- every step, one per line, in its recipe column (the HINT of this
+-- statement packed seven statements into 500 characters)
+\x on
+SELECT hint, recipe, length(hint) < 300 AS short_hint
+  FROM migration_guard.check('ALTER TABLE big ADD COLUMN token uuid DEFAULT gen_random_uuid()');
+\x off
+-- the type-change recipe assigns without an explicit cast, so a value too
+-- long for varchar(5) raises an error instead of being cut short
+SELECT recipe LIKE '%NEW.name_new := NEW.name;%' AS plain_assignment,
+       recipe NOT LIKE '%::%' AS no_cast
   FROM migration_guard.check('ALTER TABLE big ALTER COLUMN name TYPE varchar(5)');
-SELECT hint LIKE '%/* your USING expression */%' AS using_placeholder
+SELECT recipe LIKE '%/* your USING expression */%' AS using_placeholder
   FROM migration_guard.check('ALTER TABLE big ALTER COLUMN ref TYPE text USING ref::text');
 -- REINDEX locks the index ACCESS EXCLUSIVE: reads are blocked too
 -- (REINDEX TABLE locks each of the table's indexes so)

@@ -286,6 +286,9 @@ RESET migration_guard.mode;
 CREATE TABLE tc_a (id int PRIMARY KEY);
 CREATE TABLE tc_b (id int PRIMARY KEY, a int REFERENCES tc_a);
 CREATE TABLE tc_c (b int REFERENCES tc_b);
+INSERT INTO tc_a VALUES (1);
+INSERT INTO tc_b VALUES (1, 1);
+INSERT INTO tc_c VALUES (1);
 SELECT relation, lock_mode, rewrite, rule, verdict
   FROM migration_guard.check('TRUNCATE tc_a CASCADE') ORDER BY relation::text;
 TRUNCATE tc_a CASCADE;
@@ -436,3 +439,13 @@ SET migration_guard.mode = off;
 DROP TABLE fresh_load;
 RESET migration_guard.mode;
 RESET migration_guard.large_table_threshold;
+
+-- TRUNCATE of a table with no rows deletes nothing: no warning (pgbench -i
+-- truncates the tables it has just created, and printed "0 bytes, about 0
+-- rows" warnings); one with rows still warns
+CREATE TABLE empty_t (id int);
+TRUNCATE empty_t;
+INSERT INTO empty_t VALUES (1);
+TRUNCATE empty_t;
+SELECT rule, verdict FROM migration_guard.check('TRUNCATE empty_t');
+DROP TABLE empty_t;

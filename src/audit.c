@@ -82,9 +82,10 @@
 "INSERT INTO migration_guard.audit_log (logged_at, role_name, session_role," \
 " application_name, client_addr, backend_pid, xid, command, statement," \
 " statement_truncated, relation_oid, relation_name, lock_mode, table_bytes," \
-" est_rows, rewrite, scan, rules, verdict, reason, lock_wait_ms, held_ms)" \
-" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15," \
-" $16, $17, $18, $19::migration_guard.audit_verdict, $20, $21, $22)"
+" est_rows, rewrite, scan, rules, verdict, reason, lock_wait_ms, held_ms," \
+" recipe) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13," \
+" $14, $15, $16, $17, $18, $19::migration_guard.audit_verdict, $20, $21, $22," \
+" $23)"
 
 /* the worker's: it tells the backend which row it wrote */
 static const char *const audit_insert_returning_sql =
@@ -99,7 +100,7 @@ static const Oid audit_field_types[AUDIT_NFIELDS] = {
 	INETOID, INT4OID, XID8OID, TEXTOID, TEXTOID,
 	BOOLOID, OIDOID, TEXTOID, TEXTOID,
 	INT8OID, INT8OID, BOOLOID, BOOLOID,
-	TEXTARRAYOID, TEXTOID, TEXTOID, FLOAT8OID, FLOAT8OID
+	TEXTARRAYOID, TEXTOID, TEXTOID, FLOAT8OID, FLOAT8OID, TEXTOID
 };
 
 static const char *const audit_field_names[AUDIT_NFIELDS] = {
@@ -107,7 +108,7 @@ static const char *const audit_field_names[AUDIT_NFIELDS] = {
 	"client_addr", "backend_pid", "xid", "command", "statement",
 	"statement_truncated", "relation_oid", "relation_name", "lock_mode",
 	"table_bytes", "est_rows", "rewrite", "scan", "rules", "verdict",
-	"reason", "lock_wait_ms", "held_ms"
+	"reason", "lock_wait_ms", "held_ms", "recipe"
 };
 
 /*
@@ -259,6 +260,8 @@ audit_fill_row(AuditRow *row, Oid role, const char *command, const char *sql,
 		set_datum(row, AF_EST_ROWS, Int64GetDatum(main->size.rows));
 		set_datum(row, AF_REWRITE, BoolGetDatum(eff->rewrite));
 		set_datum(row, AF_SCAN, BoolGetDatum(eff->scan));
+		if (main->rule >= 0 && main->recipe != NULL)
+			set_text(row, AF_RECIPE, main->recipe);
 	}
 	names = palloc(sizeof(Datum) * (list_length(rules) + 1));
 	foreach(lc, rules)

@@ -53,9 +53,10 @@
 #include "migration_guard.h"
 #include "guarded.h"
 
-#define CHECK_COLS 17
+#define CHECK_COLS 18
 #define COL_LINE 15
 #define COL_COLUMN 16
+#define COL_RECIPE 17
 
 PG_FUNCTION_INFO_V1(mg_check);
 
@@ -222,6 +223,11 @@ put_row(ReturnSetInfo *rsinfo, int stmtno, const char *command,
 			values[11] = CStringGetTextDatum(f->detail);
 			values[12] = CStringGetTextDatum(f->hint);
 			nulls[8] = nulls[10] = nulls[11] = nulls[12] = false;
+			if (f->recipe != NULL)
+			{
+				values[COL_RECIPE] = CStringGetTextDatum(f->recipe);
+				nulls[COL_RECIPE] = false;
+			}
 		}
 	}
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

@@ -189,7 +189,8 @@ typedef struct Finding
 	bool		override_denied;	/* allow named it, override_role refused */
 	char	   *message;
 	char	   *detail;
-	char	   *hint;
+	char	   *hint;			/* the first safe step, and how to override */
+	char	   *recipe;			/* every step of the safe way, one per line */
 } Finding;
 
 /*
@@ -321,6 +322,7 @@ extern void allow_assign_hook(const char *newval, void *extra);
 
 /* suggest.c */
 extern char *suggest_safe_sql(const RelEffect *eff, const Hazard *hz);
+extern List *suggest_recipe_steps(const char *recipe);
 extern char *sql_cut_statement(const char *query, int location, int len);
 extern List *sql_split_alter_cmds(const char *stmt_sql);
 
@@ -351,10 +353,11 @@ typedef enum AuditField
 	AF_VERDICT,					/* text in AuditRow, an enum in the table */
 	AF_REASON,
 	AF_LOCK_WAIT_MS,
-	AF_HELD_MS
+	AF_HELD_MS,
+	AF_RECIPE
 } AuditField;
 
-#define AUDIT_NFIELDS (AF_HELD_MS + 1)
+#define AUDIT_NFIELDS (AF_RECIPE + 1)
 typedef struct AuditRow
 {
 	Datum		values[AUDIT_NFIELDS];

@@ -313,6 +313,20 @@ work_size(const Hazard *hz, RelSize size)
 	return size;
 }
 
+/* Lines joined by newlines */
+static char *
+join_lines(List *lines)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, lines)
+		appendStringInfo(&buf, "%s%s", buf.len > 0 ? "\n" : "",
+						 (char *) lfirst(lc));
+	return buf.data;
+}
+
 static void
 build_messages(Finding *f, const Hazard *hz)
 {
@@ -322,6 +336,7 @@ build_messages(Finding *f, const Hazard *hz)
 	StringInfoData hint;
 	char	   *subject = psprintf("\"%s\"", hz->subject ? hz->subject : "");
 	char	   *safe_sql;
+	List	   *steps;
 	char	   *table = psprintf("\"%s\"", eff->display);
 	const char *message = def->message;
 
@@ -408,6 +423,17 @@ build_messages(Finding *f, const Hazard *hz)
 
 	initStringInfo(&hint);
 	safe_sql = suggest_safe_sql(eff, hz);
+	steps = suggest_recipe_steps(safe_sql);
+	f->recipe = join_lines(steps);
+
+	/*
+	 * The HINT is one screen line or two: the first step, and where the
+	 * others are (a type change's recipe is a whole trigger-based migration)
+	 */
+	if (list_length(steps) > 1)
+		safe_sql = psprintf("First of %d steps: %s migration_guard.check() shows them all.",
+							list_length(steps), (char *) linitial(steps));
+
 	/*
 	 * A warning's statement has run already: there is nothing to "run
 	 * anyway".  An allowed lock_queue still waits no longer than the guard's
@@ -614,6 +640,9 @@ judge_statement(Node *parsetree, const char *sql, ScriptState *script)
 			if (eff->is_new)
 				break;			/* nobody else can see it */
 			if (def->size_dependent && work.bytes <= threshold)
+				continue;
+			/* TRUNCATE of a table with no rows deletes nothing: noise */
+			if (hz->rule == RULE_TRUNCATE && work.bytes == 0 && work.rows == 0)
 				continue;
 
 			f = new_finding(eff, work);

@@ -364,6 +364,106 @@ check_clause_text(const char *sql)
 	return NULL;
 }
 
+/*
+ * A recipe as its steps, one per line: the text cut after each ';' outside
+ * quotes, comments and parentheses.  A comment or a parenthesized note
+ * right after a ';' (the backfill's "repeat until it updates 0 rows", "(outside
+ * a transaction block)") belongs to the step before it.
+ */
+List *
+suggest_recipe_steps(const char *recipe)
+{
+	SqlToken   *tok;
+	int			n = sql_tokenize(recipe, &tok);
+	List	   *steps = NIL;
+	int			from = 0;
+	int			depth = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		char		c = recipe[tok[i].start];
+		int			cut;
+
+		if (tok[i].kind != 'p')
+			continue;
+		if (c == '(')
+			depth++;
+		else if (c == ')' && depth > 0)
+			depth--;
+		if (c != ';' || depth > 0)
+			continue;
+		cut = tok[i].end;
+		/* a comment right after it */
+		while (recipe[cut] == ' ')
+			cut++;
+		if (recipe[cut] == '/' && recipe[cut + 1] == '*')
+		{
+			const char *close = strstr(recipe + cut, "*/");
+
+			cut = close ? (int) (close - recipe) + 2 : (int) strlen(recipe);
+		}
+		else
+			cut = tok[i].end;
+		/* or a parenthesized note: to its closing parenthesis */
+		if (i + 1 < n && recipe[tok[i + 1].start] == '(' &&
+			tok[i + 1].start >= cut)
+		{
+			int			j;
+			int			d = 0;
+
+			for (j = i + 1; j < n; j++)
+			{
+				if (tok[j].kind == 'p' && recipe[tok[j].start] == '(')
+					d++;
+				else if (tok[j].kind == 'p' && recipe[tok[j].start] == ')' && --d == 0)
+					break;
+			}
+			if (j < n)
+			{
+				cut = tok[j].end;
+				i = j;
+			}
+		}
+		while (i + 1 < n && tok[i + 1].start < cut)
+			i++;
+		steps = lappend(steps, pnstrdup(recipe + from, cut - from));
+		from = cut;
+	}
+	if (recipe[from] != '\0')
+		steps = lappend(steps, pstrdup(recipe + from));
+
+	/* trimmed, none empty, and a BEGIN ... COMMIT block one step */
+	{
+		List	   *trimmed = NIL;
+		ListCell   *lc;
+		bool		in_block = false;
+
+		foreach(lc, steps)
+		{
+			char	   *step = (char *) lfirst(lc);
+			int			len;
+
+			while (isspace((unsigned char) *step))
+				step++;
+			len = strlen(step);
+			while (len > 0 && isspace((unsigned char) step[len - 1]))
+				step[--len] = '\0';
+			if (len == 0)
+				continue;
+			if (in_block)
+				llast(trimmed) = psprintf("%s %s", (char *) llast(trimmed), step);
+			else
+				trimmed = lappend(trimmed, step);
+			if (pg_strncasecmp(step, "BEGIN;", 6) == 0)
+				in_block = true;
+			else if (pg_strncasecmp(step, "COMMIT;", 7) == 0)
+				in_block = false;
+		}
+		return trimmed;
+	}
+}
+
 /* "ALTER TABLE t <cmd> NOT VALID; ALTER TABLE t VALIDATE CONSTRAINT c;" */
 static void
 append_not_valid_recipe(StringInfo buf, const RelEffect *eff, const Hazard *hz,
@@ -658,7 +758,7 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 								psprintf("%s IS NULL AND %s IS NOT NULL", qnew, col));
 				appendStringInfo(&buf,
 								 " then switch the application to %s and, in one short transaction, "
-								 "drop the trigger, rename %s away and %s to %s; drop the old column later.",
+								 "drop the trigger, rename %s away and %s to %s, and drop the old column later.",
 								 qnew, col, qnew, col);
 			}
 			break;
@@ -804,8 +904,8 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 			else
 #endif
 			if (IsA(hz->cause, VacuumStmt))
-				appendStringInfo(&buf, "VACUUM %s; makes the space reusable without blocking reads or writes; "
-								 "to give space back to the operating system online, use pg_repack (pg_repack --table=%s).",
+				appendStringInfo(&buf, "VACUUM %s; (it makes the space reusable without blocking reads or writes) "
+								 "To give space back to the operating system online, use pg_repack: pg_repack --table=%s",
 								 rel, rel);
 			else
 				appendStringInfo(&buf, "PostgreSQL has no online form of this rewrite: "
@@ -855,7 +955,7 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 			break;
 		case RULE_RENAME_COLUMN:
 			appendStringInfo(&buf, "Add the new column, write to both, backfill, move the reads, "
-							 "and only then drop %s; or rename when no deployed code uses %s any more.",
+							 "and only then drop %s (or rename when no deployed code uses %s any more).",
 							 col, col);
 			break;
 		case RULE_RENAME_TABLE:
@@ -869,13 +969,13 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 							 rel, rel);
 			break;
 		case RULE_TRUNCATE:
-			appendStringInfo(&buf, "Make sure no deployed code still needs the rows of %s; "
-							 "to remove only some of them, DELETE in batches.", rel);
+			appendStringInfo(&buf, "Make sure no deployed code still needs the rows of %s "
+							 "(to remove only some of them, DELETE in batches).", rel);
 			break;
 		case RULE_LOCK_QUEUE:
 			if (hz->holder && hz->holder->pid != 0)
 				appendStringInfo(&buf, "Retry when that transaction has ended, or end it: SELECT pg_terminate_backend(%d); "
-								 "to wait for it anyway, set a lock_timeout of your own (SET lock_timeout = '10s').",
+								 "(to wait for it anyway, set a lock_timeout of your own: SET lock_timeout = '10s')",
 								 hz->holder->pid);
 			else
 				appendStringInfoString(&buf, "Finish the prepared transaction (COMMIT PREPARED or ROLLBACK PREPARED; see pg_prepared_xacts), then retry.");

@@ -166,8 +166,8 @@ fi
 # installing the library itself; elsewhere as the test user.
 if [ "$(id -u)" = 0 ] && [ "$PG_CONFIG" = /usr/lib/postgresql/15/bin/pg_config ]; then
 	clone=$(mktemp -d /tmp/mg_clone.XXXXXX)
-	chmod 700 "$clone"
 	tar -C "$top" --exclude=./test/tmp -cf - . | tar -C "$clone" -xf -
+	chmod 700 "$clone"		# after tar, which gives it the mode of "."
 	log "demo (as root, from $clone, mode $(stat -c %a "$clone"))"
 	(cd "$clone" && bash test/demo_check.sh) > "$work/demo.log" 2>&1
 	rm -rf "$clone"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduce the output shown in README.md's "Rules reference".
+# Reproduce the output shown in docs/rules.md, the rules reference.
 #
 #   bash test/readme/render.sh        (as root or as postgres)
 #
@@ -8,7 +8,7 @@
 # creates the extension, loads test/readme/fixture.sql and runs
 # test/readme/examples.sql with psql, echoing each statement before its
 # output; prints that output and removes the cluster.  A maintainer's tool,
-# not a test: copy what it prints into the README (wrapped at about 100
+# not a test: copy what it prints into docs/rules.md (wrapped at about 100
 # characters).  The lock_queue example's process id and transaction age
 # differ from run to run.  Expects migration_guard to be installed
 # (make && make install).
