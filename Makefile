@@ -16,7 +16,8 @@ OBJS = \
 	src/suggest.o \
 	src/check.o \
 	src/audit.o \
-	src/held_locks.o
+	src/held_locks.o \
+	src/unused_tables.o
 PGFILEDESC = "migration_guard - refuses DDL that would take production down"
 
 EXTENSION = migration_guard

@@ -52,7 +52,8 @@ GRANT USAGE ON SCHEMA migration_guard TO PUBLIC;
 -- An enum rather than a CHECK constraint: PostgreSQL parses and plans a
 -- CHECK again for every INSERT, a fifth of what writing a row cost.
 CREATE TYPE migration_guard.audit_verdict AS ENUM
-    ('ok', 'warned', 'blocked', 'overridden', 'timed_out', 'unjudged');
+    ('ok', 'warned', 'blocked', 'overridden', 'timed_out', 'unjudged',
+     'unused_table');
 
 -- Ids grow with time: microseconds since 1970 times 1,000, plus a counter
 -- for rows of the same microsecond.  The rows of a restored dump (older)

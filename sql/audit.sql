@@ -120,6 +120,7 @@ GRANT USAGE ON SCHEMA migration_guard TO mg_dev, mg_auditor;
 GRANT CREATE ON SCHEMA public TO mg_dev;
 SET ROLE mg_dev;
 CREATE TABLE dev_table AS SELECT g AS id, 'v' || g AS val FROM generate_series(1, 100) g;
+SELECT count(*) FROM dev_table;  -- in use from now on
 SELECT count(*) FROM migration_guard.audit_log;
 INSERT INTO migration_guard.audit_log (role_name, session_role, backend_pid, command, statement, verdict)
   VALUES ('x', 'x', 1, 'x', 'x', 'ok');
@@ -329,6 +330,7 @@ SELECT count(*) AS stranger_rows FROM migration_guard.audit_log WHERE role_name 
 -- the owner's membership is enough, as for PostgreSQL
 GRANT mg_stranger TO CURRENT_USER;
 CREATE TABLE stranger_t AS SELECT g AS id FROM generate_series(1, 50000) g;
+SELECT count(*) FROM stranger_t;  -- in use from now on
 ALTER TABLE stranger_t OWNER TO mg_stranger;
 CREATE ROLE mg_stranger_friend IN ROLE mg_stranger;
 SET ROLE mg_stranger_friend;

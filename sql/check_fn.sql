@@ -89,6 +89,7 @@ SELECT rule FROM migration_guard.check('ALTER TABLE big ALTER COLUMN amount SET 
 -- quoted names: quoted in SQL, once in messages
 SET migration_guard.mode = off;
 CREATE TABLE "Mixed Case" AS SELECT g AS id FROM generate_series(1, 40000) g;
+SELECT count(*) FROM "Mixed Case";  -- in use from now on
 CREATE INDEX "Mixed Idx" ON "Mixed Case" (id);
 RESET migration_guard.mode;
 SELECT message, hint FROM migration_guard.check('DROP INDEX "Mixed Idx"');

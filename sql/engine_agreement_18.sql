@@ -33,6 +33,8 @@ ALTER TABLE nn18 ADD CONSTRAINT nn18_d_nn NOT NULL d NOT VALID;
 CREATE TABLE gen18 AS SELECT g AS id, md5(g::text) AS val FROM generate_series(1, 30000) g;
 ALTER TABLE gen18 ADD COLUMN v1 int GENERATED ALWAYS AS (id * 2);
 ALTER TABLE gen18 ADD COLUMN v2 int GENERATED ALWAYS AS (id * 2) NOT NULL;
+-- the application reads it: a table no session has used yet is let through
+DO $$ BEGIN PERFORM count(*) FROM gen18; END $$;
 -- foreign keys: one NOT ENFORCED, to enforce; one enforced, to relax
 ALTER TABLE nn18 ADD CONSTRAINT nn18_ref_fk FOREIGN KEY (ref) REFERENCES big_fk_target (id) NOT ENFORCED;
 -- an inheritance child whose NOT VALID not-null constraint is only

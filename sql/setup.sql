@@ -56,6 +56,9 @@ ANALYZE parted, parted_3, parted_4;
 CREATE MATERIALIZED VIEW big_summary AS
     SELECT id % 100 AS bucket, count(*) AS n FROM fresh GROUP BY 1;
 CREATE MATERIALIZED VIEW big_copy AS SELECT id, payload FROM fresh;
+-- the application reads them: a table no session has used since it was
+-- created is let through (unused_tables.c)
+SELECT count(*) > 0 AS in_use FROM big_summary, big_copy WHERE false;
 
 -- sizes as the guard measures them, against PostgreSQL's own: the main
 -- forks of the table and its TOAST table (what a scan reads); pg_table_size

@@ -173,7 +173,7 @@ warn_held_lock_queries(QueryDesc *queryDesc)
 
 /*
  * ExecutorStart hook: all that ordinary queries pay is the test of an
- * empty list.
+ * empty list, and of an empty set of unused tables (unused_tables.c).
  */
 static void
 mg_ExecutorStart(QueryDesc *queryDesc, int eflags)
@@ -182,6 +182,9 @@ mg_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		mg_mode != GUARD_MODE_OFF &&
 		!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
 		warn_held_lock_queries(queryDesc);
+	/* whatever the mode: a table a query uses is no longer unused */
+	if (unlikely(unused_tables_any()) && !(eflags & EXEC_FLAG_EXPLAIN_ONLY))
+		unused_tables_note_query(queryDesc->plannedstmt->rtable);
 
 	if (prev_ExecutorStart)
 		prev_ExecutorStart(queryDesc, eflags);

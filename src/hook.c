@@ -148,6 +148,10 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 {
 	unsigned int type = (unsigned int) nodeTag(pstmt->utilityStmt);
 
+	/* whoever locks a table uses it (unused_tables.c) */
+	if (type == T_LockStmt && unused_tables_any())
+		unused_tables_note_locked((LockStmt *) pstmt->utilityStmt);
+
 	if ((type >= GUARDED_TYPES || guarded_type[type]) &&
 		mg_mode != GUARD_MODE_OFF &&
 		!(context == PROCESS_UTILITY_SUBCOMMAND && judged_running > 0))
@@ -156,6 +160,10 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	else
 		chain(pstmt, queryString, readOnlyTree, context, params, queryEnv,
 			  dest, qc);
+
+	/* a table it created is unused until a query uses it */
+	if (type == T_CreateStmt || type == T_CreateTableAsStmt)
+		unused_tables_note_created(pstmt->utilityStmt);
 }
 
 /*
@@ -589,6 +597,7 @@ summarize(Judgement *j)
 	ListCell   *lc;
 	bool		warned = false;
 	bool		overridden = false;
+	bool		unused = false;
 	bool		existing = false;
 
 	j->first_block = NULL;
@@ -607,6 +616,7 @@ summarize(Judgement *j)
 			continue;
 		}
 		j->rules = list_append_unique_int(j->rules, f->rule);
+		unused |= f->unused;
 		if (f->verdict == VERDICT_BLOCK && j->first_block == NULL)
 			j->first_block = f;
 		warned |= (f->verdict == VERDICT_WARN);
@@ -628,7 +638,7 @@ summarize(Judgement *j)
 		}
 	}
 	j->verdict = j->first_block ? "blocked" : overridden ? "overridden" :
-		warned ? "warned" : "ok";
+		warned ? "warned" : unused ? "unused_table" : "ok";
 	j->audit = existing &&
 		(mg_audit == AUDIT_ALL || (mg_audit == AUDIT_FLAGGED && j->rules != NIL));
 	if (j->unjudged != NULL)

@@ -184,6 +184,9 @@ _PG_init(void)
 
 	hook_install();
 	held_locks_install();
+	/* the set of unused tables lives in shared memory: only when preloaded */
+	if (mg_preloaded)
+		unused_tables_install();
 }
 
 /*

@@ -146,6 +146,9 @@ typedef struct RelEffect
 	bool		rewrite;		/* new relfilenode for it (or its partitions) */
 	bool		scan;			/* reads every row while holding the lock */
 	bool		is_new;			/* invisible to other sessions: never judged */
+	bool		unused;			/* no session has used it since it was
+								 * created (unused_tables.c): judged, let
+								 * through, audited */
 	bool		later_xact;		/* lockmode is taken in a later transaction of
 								 * a statement that commits on its own, after
 								 * waiting for every other user of the table */
@@ -186,6 +189,8 @@ typedef struct Finding
 	int			rule;			/* RuleId, or -1 for "nothing to report" */
 	Verdict		verdict;
 	bool		allowed;		/* would block or warn, let through by allow */
+	bool		unused;			/* would block or warn, let through: nobody
+								 * has used the table yet */
 	bool		override_denied;	/* allow named it, override_role refused */
 	char	   *message;
 	char	   *detail;
@@ -301,6 +306,14 @@ extern bool rel_not_null_proved(Oid relid, const char *colname,
 extern char *rel_quoted_name(Oid relid);
 extern void rel_names(Oid relid, char **quoted, char **display);
 extern char *format_bytes(int64 bytes);
+
+/* unused_tables.c */
+extern void unused_tables_install(void);
+extern void unused_tables_note_created(Node *parsetree);
+extern bool unused_tables_any(void);
+extern void unused_tables_note_query(List *rtable);
+extern void unused_tables_note_locked(LockStmt *stmt);
+extern bool unused_table(Oid relid);
 
 /* held_locks.c */
 extern void held_locks_note(List *findings, List **list);

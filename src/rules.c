@@ -611,6 +611,7 @@ judge_statement(Node *parsetree, const char *sql, ScriptState *script)
 		{
 			size = measure_relation(eff->relid);
 			eff->holders = measure_lock_holders(eff->relid, eff->lockmode);
+			eff->unused = unused_table(eff->relid);
 
 			/*
 			 * A scan under a weak lock (VALIDATE CONSTRAINT, say) is no
@@ -650,6 +651,16 @@ judge_statement(Node *parsetree, const char *sql, ScriptState *script)
 			f->verdict = def->verdict;
 			if (mg_mode == GUARD_MODE_OFF)
 				f->verdict = VERDICT_OK;
+			else if (eff->unused &&
+					 (def->size_dependent || hz->rule == RULE_LOCK_QUEUE))
+			{
+				/*
+				 * Nobody uses the table yet: nobody waits for its lock.  What
+				 * breaks code (a dropped column) still says so.
+				 */
+				f->verdict = VERDICT_OK;
+				f->unused = true;
+			}
 			else if (mg_mode == GUARD_MODE_WARN && f->verdict == VERDICT_BLOCK)
 				f->verdict = VERDICT_WARN;
 			if (allowed_rules != NULL && allowed_rules[hz->rule] &&
@@ -664,6 +675,9 @@ judge_statement(Node *parsetree, const char *sql, ScriptState *script)
 					f->override_denied = true;	/* verdict stands */
 			}
 			build_messages(f, hz);
+			if (f->unused)
+				f->message = psprintf("%s (let through: no session has used the %s since it was created)",
+									  f->message, eff->noun);
 			findings = lappend(findings, f);
 			fired++;
 		}

@@ -660,7 +660,7 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 		const char *base = strrchr(dom, '.') ? strrchr(dom, '.') + 1 : dom;
 
 		if (ad->subtype == 'V')
-			appendStringInfo(&buf, "Run it when writes to %s can wait for the scan: validating a domain's "
+			appendStringInfo(&buf, "Run it when writes to %s can wait for the scan: validating a domain "
 							 "constraint has no form that lets them through. Until then the constraint "
 							 "checks every new and updated value already.", rel);
 		else if (ad->subtype == 'O')
@@ -919,7 +919,7 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 
 				if (hz->why != NULL)
 					appendStringInfo(&buf,
-									 "Create the parent's missing indexes on %s first, each with "
+									 "Create the missing indexes of the parent on %s first, each with "
 									 "CREATE INDEX CONCURRENTLY: ATTACH PARTITION adopts matching indexes instead of building them. ",
 									 rel);
 				if (hz->expr_sql != NULL || hz->why == NULL)
@@ -930,7 +930,7 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 									 rel, qcon,
 									 hz->expr_sql ? hz->expr_sql :
 									 IsA(hz->cause, CreateStmt) ?
-									 "<expression excluding the new partition's bound>" :
+									 "<expression excluding the bound of the new partition>" :
 									 "<expression matching the partition bound>",
 									 rel, qcon,
 									 IsA(hz->cause, CreateStmt) ?

@@ -23,7 +23,7 @@ SET TimeZone = 'UTC';
 -- session 1 of the lock_queue example
 CREATE EXTENSION IF NOT EXISTS dblink;
 
-CREATE FUNCTION pg_temp.check_line(script text) RETURNS text
+CREATE FUNCTION pg_temp.check_line(script text, shape text DEFAULT 'statement') RETURNS text
 LANGUAGE sql AS $$
     SELECT string_agg(
              CASE WHEN statements > 1 THEN statement || ' ' || command || ' ' ELSE '' END
@@ -35,10 +35,10 @@ LANGUAGE sql AS $$
                      THEN format(' (would_wait t, waits_for %s)', waits_for) ELSE '' END,
              '; ' ORDER BY n)
       FROM (SELECT c.*, max(c.statement) OVER () AS statements
-              FROM migration_guard.check(script, 'statement') WITH ORDINALITY
+              FROM migration_guard.check(script, shape) WITH ORDINALITY
                    AS c(statement, command, relation, lock_mode, rewrite, scan,
                         table_bytes, est_rows, rule, verdict, message, detail, hint,
-                        would_wait, waits_for, line, col, n)) s
+                        would_wait, waits_for, line, col, recipe, n)) s
 $$;
 
 -- ### Summary: overriding (committed, so that the audit shows it; the
@@ -220,4 +220,4 @@ ALTER TABLE projects ADD COLUMN plan text;                -- ACCESS EXCLUSIVE, h
 UPDATE projects SET plan = 'free' WHERE plan IS NULL;
 ROLLBACK;
 SELECT '-- check() of the two statements as a script: ' || pg_temp.check_line($sql$ALTER TABLE projects ADD COLUMN plan text;
-UPDATE projects SET plan = 'free' WHERE plan IS NULL;$sql$);
+UPDATE projects SET plan = 'free' WHERE plan IS NULL;$sql$, 'file');

@@ -39,6 +39,8 @@ like($err, qr/ERROR:  CREATE INDEX would block writes to table "t"/, 'with the g
 # The guard works in a database where the extension is not created
 $node->safe_psql('postgres', 'CREATE DATABASE other');
 $node->safe_psql('other', 'CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 20000) g');
+# the application reads it: a table no session has used yet is let through
+$node->safe_psql('other', 'SELECT count(*) FROM t');
 ($ret, $out, $err) = $node->psql('other',
 	"SET migration_guard.large_table_threshold = 0; CREATE INDEX ON t (v)");
 like($err, qr/CREATE INDEX would block writes/, 'guarded without CREATE EXTENSION');

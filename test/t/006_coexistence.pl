@@ -24,6 +24,8 @@ CREATE EXTENSION pg_stat_statements;
 CREATE EXTENSION migration_guard;
 CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g;
 });
+	# the application reads it: a table no session has used yet is let through
+	$node->safe_psql('postgres', 'SELECT count(*) FROM t');
 
 	my $log_offset = -s $node->logfile;
 	my ($ret, $out, $err) = $node->psql('postgres', 'CREATE INDEX t_refused ON t (id)');

@@ -39,6 +39,8 @@ sub slurp_utf8 { return decode('UTF-8', slurp_file($_[0])); }
 
 # The fixture: the demo's schema, and two tables of our own
 $node->safe_psql('postgres', "SET migration_guard.mode = off;\n" . slurp_file("$top/demo/00_schema.sql"));
+# the application reads them: a table no session has used yet is let through
+$node->safe_psql('postgres', 'SELECT count(*) FROM "User", "Project" WHERE false');
 my $own_fixture = q{
 SET migration_guard.mode = off;
 CREATE EXTENSION migration_guard;

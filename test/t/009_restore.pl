@@ -1,15 +1,19 @@
-# Everyday tools on a guarded server, with default settings: a dump of a
-# guarded database restored into a guarded server four ways (pg_restore,
-# pg_restore -j 2, pg_restore --single-transaction, psql -f of a plain
-# dump) ends with 0 errors, every constraint and index in place, and the
-# audit history of the source whole, next to the rows the restore itself
+# Everyday tools on a guarded server: a dump of a guarded database
+# restored into a guarded server four ways (pg_restore, pg_restore -j 2,
+# pg_restore --single-transaction, psql -f of a plain dump), and pgbench -i,
+# end with 0 errors, every constraint and index in place, and the audit
+# history of the source whole, next to the rows the restore itself
 # produced, with no id colliding.  Before, the restore's own ALTER ...
 # OWNER TO rows took ids 1-3 and COPY of the source's rows failed on a
-# duplicate key: the history was lost.
+# duplicate key, and the primary key built on the freshly loaded large
+# table was refused.
 #
-# The fixture's tables are below the default large_table_threshold: the
-# restore of a large table (its primary key built on freshly loaded rows)
-# is not covered here yet.
+# What lets the restore through is that no session has used the table
+# since it was created (unused_tables.c): each such statement is audited
+# as 'unused_table'.  And the attacks on that signal: a table read by
+# another session, filled by INSERT, or made to look created by CREATE
+# TABLE IF NOT EXISTS in a transaction that altered it, is judged as
+# always; a restart forgets every table.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -20,6 +24,7 @@ my $node = PostgreSQL::Test::Cluster->new('restore');
 $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'migration_guard'
+migration_guard.large_table_threshold = '1MB'
 });
 $node->start;
 
@@ -35,14 +40,13 @@ SET ROLE app;
 CREATE TABLE "Org" (id int PRIMARY KEY, name text NOT NULL);
 CREATE TABLE "Project" (id int PRIMARY KEY, org_id int NOT NULL REFERENCES "Org",
                         name text, CONSTRAINT name_len CHECK (length(name) < 200));
-INSERT INTO "Org" SELECT g, 'org ' || g FROM generate_series(1, 100) g;
-INSERT INTO "Project" SELECT g, g % 100 + 1, 'p' || g FROM generate_series(1, 5000) g;
 CREATE INDEX project_name_idx ON "Project" (name);
+INSERT INTO "Org" SELECT g, 'org ' || g FROM generate_series(1, 100) g;
+INSERT INTO "Project" SELECT g, g % 100 + 1, 'p' || g FROM generate_series(1, 40000) g;
 ALTER TABLE "Project" ADD COLUMN note text;
 ALTER TABLE "Project" DROP COLUMN note;
 });
 my ($ret, $out, $err) = $node->psql('source', q{
-SET migration_guard.large_table_threshold = 0;
 ALTER TABLE "Project" ALTER COLUMN name SET NOT NULL;});
 like($err, qr/would scan table "Project"/, 'the source has a refusal in its history');
 my $history = $node->safe_psql('source',
@@ -96,20 +100,95 @@ for my $way (sort keys %ways)
 	my @errors = grep { /ERROR|error:/ } split /\n/, $stderr;
 	is(scalar(@errors), 0, "$way: no error") or diag(join("\n", @errors));
 	is(catalog($db), $source_catalog, "$way: every constraint and index is in place, the rows too");
+	# the restore's primary key, index and foreign key on the 2 MB table it
+	# had just filled: let through, each audited (a single transaction
+	# creates the tables in the same transaction: they are new, not judged)
+	is($node->safe_psql($db, q{
+SELECT count(*) > 0 FROM migration_guard.audit_log
+ WHERE verdict = 'unused_table' AND relation_name LIKE '%"Project"'}),
+		$way eq 'pg_restore --single-transaction' ? 'f' : 't',
+		"$way: what it built on the freshly loaded table is audited as unused_table");
 	is(audit_history($db), $source_history, "$way: the source's audit history arrived whole");
 	is($node->safe_psql($db, q{
 SELECT count(*) = count(DISTINCT id) AND count(*) >= } . $history . q{
   FROM migration_guard.audit_log}),
 		't', "$way: next to the restore's own rows, no id twice");
 	# and the restored database is guarded, its audit log written
+	# catalog() read the table: it is in use now
 	($ret, $out, $err) = $node->psql($db, q{
-SET migration_guard.large_table_threshold = 0;
 CREATE INDEX ON "Project" (org_id);});
 	like($err, qr/CREATE INDEX would block writes/, "$way: the restored database is guarded");
 	is($node->safe_psql($db, q{
 SELECT verdict FROM migration_guard.audit_log ORDER BY id DESC LIMIT 1}),
 		'blocked', "$way: and its refusal is the newest row");
 }
+
+# pgbench -i on a default install: pgbench_accounts is 13 MB, its primary
+# key was refused and it printed TRUNCATE warnings for empty tables
+$node->safe_psql('postgres', 'CREATE DATABASE bench');
+$node->safe_psql('bench', 'CREATE EXTENSION migration_guard');
+{
+	my ($stdout, $stderr) = ('', '');
+	my $ok = IPC::Run::run([ 'pgbench', '-i', '-s', '1', '-q', 'bench' ], '>', \$stdout, '2>', \$stderr,
+		init => sub { $ENV{PGHOST} = $node->host; $ENV{PGPORT} = $node->port; });
+	ok($ok, 'pgbench -i -s 1 exits 0');
+	unlike($stderr, qr/WARNING|ERROR/, 'pgbench -i: no warning, no error') or diag($stderr);
+	is($node->safe_psql('bench', q{
+SELECT count(*) FROM pg_constraint WHERE contype = 'p' AND conrelid::regclass::text LIKE 'pgbench_%'}),
+		'3', 'pgbench -i: its primary keys are there');
+	is($node->safe_psql('bench', q{
+SELECT count(*) FROM migration_guard.audit_log
+ WHERE verdict = 'unused_table' AND statement LIKE 'alter table pgbench_accounts add primary key%'}),
+		'1', 'pgbench -i: the primary key on the 13 MB table, audited as unused_table');
+}
+
+# The attacks on the signal, by an ordinary role that owns its tables
+$node->safe_psql('postgres', q{
+CREATE ROLE dev LOGIN;
+CREATE DATABASE attack OWNER dev;
+});
+$node->safe_psql('attack', 'CREATE EXTENSION migration_guard');
+sub as_dev
+{
+	my ($sql) = @_;
+	my ($r, $o, $e) = $node->psql('attack', $sql, extra_params => [ '-U', 'dev' ]);
+	return $e;
+}
+as_dev(q{
+CREATE TABLE loaded AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 40000) g;
+CREATE TABLE read_by_app AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 40000) g;
+CREATE TABLE inserted (id int, v text);
+INSERT INTO inserted SELECT g, md5(g::text) FROM generate_series(1, 40000) g;
+CREATE TABLE in_use (id int, v text);
+});
+# another session (the application) reads one of them
+$node->safe_psql('attack', 'SELECT count(*) FROM read_by_app');
+unlike(as_dev('CREATE INDEX ON loaded (v);'), qr/ERROR/,
+	'a table filled as it was created and used by nobody: its index is let through');
+like(as_dev('CREATE INDEX ON read_by_app (v);'), qr/ERROR:  CREATE INDEX would block writes/,
+	'once another session has read it: refused');
+like(as_dev('CREATE INDEX ON inserted (v);'), qr/ERROR:  CREATE INDEX would block writes/,
+	'filled by INSERT after its creation (as an application writes): refused');
+# a table in use, made to look created: CREATE TABLE IF NOT EXISTS in a
+# transaction that changed its pg_class row
+$node->safe_psql('attack', 'INSERT INTO in_use SELECT g, md5(g::text) FROM generate_series(1, 40000) g');
+as_dev(q{
+BEGIN;
+ALTER TABLE in_use SET (fillfactor = 90);
+CREATE TABLE IF NOT EXISTS in_use (id int, v text);
+COMMIT;});
+like(as_dev('CREATE INDEX ON in_use (v);'), qr/ERROR:  CREATE INDEX would block writes/,
+	'CREATE TABLE IF NOT EXISTS of a table in use does not make it unused');
+is($node->safe_psql('attack', q{
+SELECT string_agg(relation_name || ' ' || verdict, ', ' ORDER BY id) FROM migration_guard.audit_log
+ WHERE command = 'CREATE INDEX'}),
+	'loaded unused_table, read_by_app blocked, inserted blocked, in_use blocked',
+	'each audited: the one let through as unused_table');
+# a restart forgets: a table nobody used is judged as always after it
+as_dev('CREATE TABLE before_restart AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 40000) g');
+$node->restart;
+like(as_dev('CREATE INDEX ON before_restart (v);'), qr/ERROR:  CREATE INDEX would block writes/,
+	'after a restart a table created before is judged as always');
 
 $node->stop;
 done_testing();
