@@ -62,6 +62,13 @@ static int	updating_extension = 0;
 #define GUARDED_TYPES 1024
 static bool guarded_type[GUARDED_TYPES];
 
+/*
+ * Statement types the fast path sends on to slow_path(): those the guard
+ * may judge, and those that tell unused_tables.c a table was created
+ * (CREATE TABLE, CREATE TABLE AS) or is used (LOCK TABLE)
+ */
+static bool slow_type[GUARDED_TYPES];
+
 /* What one judged statement amounts to, for acting and for the audit */
 typedef struct Judgement
 {
@@ -103,6 +110,10 @@ typedef struct ChainedCall
 } ChainedCall;
 
 /* not inlined: its large frame would be paid by every utility statement */
+static pg_noinline void slow_path(PlannedStmt *pstmt, const char *queryString,
+								  bool readOnlyTree, ProcessUtilityContext context,
+								  ParamListInfo params, QueryEnvironment *queryEnv,
+								  DestReceiver *dest, QueryCompletion *qc);
 static pg_noinline void guard_statement(PlannedStmt *pstmt, const char *queryString,
 										bool readOnlyTree, ProcessUtilityContext context,
 										ParamListInfo params, QueryEnvironment *queryEnv,
@@ -145,6 +156,25 @@ mg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				  ProcessUtilityContext context, ParamListInfo params,
 				  QueryEnvironment *queryEnv,
 				  DestReceiver *dest, QueryCompletion *qc)
+{
+	unsigned int type = (unsigned int) nodeTag(pstmt->utilityStmt);
+
+	if (type >= GUARDED_TYPES || slow_type[type])
+		slow_path(pstmt, queryString, readOnlyTree, context, params,
+				  queryEnv, dest, qc);
+	else
+		chain(pstmt, queryString, readOnlyTree, context, params, queryEnv,
+			  dest, qc);
+}
+
+/*
+ * A statement the guard may judge, or one that creates or locks a table.
+ * Out of line, as guard_statement(), so that the fast path stays a jump.
+ */
+static pg_noinline void
+slow_path(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+		  ProcessUtilityContext context, ParamListInfo params,
+		  QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
 {
 	unsigned int type = (unsigned int) nodeTag(pstmt->utilityStmt);
 
@@ -811,6 +841,8 @@ hook_install(void)
 		Node		node = {.type = (NodeTag) t};
 
 		guarded_type[t] = inspect_is_guarded(&node, false);
+		slow_type[t] = guarded_type[t] || t == T_CreateStmt ||
+			t == T_CreateTableAsStmt || t == T_LockStmt;
 	}
 
 	next_ProcessUtility = ProcessUtility_hook ? ProcessUtility_hook :

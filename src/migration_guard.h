@@ -24,6 +24,7 @@
 #define MIGRATION_GUARD_H
 
 #include "pg_compat.h"
+#include "port/atomics.h"
 
 #include "catalog/namespace.h"
 #include "nodes/parsenodes.h"
@@ -310,7 +311,18 @@ extern char *format_bytes(int64 bytes);
 /* unused_tables.c */
 extern void unused_tables_install(void);
 extern void unused_tables_note_created(Node *parsetree);
-extern bool unused_tables_any(void);
+#ifdef __GNUC__
+extern pg_atomic_uint32 *mg_unused_live __attribute__((visibility("hidden")));
+#else
+extern pg_atomic_uint32 *mg_unused_live;
+#endif
+
+/* Is any table in the set?  The test every query pays, inline */
+static inline bool
+unused_tables_any(void)
+{
+	return mg_unused_live != NULL && pg_atomic_read_u32(mg_unused_live) != 0;
+}
 extern void unused_tables_note_query(List *rtable);
 extern void unused_tables_note_locked(LockStmt *stmt);
 extern bool unused_table(Oid relid);

@@ -72,6 +72,9 @@ typedef struct UnusedTables
 
 static UnusedTables *unused = NULL;
 
+/* the count of tables in the set, for unused_tables_any(); NULL until set up */
+pg_atomic_uint32 *mg_unused_live = NULL;
+
 static shmem_request_hook_type prev_shmem_request = NULL;
 static shmem_startup_hook_type prev_shmem_startup = NULL;
 static object_access_hook_type prev_object_access = NULL;
@@ -143,6 +146,7 @@ unused_tables_shmem_startup(void)
 		}
 	}
 	LWLockRelease(AddinShmemInitLock);
+	mg_unused_live = &unused->live;
 }
 
 /* In _PG_init, when preloaded: the set lives in shared memory */
@@ -254,12 +258,6 @@ remove_key(uint64 key)
 	LWLockRelease(unused->lock);
 }
 
-/* Is anything in the set?  The test ExecutorStart pays */
-bool
-unused_tables_any(void)
-{
-	return unused != NULL && pg_atomic_read_u32(&unused->live) != 0;
-}
 
 /* A query of another transaction than the one that created it uses it */
 static void

@@ -32,7 +32,7 @@ fi
 prepare_host() {
 	local need="" pkg
 	for pkg in postgresql-15 postgresql-server-dev-15 postgresql-contrib postgresql-15-pgaudit \
-		make gcc libipc-run-perl; do
+		postgresql-15-repack make gcc libipc-run-perl; do
 		dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
 	done
 	# the client tests need node and npm (any recent nodejs; Debian splits npm off)
