@@ -433,6 +433,8 @@ build_messages(Finding *f, const Hazard *hz)
 	if (list_length(steps) > 1)
 		safe_sql = psprintf("First of %d steps: %s migration_guard.check() shows them all.",
 							list_length(steps), (char *) linitial(steps));
+	else if (steps != NIL)
+		safe_sql = (char *) linitial(steps);	/* trimmed */
 
 	/*
 	 * A warning's statement has run already: there is nothing to "run

@@ -919,8 +919,8 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 
 				if (hz->why != NULL)
 					appendStringInfo(&buf,
-									 "Create the missing indexes of the parent on %s first, each with "
-									 "CREATE INDEX CONCURRENTLY: ATTACH PARTITION adopts matching indexes instead of building them. ",
+									 "Create on %s each index of the parent it lacks, with CREATE INDEX "
+									 "CONCURRENTLY (ATTACH PARTITION adopts matching indexes instead of building them); ",
 									 rel);
 				if (hz->expr_sql != NULL || hz->why == NULL)
 					appendStringInfo(&buf,
