@@ -83,20 +83,25 @@ $node->command_ok([ 'pg_dump', '-Fc', '-f', "$tmp/source.dump", 'source' ], 'pg_
 $node->command_ok([ 'pg_dump', '-Fp', '-f', "$tmp/source.sql", 'source' ], 'pg_dump -Fp');
 
 my %ways = (
-	'pg_restore' => [ 'pg_restore', '-d', 'r1', "$tmp/source.dump" ],
-	'pg_restore -j 2' => [ 'pg_restore', '-j', '2', '-d', 'r2', "$tmp/source.dump" ],
+	'pg_restore' => [ [ 'pg_restore', '-d', 'r1', "$tmp/source.dump" ] ],
+	'pg_restore -j 2' => [ [ 'pg_restore', '-j', '2', '-d', 'r2', "$tmp/source.dump" ] ],
 	'pg_restore --single-transaction' =>
-	  [ 'pg_restore', '--single-transaction', '-d', 'r3', "$tmp/source.dump" ],
-	'psql -f of a plain dump' => [ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=0', '-d', 'r4', '-f', "$tmp/source.sql" ]);
+	  [ [ 'pg_restore', '--single-transaction', '-d', 'r3', "$tmp/source.dump" ] ],
+	'psql -f of a plain dump' =>
+	  [ [ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=0', '-d', 'r4', '-f', "$tmp/source.sql" ] ],
+	'pg_dump | psql' =>
+	  [ [ 'pg_dump', '-d', 'source' ], '|', [ 'psql', '-X', '-q', '-d', 'r5' ] ]);
 my %db = ('pg_restore' => 'r1', 'pg_restore -j 2' => 'r2',
-	'pg_restore --single-transaction' => 'r3', 'psql -f of a plain dump' => 'r4');
+	'pg_restore --single-transaction' => 'r3', 'psql -f of a plain dump' => 'r4',
+	'pg_dump | psql' => 'r5');
 for my $way (sort keys %ways)
 {
 	my $db = $db{$way};
 	$node->safe_psql('postgres', "CREATE DATABASE $db");
 	my ($stdout, $stderr) = ('', '');
-	my $ok = IPC::Run::run($ways{$way}, '>', \$stdout, '2>', \$stderr,
-		init => sub { $ENV{PGHOST} = $node->host; $ENV{PGPORT} = $node->port; });
+	local $ENV{PGHOST} = $node->host;
+	local $ENV{PGPORT} = $node->port;
+	my $ok = IPC::Run::run(@{ $ways{$way} }, '>', \$stdout, '2>', \$stderr);
 	my @errors = grep { /ERROR|error:/ } split /\n/, $stderr;
 	is(scalar(@errors), 0, "$way: no error") or diag(join("\n", @errors));
 	is(catalog($db), $source_catalog, "$way: every constraint and index is in place, the rows too");
@@ -121,6 +126,31 @@ CREATE INDEX ON "Project" (org_id);});
 	is($node->safe_psql($db, q{
 SELECT verdict FROM migration_guard.audit_log ORDER BY id DESC LIMIT 1}),
 		'blocked', "$way: and its refusal is the newest row");
+}
+
+# As the database's owner, not a superuser (as on managed services): a
+# superuser creates the extension in the new database first, and the
+# restore leaves out the extension's own entries (its schema, comment and
+# audit rows: only the extension's owner may write those).  The guard
+# needs no privilege: what the restore builds on the tables it has filled
+# is let through, and audited
+$node->safe_psql('postgres', 'CREATE DATABASE r6 OWNER app');
+$node->safe_psql('r6', 'CREATE EXTENSION migration_guard');
+{
+	my ($list, $stdout, $stderr) = ('', '', '');
+	IPC::Run::run([ 'pg_restore', '-l', "$tmp/source.dump" ], '>', \$list);
+	open my $fh, '>', "$tmp/app.list" or die;
+	print $fh join("\n", grep { !/ migration_guard / } split /\n/, $list), "\n";
+	close $fh;
+	IPC::Run::run([ 'pg_restore', '-U', 'app', '-L', "$tmp/app.list", '-d', 'r6', "$tmp/source.dump" ],
+		'>', \$stdout, '2>', \$stderr,
+		init => sub { $ENV{PGHOST} = $node->host; $ENV{PGPORT} = $node->port; });
+	my @errors = grep { /ERROR|error:/ } split /\n/, $stderr;
+	is(scalar(@errors), 0, 'pg_restore as the owner, not a superuser: no error') or diag(join("\n", @errors));
+	is(catalog('r6'), $source_catalog, 'as the owner: every constraint and index is in place');
+	is($node->safe_psql('r6', q{
+SELECT count(*) > 0 FROM migration_guard.audit_log WHERE verdict = 'unused_table' AND role_name = 'app'}),
+		't', 'as the owner: what it built on the fresh tables is audited, as the role that ran it');
 }
 
 # pgbench -i on a default install: pgbench_accounts is 13 MB, its primary
