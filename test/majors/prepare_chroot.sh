@@ -25,7 +25,10 @@ extras=postgresql-$major-repack
 if [ -f "$root/.complete" ]; then
 	chroot "$root" dpkg -s $extras >/dev/null 2>&1 && exit 0
 	cp /etc/resolv.conf "$root/etc/resolv.conf"
-	{ chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+	# sid's Release file on the mirror this machine reaches may be past its
+	# Valid-Until date; the packages in it are what we want all the same
+	{ chroot "$root" env DEBIAN_FRONTEND=noninteractive \
+			apt-get -o Acquire::Check-Valid-Until=false update -q &&
 		chroot "$root" env DEBIAN_FRONTEND=noninteractive \
 			apt-get install -y -q --no-install-recommends $extras &&
 		chroot "$root" apt-get clean; } >>"$log" 2>&1 ||
