@@ -117,6 +117,21 @@ typedef struct CreatedName
 	List	   *committed;		/* those whose creating transaction ended */
 } CreatedName;
 
+/*
+ * A hash table of a script's state, made on first use in the dry run's
+ * memory: keyed by a relation name (HASH_STRINGS) or an Oid (HASH_BLOBS)
+ */
+static HTAB *
+script_hash(const char *name, Size keysize, Size entrysize, int keykind)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = keysize;
+	ctl.entrysize = entrysize;
+	ctl.hcxt = CurrentMemoryContext;
+	return hash_create(name, 64, &ctl, HASH_ELEM | keykind | HASH_CONTEXT);
+}
+
 static void
 note_created(ScriptState *script, RangeVar *rv)
 {
@@ -124,15 +139,9 @@ note_created(ScriptState *script, RangeVar *rv)
 	bool		found;
 
 	if (script->created == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = NAMEDATALEN;
-		ctl.entrysize = sizeof(CreatedName);
-		ctl.hcxt = CurrentMemoryContext;
-		script->created = hash_create("migration_guard script relations", 64,
-									  &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-	}
+		script->created = script_hash("migration_guard script relations",
+									  NAMEDATALEN, sizeof(CreatedName),
+									  HASH_STRINGS);
 	entry = hash_search(script->created, rv->relname, HASH_ENTER, &found);
 	if (!found)
 		entry->rvs = entry->committed = NIL;
@@ -178,15 +187,8 @@ note_named(ScriptState *script, const char *relname)
 	if (strlen(relname) >= NAMEDATALEN)
 		return;
 	if (script->named == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = NAMEDATALEN;
-		ctl.entrysize = NAMEDATALEN;
-		ctl.hcxt = CurrentMemoryContext;
-		script->named = hash_create("migration_guard script names", 64,
-									&ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-	}
+		script->named = script_hash("migration_guard script names",
+									NAMEDATALEN, NAMEDATALEN, HASH_STRINGS);
 	(void) hash_search(script->named, relname, HASH_ENTER, NULL);
 }
 
@@ -277,15 +279,8 @@ note_gone(ScriptState *script, RangeVar *rv)
 	if (!OidIsValid(relid))
 		return InvalidOid;
 	if (script->gone == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(Oid);
-		ctl.hcxt = CurrentMemoryContext;
-		script->gone = hash_create("migration_guard script gone relations", 64,
-								   &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
+		script->gone = script_hash("migration_guard script gone relations",
+								   sizeof(Oid), sizeof(Oid), HASH_BLOBS);
 	(void) hash_search(script->gone, &relid, HASH_ENTER, NULL);
 	return relid;
 }
@@ -305,15 +300,9 @@ note_renamed(ScriptState *script, const char *newname, Oid relid)
 	if (!OidIsValid(relid) || strlen(newname) >= NAMEDATALEN)
 		return;
 	if (script->renamed == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = NAMEDATALEN;
-		ctl.entrysize = sizeof(RenamedName);
-		ctl.hcxt = CurrentMemoryContext;
-		script->renamed = hash_create("migration_guard script renamed relations", 64,
-									  &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-	}
+		script->renamed = script_hash("migration_guard script renamed relations",
+									  NAMEDATALEN, sizeof(RenamedName),
+									  HASH_STRINGS);
 	entry = hash_search(script->renamed, newname, HASH_ENTER, NULL);
 	entry->relid = relid;
 }
