@@ -271,6 +271,8 @@ ROLLBACK;
 -- what DROP ... CASCADE takes with it is warned about as the direct drop is
 CREATE SCHEMA gone;
 CREATE TABLE gone.t (id int);
+INSERT INTO gone.t VALUES (1);  -- an empty table is dropped in silence
+SELECT count(*) FROM gone.t;    -- and the application uses it
 CREATE TYPE gone_mood AS ENUM ('a');
 CREATE TABLE keeps (id int, m gone_mood);
 SELECT statement, relation, lock_mode, rule, verdict
@@ -440,12 +442,30 @@ DROP TABLE fresh_load;
 RESET migration_guard.mode;
 RESET migration_guard.large_table_threshold;
 
--- TRUNCATE of a table with no rows deletes nothing: no warning (pgbench -i
--- truncates the tables it has just created, and printed "0 bytes, about 0
--- rows" warnings); one with rows still warns
+-- TRUNCATE or DROP TABLE of a table with no rows deletes nothing: no
+-- warning (pgbench -i truncates the tables it has just created, and
+-- printed "0 bytes, about 0 rows" warnings); one with rows still warns
 CREATE TABLE empty_t (id int);
+SELECT count(*) FROM empty_t;   -- the application uses it
 TRUNCATE empty_t;
 INSERT INTO empty_t VALUES (1);
 TRUNCATE empty_t;
 SELECT rule, verdict FROM migration_guard.check('TRUNCATE empty_t');
+INSERT INTO empty_t VALUES (1);
+SELECT rule, verdict FROM migration_guard.check('DROP TABLE empty_t');
+TRUNCATE empty_t;
 DROP TABLE empty_t;
+-- DROP TABLE of a table that no session has used since it was created
+-- (pg_repack's old heap, a scratch copy): nobody has read the rows it
+-- deletes, so it is let through and audited as unused_table.  Once used,
+-- it warns.
+SET migration_guard.audit = 'all';
+CREATE TABLE scratch_copy AS SELECT g AS id FROM generate_series(1, 1000) g;
+SELECT rule, verdict, message FROM migration_guard.check('DROP TABLE scratch_copy');
+DROP TABLE scratch_copy;
+SELECT command, relation_name, verdict FROM migration_guard.audit_log
+ ORDER BY id DESC LIMIT 1;
+CREATE TABLE scratch_copy AS SELECT g AS id FROM generate_series(1, 1000) g;
+SELECT count(*) FROM scratch_copy;
+DROP TABLE scratch_copy;
+RESET migration_guard.audit;

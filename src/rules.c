@@ -590,6 +590,17 @@ judge_held_lock(HeldLock *held, const char *command)
 }
 
 /*
+ * Rules whose harm is the loss of the table's rows (TRUNCATE, DROP TABLE):
+ * on a table that has none there is nothing to say.  Renames and dropped
+ * columns break code whatever the size, so they are not among them.
+ */
+static bool
+rule_deletes_rows(int rule)
+{
+	return rule == RULE_TRUNCATE || rule == RULE_DROP_TABLE;
+}
+
+/*
  * Inspect, measure and judge one statement.  Returns one Finding per hazard
  * that fires, plus one "nothing to report" Finding (rule -1) for each
  * affected relation where none fires.
@@ -644,8 +655,8 @@ judge_statement(Node *parsetree, const char *sql, ScriptState *script)
 				break;			/* nobody else can see it */
 			if (def->size_dependent && work.bytes <= threshold)
 				continue;
-			/* TRUNCATE of a table with no rows deletes nothing: noise */
-			if (hz->rule == RULE_TRUNCATE && work.bytes == 0 && work.rows == 0)
+			/* deleting the rows of a table that has none: noise */
+			if (rule_deletes_rows(hz->rule) && work.bytes == 0 && work.rows == 0)
 				continue;
 
 			f = new_finding(eff, work);
@@ -654,11 +665,14 @@ judge_statement(Node *parsetree, const char *sql, ScriptState *script)
 			if (mg_mode == GUARD_MODE_OFF)
 				f->verdict = VERDICT_OK;
 			else if (eff->unused &&
-					 (def->size_dependent || hz->rule == RULE_LOCK_QUEUE))
+					 (def->size_dependent || hz->rule == RULE_LOCK_QUEUE ||
+					  hz->rule == RULE_DROP_TABLE))
 			{
 				/*
-				 * Nobody uses the table yet: nobody waits for its lock.  What
-				 * breaks code (a dropped column) still says so.
+				 * Nobody uses the table yet: nobody waits for its lock, and
+				 * nobody has read the rows a DROP TABLE deletes.  What breaks
+				 * code that may be deployed later (a dropped or renamed
+				 * column) still says so.
 				 */
 				f->verdict = VERDICT_OK;
 				f->unused = true;
