@@ -23,12 +23,13 @@
 
 #include "access/xact.h"
 #include "access/xlog.h"
-#include "utils/resowner.h"
+#include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
-#include "tcop/utility.h"
 #include "storage/proc.h"
+#include "tcop/utility.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #include "migration_guard.h"
@@ -65,7 +66,8 @@ static bool guarded_type[GUARDED_TYPES];
 /*
  * Statement types the fast path sends on to slow_path(): those the guard
  * may judge, and those that tell unused_tables.c a table was created
- * (CREATE TABLE, CREATE TABLE AS) or is used (LOCK TABLE)
+ * (CREATE TABLE, CREATE TABLE AS), is used (LOCK TABLE) or may be gone
+ * (DROP, DROP OWNED, DROP DATABASE)
  */
 static bool slow_type[GUARDED_TYPES];
 
@@ -177,10 +179,14 @@ slow_path(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 		  QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
 {
 	unsigned int type = (unsigned int) nodeTag(pstmt->utilityStmt);
+	Oid			dropped_db = InvalidOid;
 
 	/* whoever locks a table uses it (unused_tables.c) */
 	if (type == T_LockStmt && unused_tables_any())
 		unused_tables_note_locked((LockStmt *) pstmt->utilityStmt);
+	if (type == T_DropdbStmt && unused_tables_any())
+		dropped_db = get_database_oid(((DropdbStmt *) pstmt->utilityStmt)->dbname,
+									  true);
 
 	if ((type >= GUARDED_TYPES || guarded_type[type]) &&
 		mg_mode != GUARD_MODE_OFF &&
@@ -194,6 +200,11 @@ slow_path(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 	/* a table it created is unused until a query uses it */
 	if (type == T_CreateStmt || type == T_CreateTableAsStmt)
 		unused_tables_note_created(pstmt->utilityStmt);
+	/* a table it dropped is forgotten */
+	else if (type == T_DropStmt || type == T_DropOwnedStmt)
+		unused_tables_forget_dropped();
+	else if (OidIsValid(dropped_db))
+		unused_tables_forget_database(dropped_db);
 }
 
 /*
@@ -842,7 +853,8 @@ hook_install(void)
 
 		guarded_type[t] = inspect_is_guarded(&node, false);
 		slow_type[t] = guarded_type[t] || t == T_CreateStmt ||
-			t == T_CreateTableAsStmt || t == T_LockStmt;
+			t == T_CreateTableAsStmt || t == T_LockStmt ||
+			t == T_DropStmt || t == T_DropOwnedStmt || t == T_DropdbStmt;
 	}
 
 	next_ProcessUtility = ProcessUtility_hook ? ProcessUtility_hook :

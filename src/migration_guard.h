@@ -325,6 +325,8 @@ unused_tables_any(void)
 }
 extern void unused_tables_note_query(List *rtable);
 extern void unused_tables_note_locked(LockStmt *stmt);
+extern void unused_tables_forget_dropped(void);
+extern void unused_tables_forget_database(Oid dbid);
 extern bool unused_table(Oid relid);
 
 /* held_locks.c */

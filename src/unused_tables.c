@@ -15,8 +15,8 @@
  *	  never judged anyway);
  *	- it leaves at the first query on it (ExecutorStart: SELECT, INSERT,
  *	  UPDATE, DELETE, MERGE, in any session, through a view or a function
- *	  too) that is not of the transaction that created it, and when it is
- *	  dropped;
+ *	  too) that is not of the transaction that created it, and when a DROP
+ *	  statement has removed it (or its database);
  *	- the set starts empty when the server starts: a table created before
  *	  is judged as always.
  *
@@ -42,7 +42,6 @@
 #include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
-#include "catalog/objectaccess.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_class.h"
 #include "miscadmin.h"
@@ -53,6 +52,7 @@
 #include "storage/shmem.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
+#include "utils/syscache.h"
 
 #include "migration_guard.h"
 
@@ -68,6 +68,14 @@ typedef struct UnusedTables
 	pg_atomic_uint32 live;		/* tables in the set */
 	pg_atomic_uint64 key[UNUSED_SLOTS]; /* database << 32 | relation */
 	TransactionId xid[UNUSED_SLOTS];	/* the transaction that created it */
+
+	/*
+	 * The slots in use, densely, so that the pass after a DROP costs what
+	 * the set holds, not its size: listed[0 .. live) are slots, and
+	 * position[slot] is where that slot is listed.  Under the lock.
+	 */
+	int32		listed[UNUSED_MAX];
+	int32		position[UNUSED_SLOTS];
 } UnusedTables;
 
 static UnusedTables *unused = NULL;
@@ -77,10 +85,7 @@ pg_atomic_uint32 *mg_unused_live = NULL;
 
 static shmem_request_hook_type prev_shmem_request = NULL;
 static shmem_startup_hook_type prev_shmem_startup = NULL;
-static object_access_hook_type prev_object_access = NULL;
 
-static void unused_tables_object_access(ObjectAccessType access, Oid classId,
-										Oid objectId, int subId, void *arg);
 static void remove_key(uint64 key);
 
 static inline uint64
@@ -157,8 +162,6 @@ unused_tables_install(void)
 	shmem_request_hook = unused_tables_shmem_request;
 	prev_shmem_startup = shmem_startup_hook;
 	shmem_startup_hook = unused_tables_shmem_startup;
-	prev_object_access = object_access_hook;
-	object_access_hook = unused_tables_object_access;
 }
 
 /*
@@ -233,10 +236,14 @@ unused_tables_note_created(Node *parsetree)
 		}
 		if (free_slot >= 0)
 		{
+			uint32		live = pg_atomic_read_u32(&unused->live);
+
 			unused->xid[free_slot] = GetTopTransactionId();
+			unused->listed[live] = free_slot;
+			unused->position[free_slot] = (int32) live;
 			pg_write_barrier();
 			pg_atomic_write_u64(&unused->key[free_slot], key);
-			pg_atomic_fetch_add_u32(&unused->live, 1);
+			pg_atomic_write_u32(&unused->live, live + 1);
 		}
 	}
 	LWLockRelease(unused->lock);
@@ -251,9 +258,15 @@ remove_key(uint64 key)
 	slot = find_slot(key);
 	if (slot >= 0)
 	{
+		uint32		last = pg_atomic_read_u32(&unused->live) - 1;
+		int32		moved = unused->listed[last];
+
+		/* the last listed slot takes this one's place in the list */
+		unused->listed[unused->position[slot]] = moved;
+		unused->position[moved] = unused->position[slot];
 		pg_atomic_write_u64(&unused->key[slot], SLOT_REMOVED);
 		unused->xid[slot] = InvalidTransactionId;
-		pg_atomic_fetch_sub_u32(&unused->live, 1);
+		pg_atomic_write_u32(&unused->live, last);
 	}
 	LWLockRelease(unused->lock);
 }
@@ -335,15 +348,69 @@ unused_table(Oid relid)
 		find_slot(slot_key(MyDatabaseId, relid)) >= 0;
 }
 
-/* A relation dropped (OAT_DROP) leaves the set */
-static void
-unused_tables_object_access(ObjectAccessType access, Oid classId,
-							Oid objectId, int subId, void *arg)
+/*
+ * The keys of the set that belong to database dbid, copied under the lock,
+ * so that what is done with them (a catalog lookup) runs without it
+ */
+static uint64 *
+keys_of_database(Oid dbid, int *nkeys)
 {
-	if (prev_object_access)
-		prev_object_access(access, classId, objectId, subId, arg);
-	if (access == OAT_DROP && classId == RelationRelationId && subId == 0 &&
-		unused_tables_any() &&
-		find_slot(slot_key(MyDatabaseId, objectId)) >= 0)
-		remove_key(slot_key(MyDatabaseId, objectId));
+	uint64	   *keys;
+	uint32		live;
+	uint32		i;
+
+	*nkeys = 0;
+	LWLockAcquire(unused->lock, LW_SHARED);
+	live = pg_atomic_read_u32(&unused->live);
+	keys = palloc(sizeof(uint64) * Max(live, 1));
+	for (i = 0; i < live; i++)
+	{
+		uint64		k = pg_atomic_read_u64(&unused->key[unused->listed[i]]);
+
+		if ((Oid) (k >> 32) == dbid)
+			keys[(*nkeys)++] = k;
+	}
+	LWLockRelease(unused->lock);
+	return keys;
+}
+
+/*
+ * A DROP (of a table, a schema, a type, an extension, DROP OWNED) has just
+ * run: the tables of this database in the set that no longer exist leave
+ * it, and so do those whose creation was rolled back.  Found after the
+ * statement rather than by an object access hook, which PostgreSQL would
+ * call for every function call and name lookup of every query.  A drop
+ * that rolls back afterwards leaves its tables out of the set: they are
+ * judged as always.
+ */
+void
+unused_tables_forget_dropped(void)
+{
+	uint64	   *keys;
+	int			nkeys;
+	int			i;
+
+	if (!unused_tables_any())
+		return;
+	keys = keys_of_database(MyDatabaseId, &nkeys);
+	for (i = 0; i < nkeys; i++)
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum((Oid) keys[i])))
+			remove_key(keys[i]);
+	pfree(keys);
+}
+
+/* DROP DATABASE has just run: its tables leave the set */
+void
+unused_tables_forget_database(Oid dbid)
+{
+	uint64	   *keys;
+	int			nkeys;
+	int			i;
+
+	if (!unused_tables_any())
+		return;
+	keys = keys_of_database(dbid, &nkeys);
+	for (i = 0; i < nkeys; i++)
+		remove_key(keys[i]);
+	pfree(keys);
 }
