@@ -456,7 +456,7 @@ SELECT rule, verdict FROM migration_guard.check('DROP TABLE empty_t');
 TRUNCATE empty_t;
 DROP TABLE empty_t;
 -- DROP TABLE of a table that no session has used since it was created
--- (pg_repack's old heap, a scratch copy): nobody has read the rows it
+-- (a scratch copy a script made): nobody has read the rows it
 -- deletes, so it is let through and audited as unused_table.  Once used,
 -- it warns.
 SET migration_guard.audit = 'all';

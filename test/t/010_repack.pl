@@ -2,7 +2,7 @@
 # guarded server with default settings but the threshold: it rebuilds a
 # table (and an index) that an application uses, with 0 errors, the
 # indexes it builds on its shadow table, which no session has used,
-# audited as unused_table, and so are the drops of its old heap.  Before, it failed: "CREATE INDEX would block
+# audited as unused_table.  Before, it failed: "CREATE INDEX would block
 # writes to table repack.table_NNN".  Skipped where pg_repack is not
 # installed for this major (Debian's postgresql-NN-repack).
 use strict;
@@ -43,9 +43,14 @@ for my $what ([ '--table=accounts', 'table' ], [ '--index=accounts_email_idx', '
 		init => sub { $ENV{PGHOST} = $node->host; $ENV{PGPORT} = $node->port; });
 	ok($ok, "pg_repack of the $what->[1] exits 0");
 	unlike($stderr, qr/ERROR/, "pg_repack of the $what->[1]: no error") or diag($stderr);
-	# it drops its log table (empty) and the old heap (which no session
-	# has used since pg_repack created it): nothing to warn about
-	unlike($stderr, qr/WARNING/, "pg_repack of the $what->[1]: no warning") or diag($stderr);
+	# it drops its log table (empty: nothing to say) and its copy of the
+	# table, which holds the old rows once the two are swapped: that drop
+	# warns (drop_table) when a session has used the copy, as pg_repack 1.5
+	# does when it locks it from its second connection, and as applying
+	# concurrent changes to it does; nothing else may
+	my @other = grep { /^WARNING/ && !/^WARNING:  dropping table "repack\.table_\d+"/ }
+	  split /\n/, $stderr;
+	is(scalar(@other), 0, "pg_repack of the $what->[1]: no other warning") or diag($stderr);
 }
 is($node->safe_psql('postgres', q{
 SELECT count(*) || ' ' || (SELECT count(*) FROM pg_index WHERE indrelid = 'accounts'::regclass AND indisvalid)
