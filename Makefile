@@ -12,6 +12,7 @@ OBJS = \
 	src/inspect_partition.o \
 	src/inspect_maintenance.o \
 	src/relstats.o \
+	src/given_sizes.o \
 	src/rules.o \
 	src/suggest.o \
 	src/check.o \

@@ -15,6 +15,7 @@ SELECT migration_guard._preload_status();
 CREATE FUNCTION migration_guard.check(
     sql text,
     transaction text DEFAULT 'file',
+    sizes jsonb DEFAULT NULL,
     OUT statement int,
     OUT command text,
     OUT relation regclass,
@@ -37,8 +38,52 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'mg_check'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION migration_guard.check(text, text) IS
+COMMENT ON FUNCTION migration_guard.check(text, text, jsonb) IS
 'dry run of a migration script: what each statement would lock, rewrite or scan, and the verdict';
+
+-- The size, TOAST share and estimated rows the rules judge a relation by
+-- (partitions summed), as check() and the guard measure it
+CREATE FUNCTION migration_guard.relation_size(
+    rel regclass,
+    OUT bytes bigint,
+    OUT toast_bytes bigint,
+    OUT est_rows bigint,
+    OUT partitions int)
+RETURNS record
+AS 'MODULE_PATHNAME', 'mg_relation_size'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+-- Every table's size as the guard measures it, to hand to check() on
+-- another server (a CI database with production's schema but not its
+-- data): check(sql, transaction, sizes) judges the relations named here by
+-- these sizes
+CREATE FUNCTION migration_guard.export_sizes()
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT jsonb_build_object(
+        'format', 'migration_guard sizes 1',
+        'database', current_database(),
+        'exported_at', now(),
+        'server_version_num', current_setting('server_version_num')::int,
+        'relations', coalesce(jsonb_agg(jsonb_build_object(
+            'schema', n.nspname, 'name', c.relname, 'kind', c.relkind,
+            'bytes', s.bytes, 'toast_bytes', s.toast_bytes,
+            'rows', s.est_rows, 'partitions', s.partitions)
+            ORDER BY n.nspname, c.relname), '[]'::jsonb))
+      FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+     CROSS JOIN LATERAL migration_guard.relation_size(c.oid) s
+     WHERE c.relkind IN ('r', 'p', 'm')
+       AND c.relpersistence <> 't'
+       AND n.nspname <> 'information_schema'
+       AND n.nspname !~ '^pg_'
+$$;
+REVOKE ALL ON FUNCTION migration_guard.relation_size(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION migration_guard.export_sizes() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migration_guard.relation_size(regclass) TO pg_monitor;
+GRANT EXECUTE ON FUNCTION migration_guard.export_sizes() TO pg_monitor;
 
 GRANT USAGE ON SCHEMA migration_guard TO PUBLIC;
 

@@ -442,9 +442,9 @@ put_unknown_row(ReturnSetInfo *rsinfo, int stmtno, const char *command,
 }
 
 /*
- * migration_guard.check(sql text): one row per statement, affected
- * relation and finding; a statement with nothing to report gives one row
- * with rule NULL.
+ * migration_guard.check(sql text, transaction text, sizes jsonb): one row
+ * per statement, affected relation and finding; a statement with nothing
+ * to report gives one row with rule NULL.
  */
 Datum
 mg_check(PG_FUNCTION_ARGS)
@@ -478,6 +478,9 @@ mg_check(PG_FUNCTION_ARGS)
 	}
 	else
 		tx.file = true;
+	/* another server's sizes (export_sizes()), for the relations they name */
+	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
+		script.sizes = given_sizes_load(PG_GETARG_DATUM(2));
 
 	/* Syntax errors surface as PostgreSQL's own, with their position */
 	errcallback.callback = script_error_callback;

@@ -220,6 +220,8 @@ typedef struct ScriptState
 	List	   *constraints;	/* ScriptConstraint *: added or validated */
 	List	   *types;			/* ScriptType *: types created */
 	List	   *columns;		/* ScriptColumn *: added to existing tables */
+	HTAB	   *sizes;			/* relid -> sizes check() was given, or NULL
+								 * (given_sizes.c) */
 } ScriptState;
 
 /* A type an earlier statement of a check() script created */
@@ -297,6 +299,11 @@ extern bool option_is_set(List *options, const char *name);
 
 /* relstats.c */
 extern RelSize measure_relation(Oid relid);
+
+/* given_sizes.c */
+extern HTAB *given_sizes_load(Datum sizes);
+extern RelSize given_or_measured_size(ScriptState *script, Oid relid,
+									  bool *given);
 extern List *measure_lock_holders(Oid relid, LOCKMODE mode);
 extern bool rel_is_invisible_to_others(Oid relid);
 #ifdef MG_HAS_NOT_NULL_CONSTRAINTS

@@ -622,9 +622,12 @@ judge_statement(Node *parsetree, const char *sql, ScriptState *script)
 
 		if (OidIsValid(eff->relid) && !eff->is_new)
 		{
-			size = measure_relation(eff->relid);
+			bool		given;
+
+			size = given_or_measured_size(script, eff->relid, &given);
 			eff->holders = measure_lock_holders(eff->relid, eff->lockmode);
-			eff->unused = unused_table(eff->relid);
+			/* a size given to check() is a table in use elsewhere */
+			eff->unused = !given && unused_table(eff->relid);
 
 			/*
 			 * A scan under a weak lock (VALIDATE CONSTRAINT, say) is no

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test suite on one PostgreSQL major: build and install the extension
-# with that major's pg_config, run the pg_regress, isolation, TAP, client and
+# and its command-line client with that major's pg_config, run the pg_regress, isolation, TAP, client and
 # demo suites on throwaway clusters as a non-root user, and end with one line
 # "N passed, N failed".  test/run_tests.sh calls it once per major, natively
 # or inside that major's chroot, after installing what it needs.
@@ -29,6 +29,14 @@ if [ "$(id -u)" = 0 ]; then
 	make -s clean PG_CONFIG="$PG_CONFIG" >/dev/null 2>&1
 	if ! make -s PG_CONFIG="$PG_CONFIG" >"$build_log" 2>&1 ||
 		! make -s PG_CONFIG="$PG_CONFIG" install >>"$build_log" 2>&1; then
+		cat "$build_log"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+	# the command-line dry run (client/), beside psql in the major's bindir
+	make -s -C client clean PG_CONFIG="$PG_CONFIG" >/dev/null 2>&1
+	if ! make -s -C client PG_CONFIG="$PG_CONFIG" >>"$build_log" 2>&1 ||
+		! make -s -C client PG_CONFIG="$PG_CONFIG" install >>"$build_log" 2>&1; then
 		cat "$build_log"
 		echo "0 passed, 1 failed"
 		exit 1
