@@ -1,0 +1,2 @@
+-- Your SQL goes here
+ALTER TABLE projects DROP COLUMN import_ref;
