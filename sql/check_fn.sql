@@ -394,3 +394,22 @@ SELECT statement, command, rule, verdict
   $$, 'statement') ORDER BY statement;
 SELECT * FROM migration_guard.check('SELECT 1', 'per_file');
 RESET migration_guard.large_table_threshold;
+-- CREATE TABLE of a name that is taken is PostgreSQL's error, as when the
+-- script runs (a migration checked against a database it was already
+-- applied to must not pass): taken in the catalog, or by an earlier
+-- statement; free again once dropped or renamed away; IF NOT EXISTS and a
+-- temporary table are let be
+SELECT statement, command, verdict, message
+  FROM migration_guard.check($$
+    CREATE TABLE big (id int);
+    CREATE TABLE public.big (id int);
+    CREATE TABLE IF NOT EXISTS big (id int);
+    CREATE TEMP TABLE big (id int);
+    CREATE TABLE fresh_one (id int);
+    CREATE TABLE fresh_one (id int);
+    ALTER TABLE small RENAME TO small_old;
+    CREATE TABLE small (id int);
+    CREATE TABLE small_old (id int);
+    DROP MATERIALIZED VIEW big_copy;
+    CREATE TABLE big_copy (id int);
+  $$) ORDER BY statement;

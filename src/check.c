@@ -553,7 +553,7 @@ mg_check(PG_FUNCTION_ARGS)
 				end_transaction(&tx, &script);
 			continue;
 		}
-		if ((error_text = inspect_script_missing_schema(rs->stmt, &script)) != NULL)
+		if ((error_text = inspect_script_create_error(rs->stmt, &script)) != NULL)
 		{
 			put_error_row(rsinfo, stmtno, command, &sp, error_text);
 			if (!tx.file && !tx.block)

@@ -339,6 +339,36 @@ script_relid(ScriptState *script, RangeVar *rv)
 }
 
 /*
+ * check() only: is a relation of this name already there where CREATE
+ * TABLE would make it, at this point of the script?  One an earlier
+ * statement created, or one of the catalog that no earlier statement
+ * dropped or renamed away.  After a statement the dry run cannot see into
+ * (a DO block), any name may be free.
+ */
+static bool
+script_name_taken(ScriptState *script, RangeVar *rv)
+{
+	Oid			nspid;
+	Oid			relid;
+
+	if (script->opaque || rv->relpersistence == RELPERSISTENCE_TEMP)
+		return false;
+	if (script_created(script, rv, NULL))
+		return true;
+	if (script->renamed != NULL && strlen(rv->relname) < NAMEDATALEN &&
+		hash_search(script->renamed, rv->relname, HASH_FIND, NULL) != NULL)
+		return true;
+	if (rv->schemaname != NULL)
+		nspid = get_namespace_oid(rv->schemaname, true);
+	else
+		nspid = RangeVarGetCreationNamespace(rv);
+	if (!OidIsValid(nspid))
+		return false;			/* a schema the script makes */
+	relid = get_relname_relid(rv->relname, nspid);
+	return OidIsValid(relid) && !script_made_gone(script, relid);
+}
+
+/*
  * Would SET NOT NULL on this column skip its scan?  In a check() script,
  * CHECKs that earlier statements added or validated count too: the phased
  * plan's "CHECK (col IS NOT NULL) NOT VALID; VALIDATE; SET NOT NULL" is
@@ -2923,14 +2953,17 @@ inspect_note_script(Node *parsetree, ScriptState *script)
 
 /*
  * PostgreSQL's error for a statement of a script that creates a relation in
- * a schema that is not there and that no earlier statement made, or NULL.
- * Statements that create a relation lock nothing that exists, so nothing
- * else in check() looks at their names.
+ * a schema that is not there and that no earlier statement made, or under
+ * a name that is taken (a migration checked against a database it was
+ * already applied to must not pass); NULL if none.  Statements that create
+ * a relation lock nothing that exists, so nothing else in check() looks at
+ * their names.
  */
 char *
-inspect_script_missing_schema(Node *parsetree, ScriptState *script)
+inspect_script_create_error(Node *parsetree, ScriptState *script)
 {
 	RangeVar   *rv = NULL;
+	bool		if_not_exists = false;
 	ListCell   *lc;
 
 	switch (nodeTag(parsetree))
@@ -2938,29 +2971,40 @@ inspect_script_missing_schema(Node *parsetree, ScriptState *script)
 		case T_CreateStmt:
 		case T_CreateForeignTableStmt:
 			rv = ((CreateStmt *) parsetree)->relation;
+			if_not_exists = ((CreateStmt *) parsetree)->if_not_exists;
 			break;
 		case T_CreateTableAsStmt:
 			rv = ((CreateTableAsStmt *) parsetree)->into->rel;
+			if_not_exists = ((CreateTableAsStmt *) parsetree)->if_not_exists;
 			break;
 		case T_ViewStmt:
 			rv = ((ViewStmt *) parsetree)->view;
+			if_not_exists = ((ViewStmt *) parsetree)->replace;
 			break;
 		case T_CreateSeqStmt:
 			rv = ((CreateSeqStmt *) parsetree)->sequence;
+			if_not_exists = ((CreateSeqStmt *) parsetree)->if_not_exists;
 			break;
 		case T_CompositeTypeStmt:
 			rv = ((CompositeTypeStmt *) parsetree)->typevar;
+			if_not_exists = true;	/* a type's name: not looked at here */
 			break;
 		default:
 			break;
 	}
-	if (rv == NULL || rv->schemaname == NULL || script->opaque ||
-		OidIsValid(get_namespace_oid(rv->schemaname, true)))
+	if (rv == NULL || script->opaque)
 		return NULL;
-	foreach(lc, script->schemas)
+	if (rv->schemaname != NULL &&
+		!OidIsValid(get_namespace_oid(rv->schemaname, true)))
 	{
-		if (strcmp(strVal(lfirst(lc)), rv->schemaname) == 0)
-			return NULL;
+		foreach(lc, script->schemas)
+		{
+			if (strcmp(strVal(lfirst(lc)), rv->schemaname) == 0)
+				return NULL;
+		}
+		return psprintf("schema \"%s\" does not exist", rv->schemaname);
 	}
-	return psprintf("schema \"%s\" does not exist", rv->schemaname);
+	if (!if_not_exists && script_name_taken(script, rv))
+		return psprintf("relation \"%s\" already exists", rv->relname);
+	return NULL;
 }

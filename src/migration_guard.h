@@ -271,8 +271,8 @@ typedef struct HeldLock
 extern List *inspect_statement(Node *parsetree, const char *sql,
 							   ScriptState *script);
 extern void inspect_note_script(Node *parsetree, ScriptState *script);
-extern char *inspect_script_missing_schema(Node *parsetree,
-										   ScriptState *script);
+extern char *inspect_script_create_error(Node *parsetree,
+										 ScriptState *script);
 extern void inspect_script_commit(ScriptState *script);
 
 /* first_lock.c: the lock a statement takes first, taken before judging it */

@@ -550,12 +550,14 @@ for my $tool (qw(prisma flyway diesel goose dbmate))
 }
 
 {
-	# without --pending the applied migrations are checked again: the
-	# refusal --pending left out is there
+	# without --pending the applied migrations are checked again, and
+	# fail as they would if run again: their tables are already there
 	my ($rc, $stdout) = mg(@conn, '-d', 'deployed', "$fix/prisma/migrations");
-	is($rc, 1, 'deployed without --pending: exit 1');
-	is_deeply(findings($stdout), [ map { "$fix/prisma/migrations/$_" } @{ $layouts{prisma}{findings} } ],
-		'deployed without --pending: the applied migrations are checked too');
+	is($rc, 2, 'deployed without --pending: exit 2');
+	is(findings($stdout)->[0], "$fix/prisma/migrations/20240101000000_init/migration.sql:2:1 error",
+		'deployed without --pending: the applied first migration is an error');
+	like($stdout, qr/^\S+:2:1: error: relation "\w+" already exists$/m,
+		'deployed without --pending: PostgreSQL\'s message, the table already exists');
 
 	# no history table: everything is pending
 	($rc, $stdout) = mg(@conn, '-d', 'app', '--pending', "$fix/dbmate/db/migrations");
