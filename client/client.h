@@ -4,10 +4,11 @@
  *	  The command-line dry run: what its parts share.
  *
  * main.c reads the options and connects; layout.c finds a migration
- * tool's files, their order and transaction shape; history.c asks the
- * tool's history table which are applied; run_check.c joins them into one
- * script, hands it to migration_guard.check() and maps each finding back
- * to its file and line; report.c prints the findings.
+ * tool's files, their order and transaction shape (files.c reads them,
+ * versions.c orders versions); history.c asks the tool's history table
+ * which are applied; run_check.c joins them into one script, hands it to
+ * migration_guard.check() and maps each finding back to its file and line;
+ * report.c prints the findings.
  *
  * Copyright (c) 2026, migration_guard developers
  *
@@ -20,6 +21,11 @@
 #define MG_CLIENT_H
 
 #include "libpq-fe.h"
+
+/* Exit status */
+#define EXIT_NOTHING_REFUSED	0
+#define EXIT_REFUSED			1	/* something would be refused */
+#define EXIT_TROUBLE			2	/* usage, connection or SQL error */
 
 typedef enum Tool
 {
@@ -110,17 +116,32 @@ typedef enum Format
 	FORMAT_GITHUB
 } Format;
 
-/* main.c */
-extern void fatal(const char *fmt,...) pg_attribute_printf(1, 2) pg_attribute_noreturn();
+/* main.c; 18 spells "does not return" pg_noreturn, in front */
+#if PG_VERSION_NUM >= 180000
+#define MG_NORETURN_BEFORE pg_noreturn
+#define MG_NORETURN_AFTER
+#else
+#define MG_NORETURN_BEFORE
+#define MG_NORETURN_AFTER pg_attribute_noreturn()
+#endif
+extern MG_NORETURN_BEFORE void fatal(const char *fmt,...)
+			pg_attribute_printf(1, 2) MG_NORETURN_AFTER;
+extern MG_NORETURN_BEFORE void fatal_query(PGconn *conn, const PGresult *res,
+										   const char *what) MG_NORETURN_AFTER;
+
+/* files.c */
+extern char *read_file(const char *path);
+extern int	utf8_char_length(const char *s);
+
+/* versions.c */
+extern int	version_cmp(const char *a, const char *b);
+extern int	numeric_cmp(const char *a, size_t la, const char *b, size_t lb);
 
 /* layout.c */
 extern const char *tool_name(Tool tool);
 extern Tool tool_lookup(const char *name);
 extern void add_path(MigrationList *list, const char *path, Tool tool,
 					 Shape shape);
-extern char *read_file(const char *path);
-extern int	version_cmp(const char *a, const char *b);
-extern int	numeric_cmp(const char *a, size_t la, const char *b, size_t lb);
 
 /* sqlscan.c */
 extern int	count_statements(const char *sql, bool *outside_transaction);
@@ -129,10 +150,11 @@ extern int	count_statements(const char *sql, bool *outside_transaction);
 extern void drop_applied(PGconn *conn, MigrationList *list);
 
 /* run_check.c */
-extern bool run_check(PGconn *conn, MigrationList *list, const char *sizes,
+extern void run_check(PGconn *conn, MigrationList *list, const char *sizes,
 					  Report *report);
 
 /* report.c */
+extern void stop_workflow_commands(FILE *stream);
 extern void print_report(const Report *report, Format format, bool color);
 extern const char *severity_name(Severity sev);
 

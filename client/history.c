@@ -5,7 +5,8 @@
  *	  applied, so that only the others are checked.
  *
  *	  prisma   _prisma_migrations: finished, not rolled back
- *	  flyway   flyway_schema_history: successful, by version
+ *	  flyway   flyway_schema_history: successful, by version; a BASELINE
+ *			   row applies every version up to its own
  *	  diesel   __diesel_schema_migrations: by version
  *	  goose    goose_db_version: the latest row of a version says applied
  *	  dbmate   schema_migrations: by version
@@ -22,30 +23,36 @@
 #include "postgres_fe.h"
 
 #include "client.h"
+#include "common/logging.h"
 
 typedef struct HistoryQuery
 {
 	Tool		tool;
 	const char *table;
-	const char *query;			/* one text column: what is applied */
+
+	/*
+	 * Two columns: a version applied, and whether every version up to it
+	 * is (Flyway's baseline)
+	 */
+	const char *query;
 } HistoryQuery;
 
 static const HistoryQuery history_queries[] = {
 	{TOOL_PRISMA, "_prisma_migrations",
-		"SELECT migration_name FROM _prisma_migrations "
+		"SELECT migration_name, false FROM _prisma_migrations "
 		"WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL"},
 	{TOOL_FLYWAY, "flyway_schema_history",
-		"SELECT version FROM flyway_schema_history "
+		"SELECT version, type = 'BASELINE' FROM flyway_schema_history "
 		"WHERE success AND version IS NOT NULL"},
 	{TOOL_DIESEL, "__diesel_schema_migrations",
-		"SELECT version FROM __diesel_schema_migrations"},
+		"SELECT version, false FROM __diesel_schema_migrations"},
 	{TOOL_GOOSE, "goose_db_version",
-		"SELECT version_id::text FROM ("
+		"SELECT version_id::pg_catalog.text, false FROM ("
 		" SELECT DISTINCT ON (version_id) version_id, is_applied"
 		"   FROM goose_db_version ORDER BY version_id, id DESC) latest "
 		"WHERE is_applied"},
 	{TOOL_DBMATE, "schema_migrations",
-		"SELECT version FROM schema_migrations"},
+		"SELECT version, false FROM schema_migrations"},
 };
 
 static PGresult *
@@ -55,8 +62,7 @@ query_or_die(PGconn *conn, const char *sql, const char *param)
 								   param ? &param : NULL, NULL, NULL, 0);
 
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		fatal("could not read the migration history: %s",
-			  PQerrorMessage(conn));
+		fatal_query(conn, res, "could not read the migration history");
 	return res;
 }
 
@@ -78,24 +84,29 @@ drop_applied(PGconn *conn, MigrationList *list)
 	Tool		tool;
 	const HistoryQuery *hq = NULL;
 	PGresult   *res;
+	size_t		q;
 	int			i,
 				kept = 0;
 
 	if (list->n == 0)
 		return;
 	tool = list->items[0].tool;
-	for (i = 0; i < lengthof(history_queries); i++)
-		if (history_queries[i].tool == tool)
-			hq = &history_queries[i];
+	for (q = 0; q < lengthof(history_queries); q++)
+		if (history_queries[q].tool == tool)
+			hq = &history_queries[q];
 	if (hq == NULL)
-		fatal("--pending needs a migration tool's layout; \"%s\" files have no history table",
-			  tool_name(tool));
+	{
+		pg_log_error("%s migrations have no history table for --pending to read",
+					 tool_name(tool));
+		pg_log_error_hint("Use --pending with the migrations of prisma, flyway, diesel, goose or dbmate, or with --tool to name their tool.");
+		exit(EXIT_TROUBLE);
+	}
 	for (i = 1; i < list->n; i++)
 		if (list->items[i].tool != tool)
 			fatal("--pending cannot mix migrations of %s and %s",
 				  tool_name(tool), tool_name(list->items[i].tool));
 
-	res = query_or_die(conn, "SELECT to_regclass($1) IS NOT NULL", hq->table);
+	res = query_or_die(conn, "SELECT pg_catalog.to_regclass($1) IS NOT NULL", hq->table);
 	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
 	{
 		PQclear(res);
@@ -111,8 +122,16 @@ drop_applied(PGconn *conn, MigrationList *list)
 		int			r;
 
 		for (r = 0; r < PQntuples(res) && !applied; r++)
-			applied = !PQgetisnull(res, r, 0) &&
-				same_version(tool, PQgetvalue(res, r, 0), m->version);
+		{
+			const char *version = PQgetvalue(res, r, 0);
+
+			if (PQgetisnull(res, r, 0))
+				continue;
+			if (strcmp(PQgetvalue(res, r, 1), "t") == 0)
+				applied = version_cmp(m->version, version) <= 0;	/* baseline */
+			else
+				applied = same_version(tool, version, m->version);
+		}
 		if (!applied)
 			list->items[kept++] = *m;
 	}

@@ -19,6 +19,12 @@
  *	  plain    *.sql, by name, one transaction per file (Rails structure
  *			   SQL, Django's sqlmigrate output, psql -1 -f)
  *
+ * A file given on its own follows the same rules as in its directory: its
+ * tool is found from its name (migration.sql, up.sql, V<version>__) or its
+ * annotations, and it is named, versioned and wrapped as that tool does.
+ * Inside a migration directory only regular files and directories are
+ * read: a symbolic link or a FIFO where a migration would be is an error.
+ *
  * Copyright (c) 2026, migration_guard developers
  *
  * IDENTIFICATION
@@ -33,7 +39,7 @@
 #include <sys/stat.h>
 
 #include "client.h"
-#include "pqexpbuffer.h"
+#include "common/logging.h"
 
 static const char *const tool_names[] = {
 	"auto", "prisma", "flyway", "diesel", "goose", "dbmate", "plain"
@@ -57,11 +63,21 @@ tool_lookup(const char *name)
 	return TOOL_AUTO;
 }
 
+/* What a directory entry is, its symbolic link not followed */
+typedef enum FileType
+{
+	FT_NONE,					/* nothing of that name */
+	FT_FILE,					/* a regular file */
+	FT_DIR,
+	FT_LINK,					/* a symbolic link */
+	FT_OTHER					/* a FIFO, socket or device */
+} FileType;
+
 /* A directory entry: its name, and what it is */
 typedef struct Entry
 {
 	char	   *name;
-	bool		is_dir;
+	FileType	type;
 } Entry;
 
 static char *
@@ -74,42 +90,57 @@ join_path(const char *dir, const char *name)
 	return psprintf("%s/%s", dir, name);
 }
 
-static bool
-is_file(const char *path)
+/*
+ * What is at path, not following a symbolic link; FT_NONE if nothing is,
+ * fatal if it cannot be told
+ */
+static FileType
+file_type(const char *path)
 {
 	struct stat st;
 
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	if (lstat(path, &st) != 0)
+	{
+		if (errno == ENOENT || errno == ENOTDIR)
+			return FT_NONE;
+		fatal("could not stat file \"%s\": %m", path);
+	}
+	if (S_ISREG(st.st_mode))
+		return FT_FILE;
+	if (S_ISDIR(st.st_mode))
+		return FT_DIR;
+	if (S_ISLNK(st.st_mode))
+		return FT_LINK;
+	return FT_OTHER;
 }
 
-/* A whole file; NULL if it does not exist, fatal if it cannot be read */
-char *
-read_file(const char *path)
+/*
+ * Inside a migration directory, only regular files and directories are
+ * read: a symbolic link (it may dangle, or lead out of the directory) or a
+ * FIFO (reading it would wait for a writer) where a migration or its
+ * configuration would be is an error, not a file skipped in silence
+ */
+static void
+not_regular(const char *path, FileType type)
 {
-	FILE	   *f = fopen(path, "rb");
-	PQExpBufferData buf;
-	char		chunk[8192];
-	size_t		got;
+	pg_log_error("\"%s\" is not a regular file", path);
+	pg_log_error_detail("It is %s; inside a migration directory only regular files and directories are read.",
+						type == FT_LINK ? "a symbolic link" : "a FIFO, socket or device");
+	pg_log_error_hint("Give the file it leads to as a PATH of its own, or put the migration itself there.");
+	exit(EXIT_TROUBLE);
+}
 
-	if (f == NULL)
-	{
-		if (errno == ENOENT)
-			return NULL;
-		fatal("could not open file \"%s\": %m", path);
-	}
-	initPQExpBuffer(&buf);
-	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-	{
-		if (memchr(chunk, '\0', got) != NULL)
-			fatal("file \"%s\" contains a zero byte: it is not SQL text", path);
-		appendBinaryPQExpBuffer(&buf, chunk, got);
-	}
-	if (ferror(f))
-		fatal("could not read file \"%s\": %m", path);
-	fclose(f);
-	if (PQExpBufferBroken(&buf))
-		fatal("out of memory");
-	return buf.data;
+/* A file beside a migration that is read if it is there (a configuration) */
+static bool
+companion_exists(const char *path)
+{
+	FileType	type = file_type(path);
+
+	if (type == FT_NONE)
+		return false;
+	if (type != FT_FILE)
+		not_regular(path, type);
+	return true;
 }
 
 /* The entries of a directory, sorted by name (byte order, as ls -v does not) */
@@ -133,22 +164,23 @@ list_dir(const char *dir, int *n)
 	while ((errno = 0, de = readdir(d)) != NULL)
 	{
 		char	   *full;
-		struct stat st;
+		FileType	type;
 
 		if (de->d_name[0] == '.')
 			continue;
 		full = join_path(dir, de->d_name);
-		if (stat(full, &st) != 0)
-			continue;
+		type = file_type(full);
+		if (type == FT_NONE)
+			fatal("could not stat file \"%s\": %m", full);
+		pfree(full);
 		if (*n == cap)
 		{
 			cap = cap ? cap * 2 : 32;
 			entries = pg_realloc(entries, sizeof(Entry) * cap);
 		}
 		entries[*n].name = pg_strdup(de->d_name);
-		entries[*n].is_dir = S_ISDIR(st.st_mode);
+		entries[*n].type = type;
 		(*n)++;
-		pfree(full);
 	}
 	if (errno != 0)
 		fatal("could not read directory \"%s\": %m", dir);
@@ -311,15 +343,45 @@ says_false(const char *path, const char *key)
 	return false;
 }
 
+/* The line of text that p is on */
+static int
+line_of(const char *text, const char *p)
+{
+	int			line = 1;
+
+	for (; text < p; text++)
+		if (*text == '\n')
+			line++;
+	return line;
+}
+
 static Migration *
 new_migration(MigrationList *list, const char *path, const char *name,
 			  const char *version, Tool tool)
 {
 	Migration  *m;
 	char	   *text = read_file(path);
+	const char *p;
 
 	if (text == NULL)
 		fatal("could not open file \"%s\": %m", path);
+
+	/* else the server would refuse the whole script, without saying where */
+	for (p = text; *p;)
+	{
+		int			len = utf8_char_length(p);
+
+		if (len < 0)
+		{
+			pg_log_error("file \"%s\" is not valid UTF-8", path);
+			pg_log_error_detail("Line %d has a byte sequence that is not UTF-8.",
+								line_of(text, p));
+			pg_log_error_hint("Migrations are read as UTF-8, as the migration tools read them by default.");
+			exit(EXIT_TROUBLE);
+		}
+		p += len;
+	}
+
 	if (list->n == list->cap)
 	{
 		list->cap = list->cap ? list->cap * 2 : 16;
@@ -354,29 +416,55 @@ settle_shape(Migration *m, Shape shape)
 		m->in_transaction = false;	/* Flyway sees it and runs none */
 }
 
-/* One file, outside any layout: plain, or a goose or dbmate file */
-static void
-add_file(MigrationList *list, const char *path, const char *name, Tool tool,
-		 Shape shape)
+/* path without its last part: "a/b/up.sql" is "a/b", "up.sql" is "." */
+static char *
+dir_of(const char *path)
 {
-	Migration  *m;
-	const char *version = name;
+	const char *slash = strrchr(path, '/');
 
-	m = new_migration(list, path, name, version, tool);
-	if (tool == TOOL_AUTO)
+	if (slash == NULL)
+		return pg_strdup(".");
+	while (slash > path && slash[-1] == '/')
+		slash--;
+	if (slash == path)
+		return pg_strdup("/");
+	return pnstrdup(path, slash - path);
+}
+
+/* The last part of a path: "a/b/" is "b" */
+static char *
+base_of(const char *path)
+{
+	size_t		len = strlen(path);
+	const char *start;
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	for (start = path + len; start > path && start[-1] != '/'; start--)
+		;
+	return pnstrdup(start, path + len - start);
+}
+
+/*
+ * The name of the directory a file is in ("b" for "a/b/up.sql"), which
+ * Prisma and Diesel name a migration by; its real name when the path says
+ * "." or ".."
+ */
+static char *
+parent_name(const char *path)
+{
+	char	   *dir = dir_of(path);
+	char	   *name = base_of(dir);
+
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 	{
-		if (strstr(m->text, "+goose Up") != NULL)
-			tool = TOOL_GOOSE;
-		else if (strstr(m->text, "migrate:up") != NULL)
-			tool = TOOL_DBMATE;
-		else
-			tool = TOOL_PLAIN;
-		m->tool = tool;
+		char		real[MAXPGPATH];
+
+		if (realpath(dir, real) == NULL)
+			fatal("could not resolve directory \"%s\": %m", dir);
+		name = base_of(real);
 	}
-	if ((tool == TOOL_GOOSE || tool == TOOL_DBMATE) && !up_section(m, tool))
-		fatal("file \"%s\" has no %s section", path,
-			  tool == TOOL_GOOSE ? "\"-- +goose Up\"" : "\"-- migrate:up\"");
-	settle_shape(m, shape);
+	return name;
 }
 
 /* Leading digits of name, as a string; "" if none */
@@ -413,46 +501,133 @@ flyway_version(const char *name)
 	return v;
 }
 
-/* Compare two strings of digits as numbers */
-int
-numeric_cmp(const char *a, size_t la, const char *b, size_t lb)
+/* Diesel's version of "2024-01-01-000000_create": "20240101000000" */
+static char *
+diesel_version(const char *dirname)
 {
-	while (la > 1 && *a == '0')
-		a++, la--;
-	while (lb > 1 && *b == '0')
-		b++, lb--;
-	if (la != lb)
-		return la < lb ? -1 : 1;
-	return strncmp(a, b, la);
+	char	   *v = pnstrdup(dirname, strcspn(dirname, "_"));
+	char	   *w = v;
+	char	   *p;
+
+	for (p = v; *p; p++)
+		if (*p != '-')
+			*w++ = *p;
+	*w = '\0';
+	return v;
 }
 
-/* Flyway's order: versions compared part by part, as numbers */
-int
-version_cmp(const char *a, const char *b)
+/* What the text of a file says of its tool: goose, dbmate, or neither */
+static Tool
+tool_of_text(const char *text)
 {
-	for (;;)
-	{
-		size_t		la = strcspn(a, ".");
-		size_t		lb = strcspn(b, ".");
-		int			c = numeric_cmp(a, la, b, lb);
+	if (strstr(text, "+goose Up") != NULL)
+		return TOOL_GOOSE;
+	if (strstr(text, "migrate:up") != NULL)
+		return TOOL_DBMATE;
+	return TOOL_AUTO;
+}
 
-		if (c != 0)
-			return c;
-		a += la;
-		b += lb;
-		if (*a == '\0' || *b == '\0')
-			return (*a != '\0') - (*b != '\0');
-		a++;
-		b++;
+/*
+ * One migration file, whether found in a directory or given on its own:
+ * named and versioned as its tool names and versions it (Prisma and Diesel
+ * by the directory it is in), the part of it the tool runs, in the
+ * transaction the tool runs it in
+ */
+static void
+add_migration(MigrationList *list, const char *path, Tool tool, Shape shape)
+{
+	char	   *file = base_of(path);
+	char	   *name = file;
+	char	   *version = file;
+	Migration  *m;
+
+	switch (tool)
+	{
+		case TOOL_PRISMA:
+			name = version = parent_name(path);
+			break;
+		case TOOL_DIESEL:
+			name = parent_name(path);
+			version = diesel_version(name);
+			break;
+		case TOOL_FLYWAY:
+			version = flyway_version(file);
+			if (version == NULL)
+			{
+				pg_log_error("file \"%s\" is not a Flyway versioned migration", path);
+				pg_log_error_hint("Flyway runs files named V<version>__<description>.sql, in the order of their versions.");
+				exit(EXIT_TROUBLE);
+			}
+			break;
+		case TOOL_GOOSE:
+		case TOOL_DBMATE:
+			version = leading_digits(file);
+			break;
+		default:
+			break;
 	}
+
+	m = new_migration(list, path, name, version, tool);
+	switch (tool)
+	{
+		case TOOL_GOOSE:
+		case TOOL_DBMATE:
+			if (!up_section(m, tool))
+				fatal("file \"%s\" has no %s section", path,
+					  tool == TOOL_GOOSE ? "\"-- +goose Up\"" : "\"-- migrate:up\"");
+			break;
+		case TOOL_DIESEL:
+			{
+				char	   *meta = join_path(dir_of(path), "metadata.toml");
+
+				if (companion_exists(meta) && says_false(meta, "run_in_transaction"))
+					m->in_transaction = false;
+				break;
+			}
+		case TOOL_FLYWAY:
+			{
+				char	   *conf = psprintf("%s.conf", path);
+
+				if (companion_exists(conf) && says_false(conf, "executeInTransaction"))
+					m->in_transaction = false;
+				break;
+			}
+		default:
+			break;
+	}
+	settle_shape(m, shape);
+}
+
+/*
+ * The tool of a file given on its own: Prisma's and Diesel's by their
+ * names, Flyway's by its versioned name, goose's and dbmate's by their
+ * annotations, else plain
+ */
+static Tool
+tool_of_file(const char *path)
+{
+	char	   *file = base_of(path);
+	char	   *text;
+	Tool		tool;
+
+	if (strcmp(file, "migration.sql") == 0)
+		return TOOL_PRISMA;
+	if (strcmp(file, "up.sql") == 0)
+		return TOOL_DIESEL;
+	if (flyway_version(file) != NULL)
+		return TOOL_FLYWAY;
+	text = read_file(path);
+	if (text == NULL)
+		fatal("could not open file \"%s\": %m", path);
+	tool = tool_of_text(text);
+	pfree(text);
+	return tool == TOOL_AUTO ? TOOL_PLAIN : tool;
 }
 
 typedef struct Candidate
 {
 	char	   *path;
-	char	   *name;
-	char	   *version;
-	Tool		tool;
+	char	   *version;		/* to sort by */
 } Candidate;
 
 static int
@@ -479,47 +654,93 @@ detect_tool(const char *dir, Entry *entries, int n)
 
 	for (i = 0; i < n; i++)
 	{
-		char	   *sub = join_path(dir, entries[i].name);
-		char	   *f;
-
 		Tool		found = TOOL_AUTO;
 
-		if (entries[i].is_dir)
+		if (entries[i].type == FT_DIR)
 		{
-			f = join_path(sub, "migration.sql");
-			if (is_file(f))
+			char	   *sub = join_path(dir, entries[i].name);
+			char	   *f = join_path(sub, "migration.sql");
+
+			if (file_type(f) != FT_NONE)
 				found = TOOL_PRISMA;
 			pfree(f);
 			f = join_path(sub, "up.sql");
-			if (found == TOOL_AUTO && is_file(f))
+			if (found == TOOL_AUTO && file_type(f) != FT_NONE)
 				found = TOOL_DIESEL;
 			pfree(f);
+			pfree(sub);
 		}
 		else if (flyway_version(entries[i].name) != NULL)
 			found = TOOL_FLYWAY;
-		pfree(sub);
 		if (found != TOOL_AUTO)
 			return found;
 	}
 	for (i = 0; i < n; i++)
 	{
 		char	   *text;
-		Tool		tool = TOOL_AUTO;
+		Tool		tool;
 
-		if (entries[i].is_dir || !ends_with(entries[i].name, ".sql"))
+		if (entries[i].type != FT_FILE || !ends_with(entries[i].name, ".sql"))
 			continue;
 		text = read_file(join_path(dir, entries[i].name));
 		if (text == NULL)
 			continue;
-		if (strstr(text, "+goose Up") != NULL)
-			tool = TOOL_GOOSE;
-		else if (strstr(text, "migrate:up") != NULL)
-			tool = TOOL_DBMATE;
+		tool = tool_of_text(text);
 		pfree(text);
 		if (tool != TOOL_AUTO)
 			return tool;
 	}
 	return TOOL_PLAIN;
+}
+
+/*
+ * The path of the migration file that an entry of a directory is for its
+ * tool, or NULL if it is none; fatal if it would be one but is not a
+ * regular file
+ */
+static char *
+migration_of_entry(const char *dir, const Entry *e, Tool tool)
+{
+	char	   *sub = join_path(dir, e->name);
+	bool		named;
+
+	switch (tool)
+	{
+		case TOOL_PRISMA:
+		case TOOL_DIESEL:
+			{
+				/* <dir>/<migration>/migration.sql or up.sql */
+				char	   *f;
+				FileType	type;
+
+				if (e->type == FT_FILE)
+					return NULL;	/* migration_lock.toml */
+				if (e->type != FT_DIR)
+					not_regular(sub, e->type);
+				f = join_path(sub, tool == TOOL_PRISMA ? "migration.sql" : "up.sql");
+				type = file_type(f);
+				if (type == FT_NONE)
+					return NULL;
+				if (type != FT_FILE)
+					not_regular(f, type);
+				return f;
+			}
+		case TOOL_FLYWAY:
+			named = flyway_version(e->name) != NULL;
+			break;
+		case TOOL_GOOSE:
+		case TOOL_DBMATE:
+			named = ends_with(e->name, ".sql") && isdigit((unsigned char) e->name[0]);
+			break;
+		default:
+			named = ends_with(e->name, ".sql");
+			break;
+	}
+	if (!named || e->type == FT_DIR)
+		return NULL;
+	if (e->type != FT_FILE)
+		not_regular(sub, e->type);
+	return sub;
 }
 
 /* The migrations of one directory, in the tool's order */
@@ -536,104 +757,32 @@ add_dir(MigrationList *list, const char *dir, Tool tool, Shape shape)
 		tool = detect_tool(dir, entries, n);
 	for (i = 0; i < n; i++)
 	{
-		const char *name = entries[i].name;
-		char	   *sub = join_path(dir, name);
+		char	   *path = migration_of_entry(dir, &entries[i], tool);
 
-		switch (tool)
-		{
-			case TOOL_PRISMA:
-			case TOOL_DIESEL:
-				{
-					char	   *f = join_path(sub, tool == TOOL_PRISMA ?
-											  "migration.sql" : "up.sql");
-
-					if (!entries[i].is_dir || !is_file(f))
-						continue;
-					c[nc].path = f;
-					c[nc].name = pg_strdup(name);
-					if (tool == TOOL_PRISMA)
-						c[nc].version = pg_strdup(name);
-					else
-					{
-						/* "2024-01-01-000000_create" is version 20240101000000 */
-						char	   *v = pnstrdup(name, strcspn(name, "_"));
-						char	   *w = v;
-						char	   *p;
-
-						for (p = v; *p; p++)
-							if (*p != '-')
-								*w++ = *p;
-						*w = '\0';
-						c[nc].version = v;
-					}
-					break;
-				}
-			case TOOL_FLYWAY:
-				if (entries[i].is_dir || (c[nc].version = flyway_version(name)) == NULL)
-					continue;
-				c[nc].path = sub;
-				c[nc].name = pg_strdup(name);
-				break;
-			case TOOL_GOOSE:
-			case TOOL_DBMATE:
-				if (entries[i].is_dir || !ends_with(name, ".sql") ||
-					!isdigit((unsigned char) name[0]))
-					continue;
-				c[nc].path = sub;
-				c[nc].name = pg_strdup(name);
-				c[nc].version = leading_digits(name);
-				break;
-			default:
-				if (entries[i].is_dir || !ends_with(name, ".sql"))
-					continue;
-				c[nc].path = sub;
-				c[nc].name = pg_strdup(name);
-				c[nc].version = pg_strdup(name);
-				break;
-		}
-		c[nc].tool = tool;
+		if (path == NULL)
+			continue;
+		c[nc].path = path;
+		if (tool == TOOL_FLYWAY)
+			c[nc].version = flyway_version(entries[i].name);
+		else
+			c[nc].version = leading_digits(entries[i].name);
 		nc++;
 	}
+	/* the others in the order of their names, as listed */
 	if (tool == TOOL_FLYWAY)
 		qsort(c, nc, sizeof(Candidate), candidate_version_cmp);
 	else if (tool == TOOL_GOOSE)
 		qsort(c, nc, sizeof(Candidate), candidate_number_cmp);
 
 	for (i = 0; i < nc; i++)
-	{
-		Migration  *m;
-
-		if (tool == TOOL_GOOSE || tool == TOOL_DBMATE || tool == TOOL_PLAIN)
-		{
-			add_file(list, c[i].path, c[i].name, tool, shape);
-			list->items[list->n - 1].version = c[i].version;
-			continue;
-		}
-		m = new_migration(list, c[i].path, c[i].name, c[i].version, tool);
-		if (tool == TOOL_DIESEL)
-		{
-			char	   *meta = join_path(dir, c[i].name);
-
-			meta = join_path(meta, "metadata.toml");
-			if (is_file(meta) && says_false(meta, "run_in_transaction"))
-				m->in_transaction = false;
-		}
-		else if (tool == TOOL_FLYWAY)
-		{
-			char	   *conf = psprintf("%s.conf", c[i].path);
-
-			if (is_file(conf) && says_false(conf, "executeInTransaction"))
-				m->in_transaction = false;
-		}
-		settle_shape(m, shape);
-	}
+		add_migration(list, c[i].path, tool, shape);
 	if (nc == 0)
 		fatal("no %s migrations found in \"%s\"", tool_name(tool), dir);
 }
 
 /*
  * Add what PATH holds, in the order its tool runs it: a directory of
- * migrations, or one file
+ * migrations, or one file (PATH itself may be a symbolic link to either)
  */
 void
 add_path(MigrationList *list, const char *path, Tool tool, Shape shape)
@@ -641,17 +790,10 @@ add_path(MigrationList *list, const char *path, Tool tool, Shape shape)
 	struct stat st;
 
 	if (stat(path, &st) != 0)
-		fatal("could not open \"%s\": %m", path);
+		fatal("could not stat file \"%s\": %m", path);
 	if (S_ISDIR(st.st_mode))
 		add_dir(list, path, tool, shape);
 	else
-	{
-		const char *slash = strrchr(path, '/');
-		const char *name = slash ? slash + 1 : path;
-		char	   *version = tool == TOOL_FLYWAY ? flyway_version(name) : NULL;
-
-		add_file(list, path, name, tool, shape);
-		if (version != NULL)
-			list->items[list->n - 1].version = version;
-	}
+		add_migration(list, path,
+					  tool == TOOL_AUTO ? tool_of_file(path) : tool, shape);
 }

@@ -28,8 +28,17 @@
 #include "common/logging.h"
 #include "getopt_long.h"
 
-#define EXIT_REFUSED	1
-#define EXIT_TROUBLE	2
+/* the long options that have no letter */
+enum
+{
+	OPT_TRANSACTION = 256,
+	OPT_PENDING,
+	OPT_FAIL_ON,
+	OPT_COLOR,
+	OPT_SIZES,
+	OPT_SIZES_FROM,
+	OPT_HELP
+};
 
 static const char *progname;
 
@@ -37,16 +46,50 @@ static const char *progname;
 void
 fatal(const char *fmt,...)
 {
-	int			save_errno = errno;
 	va_list		ap;
-	char		buf[2048];
 
 	va_start(ap, fmt);
-	errno = save_errno;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	pg_log_generic_v(PG_LOG_ERROR, PG_LOG_PRIMARY, fmt, ap);
 	va_end(ap);
-	pg_log_error("%s", buf);
 	exit(EXIT_TROUBLE);
+}
+
+/*
+ * A query that failed: what we were doing, the server's primary message,
+ * its DETAIL and HINT (never the query, which may be our whole script);
+ * exit status 2
+ */
+void
+fatal_query(PGconn *conn, const PGresult *res, const char *what)
+{
+	const char *primary = NULL;
+	const char *detail = NULL;
+	const char *hint = NULL;
+
+	if (res != NULL)
+	{
+		primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+		hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+	}
+	if (primary == NULL)
+		primary = PQerrorMessage(conn);	/* the connection's own trouble */
+	pg_log_error("%s: %s", what, primary);
+	if (detail != NULL)
+		pg_log_error_detail("%s", detail);
+	if (hint != NULL)
+		pg_log_error_hint("%s", hint);
+	exit(EXIT_TROUBLE);
+}
+
+/*
+ * GitHub Actions reads workflow commands from stderr too: before the first
+ * message there, stop them (report.c), if nothing has yet
+ */
+static void
+before_message(void)
+{
+	stop_workflow_commands(stderr);
 }
 
 static void
@@ -89,12 +132,10 @@ static void
 usage_error(const char *fmt,...)
 {
 	va_list		ap;
-	char		buf[1024];
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	pg_log_generic_v(PG_LOG_ERROR, PG_LOG_PRIMARY, fmt, ap);
 	va_end(ap);
-	pg_log_error("%s", buf);
 	pg_log_error_hint("Try \"%s --help\" for more information.", progname);
 	exit(EXIT_TROUBLE);
 }
@@ -103,9 +144,14 @@ static PGconn *
 connect_to(const char *dbname, const char *host, const char *port,
 		   const char *user)
 {
+	/*
+	 * UTF8 after dbname, which may be a connection string of its own: what
+	 * the server says, and the columns it counts, are in UTF-8 whatever
+	 * PGCLIENTENCODING says, as the files are and as JSON must be
+	 */
 	const char *keywords[] = {"host", "port", "user", "dbname",
-	"fallback_application_name", NULL};
-	const char *values[] = {host, port, user, dbname, progname, NULL};
+	"fallback_application_name", "client_encoding", NULL};
+	const char *values[] = {host, port, user, dbname, progname, "UTF8", NULL};
 	PGconn	   *conn = PQconnectdbParams(keywords, values, true);
 
 	if (conn == NULL)
@@ -127,10 +173,19 @@ export_sizes(const char *conninfo)
 	char	   *sizes;
 
 	res = PQexec(conn, "BEGIN READ ONLY");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		fatal_query(conn, res,
+					psprintf("could not start a read-only transaction in database \"%s\"",
+							 PQdb(conn)));
 	PQclear(res);
 	res = PQexec(conn, "SELECT migration_guard.export_sizes()");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		fatal("could not read the sizes of %s: %s", PQdb(conn), PQerrorMessage(conn));
+		fatal_query(conn, res,
+					psprintf("could not read the sizes of database \"%s\"",
+							 PQdb(conn)));
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
+		fatal("migration_guard.export_sizes() returned no sizes in database \"%s\"",
+			  PQdb(conn));
 	sizes = pg_strdup(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	PQfinish(conn);
@@ -146,15 +201,15 @@ main(int argc, char **argv)
 		{"port", required_argument, NULL, 'p'},
 		{"username", required_argument, NULL, 'U'},
 		{"tool", required_argument, NULL, 't'},
-		{"transaction", required_argument, NULL, 1},
-		{"pending", no_argument, NULL, 2},
+		{"transaction", required_argument, NULL, OPT_TRANSACTION},
+		{"pending", no_argument, NULL, OPT_PENDING},
 		{"format", required_argument, NULL, 'f'},
-		{"fail-on", required_argument, NULL, 3},
-		{"color", required_argument, NULL, 4},
-		{"sizes", required_argument, NULL, 5},
-		{"sizes-from", required_argument, NULL, 6},
+		{"fail-on", required_argument, NULL, OPT_FAIL_ON},
+		{"color", required_argument, NULL, OPT_COLOR},
+		{"sizes", required_argument, NULL, OPT_SIZES},
+		{"sizes-from", required_argument, NULL, OPT_SIZES_FROM},
 		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, '?'},
+		{"help", no_argument, NULL, OPT_HELP},
 		{NULL, 0, NULL, 0}
 	};
 	const char *dbname = NULL,
@@ -177,24 +232,38 @@ main(int argc, char **argv)
 	int			i;
 
 	pg_logging_init(argv[0]);
+	pg_logging_set_pre_callback(before_message);
 	progname = get_progname(argv[0]);
 
-	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-?") == 0))
+	/* -? and --help, -V and --version, before the command or right after */
+	for (i = 1; i < argc && i <= 2; i++)
 	{
-		usage();
-		exit(0);
-	}
-	if (argc > 1 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0))
-	{
-		puts("migration_guard check 1.0");
-		exit(0);
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-?") == 0)
+		{
+			usage();
+			exit(0);
+		}
+		if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0)
+		{
+			puts("migration_guard check 1.0");
+			exit(0);
+		}
+		if (strcmp(argv[1], "check") != 0)
+			break;
 	}
 	if (argc < 2 || strcmp(argv[1], "check") != 0)
 		usage_error("the command must be \"check\"");
+
+	/*
+	 * The options follow the command: getopt_long() reads them as if the
+	 * program had been called without it, and names the program in its
+	 * complaints
+	 */
+	argv[1] = pg_strdup(progname);
 	argv++;
 	argc--;
 
-	while ((c = getopt_long(argc, argv, "d:h:p:U:t:f:V?", long_options, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "d:h:p:U:t:f:V", long_options, NULL)) != -1)
 	{
 		switch (c)
 		{
@@ -213,9 +282,9 @@ main(int argc, char **argv)
 			case 't':
 				tool = tool_lookup(optarg);
 				if (tool == TOOL_AUTO)
-					usage_error("unknown tool \"%s\": prisma, flyway, diesel, goose, dbmate or plain", optarg);
+					usage_error("unrecognized tool \"%s\": prisma, flyway, diesel, goose, dbmate or plain", optarg);
 				break;
-			case 1:
+			case OPT_TRANSACTION:
 				if (strcmp(optarg, "file") == 0)
 					shape = SHAPE_FILE;
 				else if (strcmp(optarg, "statement") == 0)
@@ -223,7 +292,7 @@ main(int argc, char **argv)
 				else
 					usage_error("--transaction must be \"file\" or \"statement\", not \"%s\"", optarg);
 				break;
-			case 2:
+			case OPT_PENDING:
 				pending = true;
 				break;
 			case 'f':
@@ -236,7 +305,7 @@ main(int argc, char **argv)
 				else
 					usage_error("--format must be text, json or github, not \"%s\"", optarg);
 				break;
-			case 3:
+			case OPT_FAIL_ON:
 				if (strcmp(optarg, "warn") == 0)
 					fail_on_warn = true;
 				else if (strcmp(optarg, "block") == 0)
@@ -244,7 +313,7 @@ main(int argc, char **argv)
 				else
 					usage_error("--fail-on must be \"block\" or \"warn\", not \"%s\"", optarg);
 				break;
-			case 4:
+			case OPT_COLOR:
 				if (strcmp(optarg, "always") == 0)
 					color = 1;
 				else if (strcmp(optarg, "never") == 0)
@@ -254,29 +323,26 @@ main(int argc, char **argv)
 				else
 					usage_error("--color must be auto, always or never, not \"%s\"", optarg);
 				break;
-			case 5:
+			case OPT_SIZES:
 				sizes_file = optarg;
 				break;
-			case 6:
+			case OPT_SIZES_FROM:
 				sizes_conninfo = optarg;
 				break;
 			case 'V':
 				puts("migration_guard check 1.0");
 				exit(0);
-			case '?':
-				if (optopt == 0 || optopt == '?')
-				{
-					usage();
-					exit(0);
-				}
-				usage_error("invalid option");
-				break;
+			case OPT_HELP:
+				usage();
+				exit(0);
 			default:
-				usage_error("invalid option");
+				/* getopt_long() has said which option, and why */
+				pg_log_error_hint("Try \"%s --help\" for more information.", progname);
+				exit(EXIT_TROUBLE);
 		}
 	}
 	if (optind >= argc)
-		usage_error("no migration directory or file given");
+		usage_error("no migration directory or file specified");
 	if (sizes_file && sizes_conninfo)
 		usage_error("--sizes and --sizes-from cannot be used together");
 	if (color < 0)
@@ -298,11 +364,7 @@ main(int argc, char **argv)
 	conn = connect_to(dbname, host, port, user);
 	if (pending)
 		drop_applied(conn, &list);
-	if (!run_check(conn, &list, sizes, &report))
-	{
-		PQfinish(conn);
-		exit(EXIT_TROUBLE);
-	}
+	run_check(conn, &list, sizes, &report);
 	PQfinish(conn);
 
 	print_report(&report, format, color);
@@ -311,5 +373,5 @@ main(int argc, char **argv)
 	if (report.count[SEV_BLOCK] > 0 ||
 		(fail_on_warn && (report.count[SEV_WARN] > 0 || report.count[SEV_UNKNOWN] > 0)))
 		exit(EXIT_REFUSED);
-	return 0;
+	return EXIT_NOTHING_REFUSED;
 }

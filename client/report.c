@@ -4,6 +4,18 @@
  *	  Print the findings: like a compiler (text), as JSON, or as GitHub
  *	  Actions workflow commands that annotate the file and line.
  *
+ * What is printed comes from files and from the server, and a file name,
+ * an identifier or a message can hold any character.  Text output shows
+ * control characters (the terminal's escape sequences among them) and
+ * bytes that are not UTF-8 as escapes; JSON output is valid UTF-8, with
+ * U+FFFD for such bytes; GitHub workflow commands escape what GitHub
+ * reads as their end.  GitHub Actions also reads a workflow command from
+ * any line of stdout or stderr that starts with "::": under it (the
+ * GITHUB_ACTIONS environment variable set) the text report and any
+ * message on stderr are printed with workflow commands stopped, behind
+ * a random token, so that nothing a file or the server says can issue one.
+ * JSON needs no stop: every line of it starts with "[", "]" or "{".
+ *
  * Copyright (c) 2026, migration_guard developers
  *
  * IDENTIFICATION
@@ -13,7 +25,11 @@
  */
 #include "postgres_fe.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "client.h"
+#include "common/logging.h"
 
 static const char *const severity_names[] = {"block", "warn", "error", "unknown"};
 
@@ -28,6 +44,95 @@ const char *
 severity_name(Severity sev)
 {
 	return severity_names[sev];
+}
+
+/* ::stop-commands::<token> printed, and on which stream; else NULL */
+static FILE *stopped_on;
+static char stop_token[2 * 16 + 1];
+
+static void
+resume_workflow_commands(void)
+{
+	fflush(stdout);
+	fflush(stderr);
+	fprintf(stopped_on, "::%s::\n", stop_token);
+	fflush(stopped_on);
+}
+
+/*
+ * Under GitHub Actions, stop its workflow commands until the program
+ * exits, before the first line that prints what files or the server say
+ * (on stream): once, whatever calls it again
+ */
+void
+stop_workflow_commands(FILE *stream)
+{
+	static bool starting = false;
+	unsigned char bytes[16];
+	int			fd;
+	size_t		i;
+
+	if (stopped_on != NULL || starting || getenv("GITHUB_ACTIONS") == NULL)
+		return;
+	starting = true;			/* an error below prints a message */
+	fd = open("/dev/urandom", O_RDONLY, 0);
+	if (fd < 0)
+		fatal("could not open file \"%s\": %m", "/dev/urandom");
+	if (read(fd, bytes, sizeof(bytes)) != (ssize_t) sizeof(bytes))
+		fatal("could not read file \"%s\": %m", "/dev/urandom");
+	close(fd);
+	for (i = 0; i < sizeof(bytes); i++)
+		snprintf(stop_token + 2 * i, 3, "%02x", bytes[i]);
+
+	fflush(stdout);
+	fprintf(stream, "::stop-commands::%s\n", stop_token);
+	fflush(stream);
+	stopped_on = stream;
+	atexit(resume_workflow_commands);
+}
+
+/*
+ * len bytes of s for a terminal or a log: a control character (but a tab)
+ * as \xNN, a C1 control as \u0080..\u009f, a byte that is not UTF-8 as
+ * \xNN; the rest as it is
+ */
+static void
+put_text_n(const char *s, size_t len)
+{
+	const char *end = s + len;
+
+	while (s < end && *s)
+	{
+		unsigned char c = (unsigned char) *s;
+		int			clen = utf8_char_length(s);
+
+		if (clen < 0 || s + clen > end)
+		{
+			printf("\\x%02X", c);
+			s++;
+		}
+		else if ((c < 0x20 && c != '\t') || c == 0x7f)
+		{
+			printf("\\x%02X", c);
+			s++;
+		}
+		else if (c == 0xc2 && (unsigned char) s[1] < 0xa0)
+		{
+			printf("\\u%04X", (unsigned char) s[1]);
+			s += 2;
+		}
+		else
+		{
+			fwrite(s, 1, clen, stdout);
+			s += clen;
+		}
+	}
+}
+
+static void
+put_text(const char *s)
+{
+	put_text_n(s, strlen(s));
 }
 
 /* n with thousands separators: 720000 -> 720,000 */
@@ -58,7 +163,9 @@ print_indented(const char *text, const char *indent)
 	{
 		size_t		len = strcspn(p, "\n");
 
-		printf("%s%.*s\n", indent, (int) len, p);
+		fputs(indent, stdout);
+		put_text_n(p, len);
+		putchar('\n');
 		p += len;
 		if (*p == '\n')
 			p++;
@@ -80,17 +187,26 @@ print_text(const Report *report, bool color)
 	{
 		const Finding *f = &report->items[i];
 
-		printf("%s%s:%d:%d:%s %s%s%s",
-			   color ? BOLD : "", f->migration->path, f->line, f->column,
+		if (color)
+			fputs(BOLD, stdout);
+		put_text(f->migration->path);
+		printf(":%d:%d:%s %s%s%s",
+			   f->line, f->column,
 			   color ? RESET : "",
 			   color ? severity_colors[f->severity] : "",
 			   severity_name(f->severity), color ? RESET : "");
 		if (f->rule)
-			printf("[%s]", f->rule);
-		printf(": %s", f->message);
+		{
+			putchar('[');
+			put_text(f->rule);
+			putchar(']');
+		}
+		fputs(": ", stdout);
+		put_text(f->message);
 		if (f->size && (f->severity == SEV_BLOCK || f->severity == SEV_WARN))
 		{
-			printf(" (%s", f->size);
+			fputs(" (", stdout);
+			put_text(f->size);
 			if (f->est_rows >= 0)
 			{
 				printf(", ~");
@@ -118,7 +234,11 @@ print_text(const Report *report, bool color)
 		   report->count[SEV_ERROR], report->count[SEV_ERROR] == 1 ? "" : "s",
 		   report->count[SEV_UNKNOWN]);
 	if (report->sizes_from)
-		printf("judged with %s\n", report->sizes_from);
+	{
+		fputs("judged with ", stdout);
+		put_text(report->sizes_from);
+		putchar('\n');
+	}
 }
 
 static void
@@ -130,11 +250,14 @@ json_string(const char *s)
 		return;
 	}
 	putchar('"');
-	for (; *s; s++)
+	while (*s)
 	{
 		unsigned char c = (unsigned char) *s;
+		int			len = utf8_char_length(s);
 
-		if (c == '"' || c == '\\')
+		if (len < 0)
+			fputs("\\ufffd", stdout);	/* not UTF-8 */
+		else if (c == '"' || c == '\\')
 			printf("\\%c", c);
 		else if (c == '\n')
 			fputs("\\n", stdout);
@@ -143,7 +266,8 @@ json_string(const char *s)
 		else if (c < 0x20)
 			printf("\\u%04x", c);
 		else
-			putchar(c);
+			fwrite(s, 1, len, stdout);
+		s += len < 0 ? 1 : len;
 	}
 	putchar('"');
 }
@@ -295,6 +419,7 @@ print_report(const Report *report, Format format, bool color)
 	switch (format)
 	{
 		case FORMAT_TEXT:
+			stop_workflow_commands(stdout);
 			print_text(report, color);
 			break;
 		case FORMAT_JSON:
@@ -304,5 +429,11 @@ print_report(const Report *report, Format format, bool color)
 			print_github(report);
 			break;
 	}
-	fflush(stdout);
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout))
+	{
+		if (errno == 0)
+			errno = EIO;
+		fatal("could not write to standard output: %m");
+	}
 }

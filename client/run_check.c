@@ -11,7 +11,9 @@
  * by an earlier file is known to the later ones, and is new only within
  * the transaction that created it, as when the tool runs them.  Each
  * migration starts on a line of its own, so the script's line of a
- * statement, less where its migration starts, is the file's line.
+ * statement, less where its migration starts, is the file's line.  The
+ * script is ours: what the server says of it is mapped back to the files,
+ * and the script itself is never printed.
  *
  * Copyright (c) 2026, migration_guard developers
  *
@@ -105,9 +107,14 @@ build_script(MigrationList *list)
 	return buf.data;
 }
 
-/* The migration holding the script's line, and the file's line; or NULL */
+/*
+ * The migration holding the script's line, and the file's line; or NULL.
+ * The line of the ";" that ends a migration (script_end) is its last line:
+ * a syntax error in a last statement written without its semicolon is
+ * found there, at the end of the file (*at_end).
+ */
 static Migration *
-locate(MigrationList *list, int script_line, int *file_line)
+locate(MigrationList *list, int script_line, int *file_line, bool *at_end)
 {
 	int			i;
 
@@ -115,13 +122,34 @@ locate(MigrationList *list, int script_line, int *file_line)
 	{
 		Migration  *m = &list->items[i];
 
-		if (script_line >= m->script_line && script_line < m->script_end)
+		if (script_line >= m->script_line && script_line <= m->script_end)
 		{
+			*at_end = script_line == m->script_end;
+			if (*at_end && m->script_end > m->script_line)
+				script_line--;
 			*file_line = script_line - m->script_line + m->first_line;
 			return m;
 		}
 	}
 	return NULL;
+}
+
+/* The characters of the last line of text, not counting its newline */
+static int
+last_line_chars(const char *text, int encoding)
+{
+	size_t		len = strlen(text);
+	const char *start;
+	const char *p;
+	int			chars = 0;
+
+	if (len > 0 && text[len - 1] == '\n')
+		len--;
+	for (start = text + len; start > text && start[-1] != '\n'; start--)
+		;
+	for (p = start; p < text + len; p += PQmblen(p, encoding))
+		chars++;
+	return chars;
 }
 
 static Finding *
@@ -167,6 +195,7 @@ report_script_error(PGconn *conn, PGresult *res, MigrationList *list,
 	int			line = 1;
 	int			col = 1;
 	int			file_line;
+	bool		at_end;
 	Migration  *m;
 	Finding    *f;
 
@@ -180,18 +209,20 @@ report_script_error(PGconn *conn, PGresult *res, MigrationList *list,
 			col++;
 		p += PQmblen(p, PQclientEncoding(conn));
 	}
-	m = locate(list, line, &file_line);
+	m = locate(list, line, &file_line, &at_end);
 	if (m == NULL)
 		return false;
 	f = new_finding(report);
 	f->migration = m;
 	f->line = file_line;
-	f->column = col;
+	f->column = at_end ? last_line_chars(m->text, PQclientEncoding(conn)) + 1 : col;
 	f->severity = SEV_ERROR;
 	f->command = pg_strdup("");
 	f->message = pg_strdup(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
 	if (PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL))
 		f->detail = pg_strdup(PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL));
+	if (PQresultErrorField(res, PG_DIAG_MESSAGE_HINT))
+		f->hint = pg_strdup(PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
 	report->count[SEV_ERROR]++;
 	return true;
 }
@@ -209,10 +240,10 @@ severity_of(const char *verdict)
 }
 
 /*
- * Check the migrations; the findings go into report.  False when the
- * server could not check them (the error is printed).
+ * Check the migrations; the findings go into report.  Fatal when the
+ * server could not check them.
  */
-bool
+void
 run_check(PGconn *conn, MigrationList *list, const char *sizes, Report *report)
 {
 	char	   *script = build_script(list);
@@ -222,15 +253,15 @@ run_check(PGconn *conn, MigrationList *list, const char *sizes, Report *report)
 	int		   *counted = pg_malloc0(sizeof(int) * (list->n + 1));
 	int			row;
 
-	res = PQexec(conn, "SELECT 1 FROM pg_extension WHERE extname = 'migration_guard'");
+	res = PQexec(conn, "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'migration_guard'");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		fatal("%s", PQerrorMessage(conn));
+		fatal_query(conn, res, "could not look for the extension");
 	if (PQntuples(res) == 0)
 	{
 		pg_log_error("extension \"migration_guard\" is not installed in database \"%s\"",
 					 PQdb(conn));
-		pg_log_error_hint("A superuser runs CREATE EXTENSION migration_guard in that database, with the library in shared_preload_libraries.");
-		exit(2);
+		pg_log_error_hint("Have a superuser run CREATE EXTENSION migration_guard in that database, with the library in shared_preload_libraries.");
+		exit(EXIT_TROUBLE);
 	}
 	PQclear(res);
 
@@ -239,21 +270,22 @@ run_check(PGconn *conn, MigrationList *list, const char *sizes, Report *report)
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		if (report_script_error(conn, res, list, script, report))
-			return true;
-		pg_log_error("could not check the migrations: %s", PQerrorMessage(conn));
-		return false;
+			return;
+		fatal_query(conn, res, "could not check the migrations");
 	}
 
 	for (row = 0; row < PQntuples(res); row++)
 	{
 		int			stmt = atoi(PQgetvalue(res, row, C_STATEMENT));
 		int			file_line;
-		Migration  *m = locate(list, atoi(PQgetvalue(res, row, C_LINE)), &file_line);
+		bool		at_end;
+		Migration  *m = locate(list, atoi(PQgetvalue(res, row, C_LINE)),
+							   &file_line, &at_end);
 		int			mi;
 		Finding    *f;
 
-		if (m == NULL)
-			continue;			/* our BEGIN or COMMIT */
+		if (m == NULL || at_end)
+			continue;			/* our BEGIN, COMMIT or ";" */
 		mi = (int) (m - list->items);
 		if (seen[mi] != stmt)
 		{
@@ -291,12 +323,11 @@ run_check(PGconn *conn, MigrationList *list, const char *sizes, Report *report)
 	if (sizes != NULL)
 	{
 		res = PQexecParams(conn,
-						   "SELECT format('the sizes of database %s exported at %s',"
+						   "SELECT pg_catalog.format('the sizes of database %s exported at %s',"
 						   "              $1::jsonb->>'database', $1::jsonb->>'exported_at')",
 						   1, NULL, &sizes, NULL, NULL, 0);
 		if (PQresultStatus(res) == PGRES_TUPLES_OK && !PQgetisnull(res, 0, 0))
 			report->sizes_from = pg_strdup(PQgetvalue(res, 0, 0));
 		PQclear(res);
 	}
-	return true;
 }

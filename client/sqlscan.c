@@ -9,7 +9,13 @@
  * transaction block, and Flyway runs a file without a transaction when it
  * holds a statement PostgreSQL refuses inside one (CREATE INDEX
  * CONCURRENTLY, VACUUM, ...).  Quotes, dollar quotes and comments are
- * skipped as PostgreSQL's lexer skips them.
+ * skipped as PostgreSQL's lexer skips them, with standard_conforming_strings
+ * on (the default since 9.1): a backslash escapes a quote only in an
+ * E'...' string, never in a plain '...' one.  Migrations written for
+ * standard_conforming_strings = off, with \' in plain strings, are not
+ * read as that server would read them.  The body of a CREATE FUNCTION or
+ * PROCEDURE written as BEGIN ATOMIC ... END holds semicolons of its own,
+ * as psql counts them.
  *
  * Copyright (c) 2026, migration_guard developers
  *
@@ -33,6 +39,7 @@ typedef struct StatementShape
 	int			nwords;
 	bool		concurrently;
 	bool		empty;
+	bool		after_begin;	/* the last token was the word BEGIN */
 	int			atomic_depth;	/* inside BEGIN ATOMIC ... END */
 } StatementShape;
 
@@ -71,39 +78,55 @@ dollar_tag_length(const char *p)
 	return *q == '$' ? (int) (q - p + 1) : 0;
 }
 
+static bool
+is_routine(const StatementShape *shape)
+{
+	/* CREATE [OR REPLACE] FUNCTION or PROCEDURE */
+	return strcmp(shape->words[0], "CREATE") == 0 &&
+		(strcmp(shape->words[1], "FUNCTION") == 0 ||
+		 strcmp(shape->words[1], "PROCEDURE") == 0 ||
+		 (strcmp(shape->words[1], "OR") == 0 &&
+		  strcmp(shape->words[2], "REPLACE") == 0 &&
+		  (strcmp(shape->words[3], "FUNCTION") == 0 ||
+		   strcmp(shape->words[3], "PROCEDURE") == 0)));
+}
+
+/*
+ * A word (an identifier or keyword, not quoted), outside parentheses or
+ * not (depth).  The body of a CREATE FUNCTION or PROCEDURE written as
+ * BEGIN ATOMIC ... END holds semicolons of its own, and CASE ... END nests
+ * inside it; as in psql, only words outside parentheses count, so that a
+ * parameter named begin, or a CASE in a parenthesized expression, is not
+ * taken for one.
+ */
 static void
-note_word(StatementShape *shape, const char *start, size_t len)
+note_word(StatementShape *shape, const char *start, size_t len, int depth)
 {
 	char		word[16];
 	size_t		i;
+	bool		after_begin = shape->after_begin;
 
 	if (len >= sizeof(word))
 		len = sizeof(word) - 1;
 	for (i = 0; i < len; i++)
 		word[i] = (char) toupper((unsigned char) start[i]);
 	word[len] = '\0';
+	if (shape->nwords < WORDS_KEPT)
+		strcpy(shape->words[shape->nwords++], word);
 	if (strcmp(word, "CONCURRENTLY") == 0)
 		shape->concurrently = true;
 
-	/*
-	 * The body of a CREATE FUNCTION or PROCEDURE written as BEGIN ATOMIC
-	 * ... END holds semicolons of its own (CASE ... END nests inside it),
-	 * as psql counts them
-	 */
-	if (strcmp(word, "BEGIN") == 0 || (shape->atomic_depth > 0 &&
-									   strcmp(word, "CASE") == 0))
-	{
-		if (strcmp(shape->words[0], "CREATE") == 0 &&
-			(strcmp(shape->words[1], "FUNCTION") == 0 ||
-			 strcmp(shape->words[1], "PROCEDURE") == 0 ||
-			 strcmp(shape->words[3], "FUNCTION") == 0 ||
-			 strcmp(shape->words[3], "PROCEDURE") == 0))
-			shape->atomic_depth++;
-	}
+	shape->after_begin = false;
+	if (depth > 0 || !is_routine(shape))
+		return;
+	if (strcmp(word, "BEGIN") == 0)
+		shape->after_begin = true;
+	else if (strcmp(word, "ATOMIC") == 0 && after_begin)
+		shape->atomic_depth++;
+	else if (strcmp(word, "CASE") == 0 && shape->atomic_depth > 0)
+		shape->atomic_depth++;
 	else if (strcmp(word, "END") == 0 && shape->atomic_depth > 0)
 		shape->atomic_depth--;
-	if (shape->nwords < WORDS_KEPT)
-		strcpy(shape->words[shape->nwords++], word);
 }
 
 static bool
@@ -142,7 +165,7 @@ count_statements(const char *sql, bool *outside_transaction)
 	const char *p = sql;
 	StatementShape shape;
 	int			n = 0;
-	int			depth = 0;		/* parentheses: BEGIN ATOMIC bodies aside */
+	int			depth = 0;		/* parentheses */
 
 	*outside_transaction = false;
 	memset(&shape, 0, sizeof(shape));
@@ -189,13 +212,33 @@ count_statements(const char *sql, bool *outside_transaction)
 			continue;
 		}
 		shape.empty = false;
+		if (isalpha((unsigned char) *p) || *p == '_' ||
+			(unsigned char) *p >= 0x80)
+		{
+			const char *start = p;
+
+			while (*p && (isalnum((unsigned char) *p) || *p == '_' ||
+						  *p == '$' || (unsigned char) *p >= 0x80))
+				p++;
+			/* E'...': the one string where a backslash escapes */
+			if (p - start == 1 && (*start == 'E' || *start == 'e') && *p == '\'')
+			{
+				p = skip_quoted(p, '\'', true);
+				shape.after_begin = false;
+			}
+			else
+				note_word(&shape, start, (size_t) (p - start), depth);
+			continue;
+		}
+
+		/* any other token: BEGIN is not followed by ATOMIC */
+		shape.after_begin = false;
 		if (*p == '(')
 			depth++, p++;
 		else if (*p == ')')
 			depth = depth > 0 ? depth - 1 : 0, p++;
 		else if (*p == '\'')
-			p = skip_quoted(p, '\'',
-							p > sql && (p[-1] == 'E' || p[-1] == 'e'));
+			p = skip_quoted(p, '\'', false);
 		else if (*p == '"')
 			p = skip_quoted(p, '"', false);
 		else if ((tag = dollar_tag_length(p)) > 0)
@@ -206,18 +249,6 @@ count_statements(const char *sql, bool *outside_transaction)
 				if (strncmp(end, p, tag) == 0)
 					break;
 			p = *end ? end + tag : end;
-		}
-		else if (isalpha((unsigned char) *p) || *p == '_' ||
-				 (unsigned char) *p >= 0x80)
-		{
-			const char *start = p;
-
-			while (*p && (isalnum((unsigned char) *p) || *p == '_' ||
-						  *p == '$' || (unsigned char) *p >= 0x80))
-				p++;
-			if (!(p - start == 1 && (*start == 'E' || *start == 'e') &&
-				  *p == '\''))
-				note_word(&shape, start, (size_t) (p - start));
 		}
 		else
 			p++;

@@ -66,6 +66,13 @@ mg_relation_size(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
+/* 18 spells "does not return" pg_noreturn, in front */
+#if PG_VERSION_NUM >= 180000
+static pg_noreturn void invalid_sizes(const char *detail);
+#else
+static void invalid_sizes(const char *detail) pg_attribute_noreturn();
+#endif
+
 static void
 invalid_sizes(const char *detail)
 {
@@ -76,9 +83,9 @@ invalid_sizes(const char *detail)
 			 errhint("Pass what migration_guard.export_sizes() returns.")));
 }
 
-/* One int8 of an SPI row; what the query made sure is a number */
+/* One int8 of an SPI row; what the query made sure is one */
 static int64
-spi_int8(int row, int col)
+spi_int8(uint64 row, int col)
 {
 	bool		isnull;
 	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
@@ -87,9 +94,22 @@ spi_int8(int row, int col)
 	return isnull ? 0 : DatumGetInt64(d);
 }
 
+/* A number of a relation's sizes that fits in int8 (int4), not negative */
+#define SIZE_IN_RANGE(key, limit) \
+	"CASE WHEN pg_catalog.jsonb_typeof(r->'" key "') = 'number'" \
+	" THEN (r->>'" key "')::pg_catalog.numeric >= 0" \
+	"  AND (r->>'" key "')::pg_catalog.numeric < " limit \
+	" ELSE false END"
+#define INT8_LIMIT "9223372036854775808"
+#define INT4_LIMIT "2147483648"
+
 /*
  * The sizes a check() call was given (export_sizes()'s jsonb), by the Oid
- * of the relation of the same schema and name here, in the caller's memory
+ * of the relation of the same schema and name here, in the caller's memory.
+ * Every function the queries call is pg_catalog's, whatever the caller's
+ * search_path; the numbers are checked before they are converted, so bad
+ * sizes are an error that says what is expected, never one from inside
+ * these queries.
  */
 HTAB *
 given_sizes_load(Datum sizes)
@@ -100,47 +120,64 @@ given_sizes_load(Datum sizes)
 	HASHCTL		ctl;
 	HTAB	   *given;
 	bool		isnull;
+	bool		valid;
 	uint64		i;
+	int			ret;
 
-	SPI_connect();
-	if (SPI_execute_with_args(
-							  "SELECT jsonb_typeof($1) = 'object'"
-							  "   AND $1->>'format' IS NOT DISTINCT FROM '" SIZES_FORMAT "'"
-							  "   AND jsonb_typeof($1->'relations') = 'array'",
-							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the sizes");
-	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-									1, &isnull)) || isnull)
+	if ((ret = SPI_connect()) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed for the given sizes: %s",
+			 SPI_result_code_string(ret));
+
+	ret = SPI_execute_with_args(
+								"SELECT (pg_catalog.jsonb_typeof($1) = 'object'"
+								"   AND $1->>'format' IS NOT DISTINCT FROM '" SIZES_FORMAT "'"
+								"   AND pg_catalog.jsonb_typeof($1->'relations') = 'array') IS TRUE",
+								1, argtypes, args, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not check the format of the given sizes: %s",
+			 SPI_result_code_string(ret));
+	valid = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+									   SPI_tuptable->tupdesc, 1, &isnull));
+	if (isnull || !valid)
 		invalid_sizes("They must be an object with \"format\": \"" SIZES_FORMAT "\" and an array \"relations\".");
 
-	if (SPI_execute_with_args(
-							  "SELECT count(*) FROM pg_catalog.jsonb_array_elements($1->'relations') r"
-							  " WHERE jsonb_typeof(r) <> 'object'"
-							  "    OR jsonb_typeof(r->'schema') IS DISTINCT FROM 'string'"
-							  "    OR jsonb_typeof(r->'name') IS DISTINCT FROM 'string'"
-							  "    OR jsonb_typeof(r->'bytes') IS DISTINCT FROM 'number'"
-							  "    OR jsonb_typeof(r->'rows') IS DISTINCT FROM 'number'"
-							  "    OR coalesce(jsonb_typeof(r->'toast_bytes'), 'number') <> 'number'"
-							  "    OR coalesce(jsonb_typeof(r->'partitions'), 'number') <> 'number'"
-							  "    OR (r->>'bytes')::numeric < 0 OR (r->>'rows')::numeric < 0",
-							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the sizes");
+	ret = SPI_execute_with_args(
+								"SELECT pg_catalog.count(*)"
+								"  FROM pg_catalog.jsonb_array_elements($1->'relations') r"
+								" WHERE (pg_catalog.jsonb_typeof(r) = 'object'"
+								"   AND pg_catalog.jsonb_typeof(r->'schema') = 'string'"
+								"   AND pg_catalog.jsonb_typeof(r->'name') = 'string'"
+								"   AND " SIZE_IN_RANGE("bytes", INT8_LIMIT)
+								"   AND " SIZE_IN_RANGE("rows", INT8_LIMIT)
+								"   AND (r->'toast_bytes' IS NULL OR "
+								SIZE_IN_RANGE("toast_bytes", INT8_LIMIT) ")"
+								"   AND (r->'partitions' IS NULL OR "
+								SIZE_IN_RANGE("partitions", INT4_LIMIT) ")"
+								"       ) IS NOT TRUE",
+								1, argtypes, args, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not check the relations of the given sizes: %s",
+			 SPI_result_code_string(ret));
 	if (spi_int8(0, 1) > 0)
-		invalid_sizes("Each element of \"relations\" needs \"schema\" and \"name\" strings and \"bytes\" and \"rows\" numbers that are not negative.");
+		invalid_sizes("Each element of \"relations\" needs \"schema\" and \"name\" strings, "
+					  "\"bytes\" and \"rows\" numbers, and may have \"toast_bytes\" and \"partitions\" numbers: "
+					  "none negative, each within bigint (\"partitions\" within integer).");
 
 	/* relations that are not here are measured as always */
-	if (SPI_execute_with_args(
-							  "SELECT c.oid,"
-							  "       trunc((r->>'bytes')::numeric)::int8,"
-							  "       trunc(coalesce((r->>'toast_bytes')::numeric, 0))::int8,"
-							  "       trunc((r->>'rows')::numeric)::int8,"
-							  "       trunc(coalesce((r->>'partitions')::numeric, 0))::int8"
-							  "  FROM pg_catalog.jsonb_array_elements($1->'relations') r"
-							  "  JOIN pg_catalog.pg_namespace n ON n.nspname = r->>'schema'"
-							  "  JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid"
-							  "   AND c.relname = r->>'name'",
-							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the sizes");
+	ret = SPI_execute_with_args(
+								"SELECT c.oid,"
+								"       pg_catalog.trunc((r->>'bytes')::pg_catalog.numeric)::pg_catalog.int8,"
+								"       pg_catalog.trunc(coalesce((r->>'toast_bytes')::pg_catalog.numeric, 0))::pg_catalog.int8,"
+								"       pg_catalog.trunc((r->>'rows')::pg_catalog.numeric)::pg_catalog.int8,"
+								"       pg_catalog.trunc(coalesce((r->>'partitions')::pg_catalog.numeric, 0))::pg_catalog.int4"
+								"  FROM pg_catalog.jsonb_array_elements($1->'relations') r"
+								"  JOIN pg_catalog.pg_namespace n ON n.nspname = r->>'schema'"
+								"  JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid"
+								"   AND c.relname = r->>'name'",
+								1, argtypes, args, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read the relations of the given sizes: %s",
+			 SPI_result_code_string(ret));
 
 	ctl.keysize = sizeof(Oid);
 	ctl.entrysize = sizeof(GivenSize);
@@ -149,16 +186,16 @@ given_sizes_load(Datum sizes)
 						HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	for (i = 0; i < SPI_processed; i++)
 	{
-		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-														   SPI_tuptable->tupdesc,
-														   1, &isnull));
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		TupleDesc	tupdesc = SPI_tuptable->tupdesc;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(tuple, tupdesc, 1, &isnull));
 		GivenSize  *entry = hash_search(given, &relid, HASH_ENTER, NULL);
 
 		memset(&entry->size, 0, sizeof(RelSize));
 		entry->size.bytes = spi_int8(i, 2);
 		entry->size.toast_bytes = spi_int8(i, 3);
 		entry->size.rows = spi_int8(i, 4);
-		entry->size.partitions = (int) spi_int8(i, 5);
+		entry->size.partitions = DatumGetInt32(SPI_getbinval(tuple, tupdesc, 5, &isnull));
 	}
 	SPI_finish();
 	return given;

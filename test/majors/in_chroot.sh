@@ -12,7 +12,7 @@ shift
 rm -rf "$root/mg"
 mkdir -p "$root/mg"
 # the working tree as it is, without build products or earlier results
-tar -c --exclude=.git --exclude='*.o' --exclude='*.so' --exclude=test/tmp \
+tar -c --exclude=.git --exclude='*.o' --exclude='*.so' --exclude=./client/migration_guard --exclude=test/tmp \
 	--exclude=results --exclude=tmp_check --exclude=node_modules . | tar -x -C "$root/mg"
 # this machine's name servers and the CAs it trusts (npm goes through them)
 cp /etc/resolv.conf "$root/etc/resolv.conf"

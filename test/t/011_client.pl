@@ -16,9 +16,15 @@
 # exit status, every finding's file:line:col, severity and rule (text), the
 # JSON output parsed (keys, types, values), the GitHub workflow commands
 # with their escaping, --pending per tool, --fail-on=warn, --transaction,
-# a syntax error, a connection failure and a database without the
-# extension.  Skipped when the client is not installed in the bindir of
-# the major under test.
+# a syntax error (at the end of a file too), a connection failure and a
+# database without the extension; a mistyped option is an error; files
+# given one by one keep their tool's name, version and transaction;
+# statements counted as PostgreSQL reads them; symbolic links and FIFOs in
+# a migration directory are errors; a byte order mark, UTF-8 whatever
+# PGCLIENTENCODING says; control characters escaped, workflow commands
+# stopped under GITHUB_ACTIONS, JSON valid UTF-8; stdout that cannot be
+# written; Flyway's baseline.  Skipped when the client is not installed in
+# the bindir of the major under test.
 use strict;
 use warnings;
 use B;
@@ -82,7 +88,8 @@ sub mg
 	my ($stdout, $stderr) = ('', '');
 	local @ENV{ keys %env } = values %env;
 	IPC::Run::run([ $prog, 'check', @args ],
-		'<', \'', '>', \$stdout, '2>', \$stderr);
+		'<', \'', '>', \$stdout, '2>', \$stderr,
+		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
 	my $rc = $? & 127 ? 128 + ($? & 127) : $? >> 8;
 	return ($rc, $stdout, $stderr);
 }
@@ -644,6 +651,338 @@ for my $tool (qw(prisma flyway diesel goose dbmate))
 		($rc, $stdout, $stderr) = mg(@conn, '-d', 'app', @$bad);
 		is($rc, 2, 'usage error: check ' . join(' ', @$bad) . ': exit 2');
 	}
+}
+
+# ---------------------------------------------------------------------------
+# Options: a mistyped option is an error, never the help
+# ---------------------------------------------------------------------------
+{
+	my ($rc, $stdout, $stderr) = mg(@conn, '-d', 'app', '--fial-on=warn', "$fix/plain");
+	is($rc, 2, 'a mistyped long option: exit 2');
+	is($stdout, '', 'a mistyped long option: no help printed');
+	like($stderr, qr/^migration_guard: .*--fial-on/m,
+		'a mistyped long option: getopt names it, as migration_guard (not "check")');
+	like($stderr, qr/^migration_guard: hint: Try "migration_guard --help" for more information\.$/m,
+		'a mistyped long option: the hint');
+
+	($rc, $stdout, $stderr) = mg(@conn, '-d', 'app', '-x', "$fix/plain");
+	is($rc, 2, 'an unknown short option: exit 2');
+	like($stderr, qr/^migration_guard: .*'?x'?\n.*Try "migration_guard --help"/m,
+		'an unknown short option: named, with the hint');
+
+	($rc, $stdout, $stderr) = mg(@conn, '-d', 'app', "$fix/plain", '--tool');
+	is($rc, 2, 'an option without its argument: exit 2');
+	is($stdout, '', 'an option without its argument: no help printed');
+
+	for my $help ('--help', '-?')
+	{
+		($rc, $stdout) = mg($help);
+		is($rc, 0, "check $help: exit 0");
+		like($stdout, qr/^Usage:\n  migration_guard check \[OPTION\]\.\.\. PATH\.\.\.$/m,
+			"check $help: the usage");
+	}
+	($rc, $stdout, $stderr) = mg(@conn, '-d', 'app', '--tool=rails', "$fix/plain");
+	like($stderr, qr/^migration_guard: error: unrecognized tool "rails"/m,
+		'--tool=rails: "unrecognized tool"');
+}
+
+# ---------------------------------------------------------------------------
+# A syntax error at the very end of a file: at its last line, never our
+# script
+# ---------------------------------------------------------------------------
+my $tmp = PostgreSQL::Test::Utils::tempdir();
+
+# writes a file (bytes as given) and returns its path
+sub put_file
+{
+	my ($path, $text) = @_;
+	open my $fh, '>', $path or die "$path: $!";
+	binmode $fh;
+	print $fh $text;
+	close $fh;
+	return $path;
+}
+
+{
+	my $stmt = 'ALTER TABLE projects ADD COLUMN archived_by bigint NOT NULL DEFAULT';
+	my $end = put_file("$tmp/end_error.sql", "-- no default given\n$stmt\n");
+	my ($rc, $stdout, $stderr) = mg(@conn, '-d', 'app', $end);
+	is($rc, 2, 'a syntax error at the end of a file: exit 2');
+	is_deeply(findings($stdout), [ "$end:2:" . (length($stmt) + 1) . " error" ],
+		'a syntax error at the end of a file: at its last line, after the statement')
+	  or diag("stdout:\n$stdout\nstderr:\n$stderr");
+	unlike($stdout . $stderr, qr/QUERY|BEGIN;|COMMIT;/,
+		'a syntax error at the end of a file: the script is not printed');
+
+	my $nonl = put_file("$tmp/end_error_nonl.sql", $stmt);
+	($rc, $stdout, $stderr) = mg(@conn, '-d', 'app', $nonl, "$fix/plain/0001_initial.sql");
+	is_deeply(findings($stdout), [ "$nonl:1:" . (length($stmt) + 1) . " error" ],
+		'a syntax error at the end of a file without a newline: at its last line')
+	  or diag("stdout:\n$stdout\nstderr:\n$stderr");
+}
+
+# ---------------------------------------------------------------------------
+# Files given one by one keep their tool's rules
+# ---------------------------------------------------------------------------
+{
+	# Prisma: a file of one statement has no transaction, and is named by
+	# its directory
+	my $p = "$fix/prisma/migrations/20240103000000_add_project_name_index/migration.sql";
+	my ($rc, $stdout, $stderr) = mg(@conn, '-d', 'app', $p);
+	is($rc, 0, 'a Prisma migration.sql given alone: exit 0 (one statement, no transaction)')
+	  or diag("stdout:\n$stdout\nstderr:\n$stderr");
+	is_deeply(findings($stdout), [], 'a Prisma migration.sql given alone: its CONCURRENTLY passes');
+
+	my $p2 = "$fix/prisma/migrations/20240102000000_add_project_status_index/migration.sql";
+	my ($rc2, $data) = json_findings('a Prisma file given alone, JSON', '-d', 'app', $p2);
+	is($data->[0]{migration}, '20240102000000_add_project_status_index',
+		'a Prisma migration.sql given alone: named by its directory');
+
+	# Diesel: metadata.toml beside up.sql
+	my $d = "$fix/diesel/migrations/2024-01-03-000000_index_projects_updated_at/up.sql";
+	($rc, $stdout, $stderr) = mg(@conn, '-d', 'app', $d);
+	is($rc, 0, 'a Diesel up.sql given alone: exit 0 (metadata.toml: no transaction)')
+	  or diag("stdout:\n$stdout\nstderr:\n$stderr");
+
+	# Flyway: found by its name, with its .conf
+	my $v4 = "$fix/flyway/db/migration/V4__projects_name_length.sql";
+	($rc, $stdout, $stderr) = mg(@conn, '-d', 'app', $v4);
+	is($rc, 0, 'a Flyway file given alone: exit 0')
+	  or diag("stdout:\n$stdout\nstderr:\n$stderr");
+	is_deeply(findings($stdout), [],
+		'a Flyway file given alone: its .conf says no transaction, so no exclusive_lock_held');
+	my $v3 = "$fix/flyway/db/migration/V3__index_projects_created_at.sql";
+	($rc) = mg(@conn, '-d', 'app', $v3);
+	is($rc, 0, 'a Flyway file given alone: CONCURRENTLY runs without a transaction');
+	($rc, $stdout, $stderr) = mg(@conn, '-d', 'app', '--tool=flyway', "$fix/plain/0001_initial.sql");
+	is($rc, 2, '--tool=flyway on a file not named V<version>__: exit 2');
+	like($stderr, qr/is not a Flyway versioned migration/, '--tool=flyway on a file not named V<version>__: says so');
+
+	# --pending: each file by its tool's version
+	my @pending_files = (
+		[ 'goose', "$fix/goose/migrations/00002_index_projects_status.sql", 0 ],
+		[ 'goose', "$fix/goose/migrations/00004_drop_projects_old_slug.sql", 1 ],
+		[ 'dbmate', "$fix/dbmate/db/migrations/20240102120000_index_projects_lower_name.sql", 0 ],
+		[ 'prisma', "$fix/prisma/migrations/20240101000000_init/migration.sql", 0 ],
+		[ 'diesel', "$fix/diesel/migrations/2024-01-02-000000_index_projects_owner_created/up.sql", 0 ],
+		[ 'flyway', "$fix/flyway/db/migration/V2__index_projects_team_id.sql", 0 ],
+		[ 'flyway', "$fix/flyway/db/migration/V5__drop_projects_legacy_code.sql", 1 ]);
+	for my $pf (@pending_files)
+	{
+		my ($tool, $file, $files) = @$pf;
+		($rc, $stdout, $stderr) = mg(@conn, '-d', 'deployed', '--pending', $file);
+		is($rc, 0, "$tool file given alone --pending: exit 0");
+		like(last_line($stdout), qr/^checked $files files? /,
+			"$tool file given alone --pending: " . ($files ? 'pending' : 'applied, not checked'))
+		  or diag("stdout:\n$stdout\nstderr:\n$stderr");
+	}
+}
+
+# ---------------------------------------------------------------------------
+# Statements counted as PostgreSQL reads them: a parameter named begin is
+# no BEGIN ATOMIC; a backslash ends a plain string
+# ---------------------------------------------------------------------------
+{
+	my %files = (
+		begin_param => "CREATE FUNCTION project_rank(begin int) RETURNS int LANGUAGE sql RETURN 1;\n",
+		like_backslash => "SELECT 'x' LIKE'a\\';\n");
+	for my $case (sort keys %files)
+	{
+		my $dir = "$tmp/prisma_$case/migrations/20240301000000_$case";
+		mkdir "$tmp/prisma_$case";
+		mkdir "$tmp/prisma_$case/migrations";
+		mkdir $dir;
+		put_file("$dir/migration.sql", $files{$case}
+			  . "CREATE INDEX CONCURRENTLY projects_${case}_idx ON projects (name);\n");
+		my ($rc, $stdout, $stderr) = mg(@conn, '-d', 'app', "$tmp/prisma_$case/migrations");
+		is($rc, 2, "prisma, $case: two statements, so one transaction: exit 2");
+		is_deeply(findings($stdout), ["$dir/migration.sql:2:1 error"],
+			"prisma, $case: CONCURRENTLY in the transaction is an error")
+		  or diag("stdout:\n$stdout\nstderr:\n$stderr");
+	}
+}
+
+# ---------------------------------------------------------------------------
+# Inside a migration directory: symbolic links and FIFOs are errors
+# ---------------------------------------------------------------------------
+{
+	my $dir = "$tmp/links";
+	mkdir $dir;
+	put_file("$dir/0001_ok.sql", "CREATE TABLE link_test (id int);\n");
+	symlink("$fix/plain/0001_initial.sql", "$dir/README.md") or die "symlink: $!";
+	my ($rc, $stdout, $stderr) = mg(@conn, '-d', 'app', $dir);
+	is($rc, 0, 'a symbolic link that is no migration is left alone: exit 0')
+	  or diag("stdout:\n$stdout\nstderr:\n$stderr");
+
+	symlink("$dir/no_such_file.sql", "$dir/0002_dangling.sql") or die "symlink: $!";
+	($rc, $stdout, $stderr) = mg(@conn, '-d', 'app', $dir);
+	is($rc, 2, 'a dangling symbolic link as a migration: exit 2');
+	like($stderr, qr/"\Q$dir\E\/0002_dangling\.sql" is not a regular file/,
+		'a dangling symbolic link as a migration: named');
+	like($stderr, qr/symbolic link/, 'a dangling symbolic link as a migration: says what it is');
+	unlink "$dir/0002_dangling.sql";
+
+	symlink("$fix/plain/0001_initial.sql", "$dir/0002_linked.sql") or die "symlink: $!";
+	($rc, $stdout, $stderr) = mg(@conn, '-d', 'app', $dir);
+	is($rc, 2, 'a symbolic link to a migration: exit 2');
+	like($stderr, qr/"\Q$dir\E\/0002_linked\.sql" is not a regular file/,
+		'a symbolic link to a migration: named');
+	unlink "$dir/0002_linked.sql";
+
+	SKIP:
+	{
+		skip 'no mkfifo', 2 unless eval { require POSIX; POSIX::mkfifo("$dir/0003_fifo.sql", 0600) };
+		($rc, $stdout, $stderr) = mg(@conn, '-d', 'app', $dir);
+		is($rc, 2, 'a FIFO as a migration: exit 2, without waiting for a writer');
+		like($stderr, qr/"\Q$dir\E\/0003_fifo\.sql" is not a regular file/, 'a FIFO as a migration: named');
+		unlink "$dir/0003_fifo.sql";
+	}
+
+	# PATH itself may be a symbolic link
+	symlink($dir, "$tmp/links_path") or die "symlink: $!";
+	($rc, $stdout, $stderr) = mg(@conn, '-d', 'app', "$tmp/links_path");
+	is($rc, 0, 'PATH a symbolic link to a directory: exit 0');
+	like(last_line($stdout), summary_re(1, 1, 0, 0, 0, 0), 'PATH a symbolic link to a directory: its file checked');
+
+	# a Prisma migration directory that is a symbolic link
+	my $pdir = "$tmp/prisma_links/migrations";
+	mkdir "$tmp/prisma_links";
+	mkdir $pdir;
+	symlink("$fix/prisma/migrations/20240101000000_init", "$pdir/20240101000000_init")
+	  or die "symlink: $!";
+	($rc, $stdout, $stderr) = mg(@conn, '-d', 'app', '--tool=prisma', $pdir);
+	is($rc, 2, 'prisma: a migration directory that is a symbolic link: exit 2');
+	like($stderr, qr/"\Q$pdir\E\/20240101000000_init" is not a regular file/,
+		'prisma: a migration directory that is a symbolic link: named');
+}
+
+# ---------------------------------------------------------------------------
+# Encodings: a byte order mark, UTF-8 whatever PGCLIENTENCODING says, a file
+# that is not UTF-8
+# ---------------------------------------------------------------------------
+{
+	my $bom = put_file("$tmp/bom.sql", "\xEF\xBB\xBFCREATE INDEX ON projects (name);\n");
+	my ($rc, $stdout, $stderr) = mg(@conn, '-d', 'app', $bom);
+	is($rc, 1, 'a file with a byte order mark: exit 1');
+	is_deeply(findings($stdout), ["$bom:1:1 block[create_index]"],
+		'a file with a byte order mark: read without it, the statement at 1:1')
+	  or diag("stdout:\n$stdout\nstderr:\n$stderr");
+
+	my $cafe = put_file("$tmp/cafe.sql", "-- caf\xC3\xA9\nALTER TABLE \"caf\xC3\xA9\" ADD COLUMN note text;\n");
+	my $data;
+	local $ENV{PGCLIENTENCODING} = 'LATIN1';
+	($rc, $data) = json_findings('PGCLIENTENCODING=LATIN1', '-d', 'app', $cafe);
+	is($rc, 2, 'PGCLIENTENCODING=LATIN1: exit 2');
+	# (json_findings decodes characters, not UTF-8: these are its bytes)
+	is($data->[0]{message} // '', "relation \"caf\xC3\xA9\" does not exist",
+		'PGCLIENTENCODING=LATIN1: the server\'s message in UTF-8');
+	($rc, $stdout, $stderr) = mg(@conn, '-d', 'app', "$fix/plain/0001_initial.sql",
+		put_file("$tmp/cafe_syntax.sql", "SELECT 'caf\xC3\xA9' FRM x;\n"));
+	is_deeply(findings($stdout), ["$tmp/cafe_syntax.sql:1:19 error"],
+		'PGCLIENTENCODING=LATIN1: a syntax error\'s column counts characters of UTF-8')
+	  or diag("stdout:\n$stdout\nstderr:\n$stderr");
+	delete $ENV{PGCLIENTENCODING};
+
+	my $latin1 = put_file("$tmp/latin1.sql", "-- ok\nALTER TABLE \"caf\xE9\" ADD COLUMN note text;\n");
+	($rc, $stdout, $stderr) = mg(@conn, '-d', 'app', $latin1);
+	is($rc, 2, 'a file that is not UTF-8: exit 2');
+	like($stderr, qr/^migration_guard: error: file "\Q$latin1\E" is not valid UTF-8\n.*Line 2 /m,
+		'a file that is not UTF-8: named, with the line');
+}
+
+# ---------------------------------------------------------------------------
+# What files and the server say cannot reach a terminal or GitHub Actions
+# as commands
+# ---------------------------------------------------------------------------
+{
+	my $evil = put_file("$tmp/0001_evil.sql",
+		qq{ALTER TABLE "red\e[31m\n::error::injected" ADD COLUMN note text;\n});
+	my ($rc, $stdout, $stderr) = mg(@conn, '-d', 'app', $evil);
+	is($rc, 2, 'control characters in a message: exit 2');
+	like($stdout, qr/^\Q$evil\E:1:1: error: relation "red\\x1B\[31m\\x0A::error::injected" does not exist$/m,
+		'text: control characters escaped, the message on one line')
+	  or diag($stdout);
+	unlike($stdout, qr/\e|^\s*::/m, 'text: no escape character, no line that starts with "::"');
+
+	($rc, $stdout) = mg(@conn, '-d', 'app', '--format=github', $evil);
+	my @gh = split /\n/, $stdout;
+	is(scalar @gh, 1, 'github: one line for the finding');
+	like($gh[0] // '', qr/::relation "red\e\[31m%0A::error::injected" does not exist(?:%0A.*)?$/,
+		'github: the newline of the message escaped');
+
+	# GITHUB_ACTIONS: workflow commands stopped around what is printed
+	my %gha = (GITHUB_ACTIONS => 'true');
+	my $want = $layouts{plain}{text};
+	($rc, $stdout) = mg(\%gha, @conn, '-d', 'app', "$fix/plain");
+	is($rc, 1, 'GITHUB_ACTIONS, text: exit 1');
+	my @l = split /\n/, $stdout, -1;
+	my ($token) = ($l[0] // '') =~ /^::stop-commands::([0-9a-f]{32})$/;
+	ok(defined $token, 'GITHUB_ACTIONS, text: the first line stops workflow commands')
+	  or diag($stdout);
+	$token //= 'none';
+	is($l[-2] // '', "::$token\::", 'GITHUB_ACTIONS, text: the last line resumes them, with the token');
+	is(join("\n", @l[ 1 .. $#l - 2 ]) . "\n", $want, 'GITHUB_ACTIONS, text: the report between them');
+	my ($rc2, $stdout2) = mg(\%gha, @conn, '-d', 'app', "$fix/plain");
+	my ($token2) = $stdout2 =~ /^::stop-commands::([0-9a-f]{32})$/m;
+	isnt($token2 // '', $token, 'GITHUB_ACTIONS: a new token each run');
+
+	($rc, $stdout, $stderr) = mg(\%gha, @conn, '-d', 'noext', "$fix/plain");
+	is($rc, 2, 'GITHUB_ACTIONS, an error: exit 2');
+	@l = split /\n/, $stderr;
+	($token) = ($l[0] // '') =~ /^::stop-commands::([0-9a-f]{32})$/;
+	ok(defined $token, 'GITHUB_ACTIONS, an error: stderr starts by stopping workflow commands')
+	  or diag($stderr);
+	is($l[-1] // '', '::' . ($token // 'none') . '::', 'GITHUB_ACTIONS, an error: and resumes them at its end');
+
+	($rc, $stdout) = mg(\%gha, @conn, '-d', 'app', '--format=github', "$fix/goose/migrations");
+	my ($rc3, $plain_gh) = mg(@conn, '-d', 'app', '--format=github', "$fix/goose/migrations");
+	is($stdout, $plain_gh, 'GITHUB_ACTIONS, github format: our workflow commands, not stopped');
+
+	my $data;
+	{
+		local $ENV{GITHUB_ACTIONS} = 'true';
+		($rc, $data) = json_findings('GITHUB_ACTIONS, JSON', '-d', 'app', $evil);
+	}
+	is(scalar @$data, 1, 'GITHUB_ACTIONS, JSON: still one JSON array, one finding');
+
+	# JSON is UTF-8: a file name that is not becomes U+FFFD; text shows \xNN
+	my $odd = put_file("$tmp/0001_\xFF.sql", "DO \$\$ BEGIN END \$\$;\n");
+	($rc, $stdout) = mg(@conn, '-d', 'app', '--format=json', $odd);
+	$data = eval { JSON::PP->new->utf8->decode($stdout) };
+	ok(ref $data eq 'ARRAY', 'JSON: valid UTF-8 with a file name that is not') or diag($@);
+	is($data->[0]{file} // '', "$tmp/0001_\x{fffd}.sql", 'JSON: a byte that is not UTF-8 is U+FFFD');
+	($rc, $stdout) = mg(@conn, '-d', 'app', $odd);
+	like($stdout, qr/^\Q$tmp\E\/0001_\\xFF\.sql:1:1: unknown: /m, 'text: a byte that is not UTF-8 as \xFF');
+}
+
+# standard output that cannot be written: exit 2, and a message
+SKIP:
+{
+	skip 'no /dev/full', 2 unless -c '/dev/full';
+	my $stderr = '';
+	IPC::Run::run([ $prog, 'check', @conn, '-d', 'app', "$fix/plain" ],
+		'<', \'', '>', '/dev/full', '2>', \$stderr);
+	is($? >> 8, 2, 'stdout full: exit 2');
+	like($stderr, qr/could not write to standard output: /, 'stdout full: says so');
+}
+
+# Flyway's baseline: every version up to it is applied; "2.0" is "2"
+{
+	$node->safe_psql('postgres', 'CREATE DATABASE baselined TEMPLATE deployed');
+	$node->safe_psql('baselined', q{
+DELETE FROM flyway_schema_history;
+INSERT INTO flyway_schema_history
+    (installed_rank, version, description, type, script, checksum,
+     installed_by, installed_on, execution_time, success) VALUES
+(1, '1.1', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', NULL, 'deploy', '2024-01-01 10:00:00', 0, true),
+(2, '2.0', 'index projects team id', 'SQL', 'V2__index_projects_team_id.sql', 504135306, 'deploy', '2024-01-02 22:14:08', 1873, true);});
+	my $path = "$fix/flyway/db/migration";
+	my ($rc, $stdout, $stderr) = mg(@conn, '-d', 'baselined', '--pending', $path);
+	is($rc, 0, 'flyway baseline --pending: exit 0 (V1 and V1_1 under the baseline, V2 as 2.0)')
+	  or diag("stdout:\n$stdout\nstderr:\n$stderr");
+	is_deeply(findings($stdout), [ map { "$path/$_" } @{ $pending{flyway}[0] } ],
+		'flyway baseline --pending: the findings of the pending migrations');
+	like(last_line($stdout), summary_re(@{ $pending{flyway}[1] }), 'flyway baseline --pending: summary');
 }
 
 $node->stop;

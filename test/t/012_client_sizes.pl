@@ -173,5 +173,64 @@ like($e, qr/DETAIL:  Each element of "relations" needs/, 'a negative size is ref
 ($rc, $out, $err) = client('ci', '--sizes', "$dir/none.json", "$dir/migrations");
 is($rc, 2, 'a sizes file that is not there: exit 2');
 
+# the client prints the server's message, DETAIL and HINT, never the
+# script it built nor the query that read the sizes
+($rc, $out, $err) = client('ci', '--sizes', "$dir/bad.json", "$dir/migrations");
+like($err, qr/^migration_guard: error: could not check the migrations: invalid sizes for migration_guard\.check\(\)\n.*detail: They must be an object.*\n.*hint: Pass what migration_guard\.export_sizes\(\) returns\.$/m,
+	'bad sizes: the primary message, its DETAIL and HINT')
+  or diag($err);
+unlike($err, qr/QUERY|CONTEXT|CREATE INDEX|jsonb/,
+	'bad sizes: neither the script nor the internal query is printed');
+
+# every number within its type and not negative, else the same error (not
+# "bigint out of range" from inside the query that reads them)
+for my $bad (
+	[ 'bytes 1e30', '"bytes": 1e30, "rows": 0' ],
+	[ 'rows 1e19', '"bytes": 0, "rows": 1e19' ],
+	[ 'negative toast_bytes', '"bytes": 0, "rows": 0, "toast_bytes": -1' ],
+	[ 'toast_bytes 1e30', '"bytes": 0, "rows": 0, "toast_bytes": 1e30' ],
+	[ 'negative partitions', '"bytes": 0, "rows": 0, "partitions": -1' ],
+	[ 'partitions over integer', '"bytes": 0, "rows": 0, "partitions": 3000000000' ],
+	[ 'rows a string', '"bytes": 0, "rows": "5"' ])
+{
+	my ($what, $fields) = @$bad;
+	$fake = qq({"format": "migration_guard sizes 1", "relations": [{"schema": "public", "name": "Project", $fields}]});
+	($r, $o, $e) = $node->psql('ci', "SELECT * FROM migration_guard.check('SELECT 1', 'file', '$fake')");
+	like($e, qr/ERROR:  invalid sizes for migration_guard.check\(\)\nDETAIL:  Each element of "relations" needs/,
+		"$what: invalid sizes, with the reason");
+	unlike($e, qr/out of range|CONTEXT/, "$what: no error from inside the query");
+}
+$fake = '{"format": "migration_guard sizes 1", "relations": [{"schema": "public", "name": "Project", "bytes": 9223372036854775807, "rows": 1.5, "toast_bytes": 0, "partitions": 2147483647}]}';
+($r, $o, $e) = $node->psql('ci', "SELECT verdict FROM migration_guard.check('SELECT 1', 'file', '$fake')");
+is("$r $o", '0 ok', 'the largest numbers of their types are valid sizes') or diag($e);
+
+open($fh, '>', "$dir/huge.json") or die;
+print $fh '{"format": "migration_guard sizes 1", "relations": [{"schema": "public", "name": "Project", "bytes": 1e30, "rows": 0}]}';
+close $fh;
+($rc, $out, $err) = client('ci', '--sizes', "$dir/huge.json", "$dir/migrations");
+is($rc, 2, 'bytes 1e30 through the client: exit 2');
+like($err, qr/invalid sizes for migration_guard\.check\(\)/, 'bytes 1e30 through the client: invalid sizes');
+
+# the queries that read the sizes call pg_catalog's functions, whatever the
+# search_path
+($r, $o, $e) = $node->psql('ci', q{
+CREATE SCHEMA shadow;
+CREATE FUNCTION shadow.jsonb_typeof(jsonb) RETURNS text LANGUAGE sql AS $$SELECT 'number'$$;
+SET search_path = shadow, pg_catalog, public;
+SELECT * FROM migration_guard.check('SELECT 1', 'file',
+  '{"format": "migration_guard sizes 1", "relations": [{"schema": "public", "name": "Project", "bytes": "big", "rows": 0}]}');});
+like($e, qr/invalid sizes for migration_guard.check\(\)/,
+	'a jsonb_typeof() earlier in the search_path is not called');
+
+# --sizes-from: a database without the extension, named in quotes, the
+# server's message without the query
+($rc, $out, $err) = client('ci', '--sizes-from',
+	'host=' . $node->host . ' port=' . $node->port . ' dbname=postgres', "$dir/migrations");
+is($rc, 2, '--sizes-from a database without the extension: exit 2');
+like($err, qr/^migration_guard: error: could not read the sizes of database "postgres": schema "migration_guard" does not exist$/m,
+	'--sizes-from a database without the extension: the database in quotes, the server\'s message')
+  or diag($err);
+unlike($err, qr/LINE 1|SELECT/, '--sizes-from a database without the extension: not the query');
+
 $node->stop;
 done_testing();
