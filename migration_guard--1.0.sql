@@ -274,3 +274,261 @@ AS $$
 $$;
 REVOKE ALL ON FUNCTION migration_guard.lock_tree() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION migration_guard.lock_tree() TO pg_monitor;
+
+--
+-- Backfills: CALL migration_guard.backfill(table, set_clause, ...) runs an
+-- UPDATE of a large table in batches along its primary key, each batch a
+-- transaction of its own, so that no lock is held longer than one batch;
+-- one row per run in backfill_runs, which is also how a stopped run
+-- resumes where it stopped.
+--
+CREATE TABLE migration_guard.backfill_runs (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    relation_oid oid NOT NULL,
+    relation_name text NOT NULL,
+    set_clause text NOT NULL,
+    where_clause text,
+    key_columns text[] NOT NULL,
+    last_key text[],
+    status text NOT NULL DEFAULT 'running'
+        CHECK (status IN ('running', 'done', 'stopped', 'failed')),
+    role_name name NOT NULL DEFAULT current_user,
+    backend_pid int NOT NULL DEFAULT pg_catalog.pg_backend_pid(),
+    started_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    updated_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    finished_at timestamptz,
+    rows_walked bigint NOT NULL DEFAULT 0,
+    rows_updated bigint NOT NULL DEFAULT 0,
+    est_rows bigint,
+    batches int NOT NULL DEFAULT 0,
+    batch_size int NOT NULL,
+    retries int NOT NULL DEFAULT 0,
+    longest_batch_ms double precision NOT NULL DEFAULT 0,
+    run_ms double precision NOT NULL DEFAULT 0,
+    message text);
+COMMENT ON TABLE migration_guard.backfill_runs IS
+'one row per migration_guard.backfill() run: where it is, how fast, the longest batch';
+-- each role writes and reads its own runs; pg_monitor reads them all
+ALTER TABLE migration_guard.backfill_runs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_runs ON migration_guard.backfill_runs
+    USING (role_name = current_user)
+    WITH CHECK (role_name = current_user AND backend_pid = pg_catalog.pg_backend_pid());
+CREATE POLICY monitor_reads ON migration_guard.backfill_runs FOR SELECT
+    USING (pg_catalog.pg_has_role(current_user, 'pg_monitor', 'MEMBER'));
+GRANT SELECT, INSERT, UPDATE ON migration_guard.backfill_runs TO PUBLIC;
+
+-- For people: progress, rate and time left of each run
+CREATE VIEW migration_guard.backfills AS
+SELECT id, relation_name, status, rows_updated, rows_walked, est_rows,
+       CASE WHEN est_rows > 0
+            THEN pg_catalog.round(100.0 * LEAST(rows_walked, est_rows) / est_rows, 1)
+       END AS percent,
+       batches, batch_size,
+       CASE WHEN run_ms > 0 THEN pg_catalog.round(rows_walked / (run_ms / 1000.0)) END
+           AS rows_per_second,
+       CASE WHEN status = 'running' AND run_ms > 0 AND rows_walked > 0 AND est_rows > rows_walked
+            THEN pg_catalog.make_interval(secs => (est_rows - rows_walked) * (run_ms / 1000.0) / rows_walked)
+       END AS time_left,
+       longest_batch_ms, retries, started_at, updated_at, finished_at,
+       role_name, backend_pid, set_clause, where_clause, message
+  FROM migration_guard.backfill_runs;
+GRANT SELECT ON migration_guard.backfills TO PUBLIC;
+
+CREATE PROCEDURE migration_guard.backfill(
+    rel regclass,
+    set_clause text,
+    where_clause text DEFAULT NULL,
+    batch_time interval DEFAULT '200 ms',
+    pause interval DEFAULT '0',
+    batch_lock_timeout interval DEFAULT '1 s',
+    max_retries int DEFAULT 10,
+    first_batch int DEFAULT 1000)
+LANGUAGE plpgsql
+AS $backfill$
+DECLARE
+    key_columns text[];
+    key_list text;
+    after_key text;
+    upto_key text;
+    run_id bigint;
+    run_started timestamptz;
+    last_key text[];
+    upper_key text[];
+    size int := first_batch;
+    n bigint;
+    t0 timestamptz;
+    ms double precision;
+    walked bigint;
+    tries int := 0;
+    relname text := rel::text;
+    est bigint;
+BEGIN
+    IF set_clause IS NULL OR btrim(set_clause) = '' THEN
+        RAISE EXCEPTION 'backfill() needs a SET clause'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF first_batch < 1 OR max_retries < 0 THEN
+        RAISE EXCEPTION 'first_batch must be at least 1 and max_retries at least 0'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    -- the primary key, walked in its order
+    SELECT pg_catalog.array_agg(a.attname::text ORDER BY k.ord),
+           pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY k.ord),
+           pg_catalog.string_agg(pg_catalog.format('$1[%s]::%s', k.ord,
+                                 pg_catalog.format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY k.ord),
+           pg_catalog.string_agg(pg_catalog.format('$2[%s]::%s', k.ord,
+                                 pg_catalog.format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY k.ord)
+      INTO key_columns, key_list, after_key, upto_key
+      FROM pg_catalog.pg_index i
+     CROSS JOIN LATERAL pg_catalog.unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+      JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+     WHERE i.indrelid = rel AND i.indisprimary;
+    IF key_columns IS NULL THEN
+        RAISE EXCEPTION 'table % has no primary key', relname
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'backfill() walks the primary key from one batch to the next.';
+    END IF;
+    IF NOT pg_catalog.has_table_privilege(rel, 'UPDATE') THEN
+        RAISE EXCEPTION 'permission denied for table %', relname
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint END INTO est
+      FROM pg_catalog.pg_class c WHERE c.oid = rel;
+
+    -- a run of the same change that stopped or failed resumes where it was;
+    -- one still running elsewhere is not run twice
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('migration_guard.backfill'),
+                                             pg_catalog.hashtext(relname || set_clause));
+    SELECT r.id, r.last_key, r.batch_size INTO run_id, last_key, size
+      FROM migration_guard.backfill_runs r
+     WHERE r.relation_oid = rel AND r.set_clause = backfill.set_clause
+       AND r.where_clause IS NOT DISTINCT FROM backfill.where_clause
+       AND r.status <> 'done'
+     ORDER BY r.id DESC LIMIT 1;
+    IF run_id IS NOT NULL THEN
+        IF EXISTS (SELECT FROM migration_guard.backfill_runs r
+                    WHERE r.id = run_id AND r.status = 'running'
+                      AND r.backend_pid <> pg_catalog.pg_backend_pid()
+                      AND EXISTS (SELECT FROM pg_catalog.pg_stat_activity s
+                                   WHERE s.pid = r.backend_pid AND s.state = 'active')) THEN
+            RAISE EXCEPTION 'this backfill of % is running in another session', relname
+                USING ERRCODE = 'object_in_use',
+                      HINT = 'Watch it in migration_guard.backfills; cancel it there to take it over.';
+        END IF;
+        UPDATE migration_guard.backfill_runs r
+           SET status = 'running', backend_pid = pg_catalog.pg_backend_pid(),
+               est_rows = est, message = NULL, updated_at = pg_catalog.clock_timestamp()
+         WHERE r.id = run_id;
+        RAISE NOTICE 'backfill of % resumes after key %', relname, last_key;
+    ELSE
+        INSERT INTO migration_guard.backfill_runs
+               (relation_oid, relation_name, set_clause, where_clause, key_columns,
+                batch_size, est_rows)
+        VALUES (rel, relname, set_clause, where_clause, key_columns, first_batch, est)
+        RETURNING id INTO run_id;
+        size := first_batch;
+    END IF;
+    COMMIT;
+
+    LOOP
+        BEGIN
+            IF pause > interval '0' AND last_key IS NOT NULL THEN
+                PERFORM pg_catalog.pg_sleep(EXTRACT(epoch FROM pause));
+            END IF;
+            t0 := pg_catalog.clock_timestamp();
+            PERFORM pg_catalog.set_config('lock_timeout',
+                    (EXTRACT(epoch FROM batch_lock_timeout) * 1000)::bigint::text, true);
+            -- the key this batch ends at: size keys on, or none (the last batch)
+            EXECUTE pg_catalog.format(
+                'SELECT ARRAY[%s]::text[] FROM %s WHERE %s ORDER BY %s OFFSET %s LIMIT 1',
+                (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(c) || '::text', ', ')
+                   FROM pg_catalog.unnest(key_columns) c),
+                rel,
+                CASE WHEN last_key IS NULL THEN 'true'
+                     ELSE pg_catalog.format('(%s) > (%s)', key_list, after_key) END,
+                key_list, size - 1)
+              INTO upper_key USING last_key;
+            EXECUTE pg_catalog.format('UPDATE %s SET %s WHERE %s AND %s AND (%s)',
+                rel, set_clause,
+                CASE WHEN last_key IS NULL THEN 'true'
+                     ELSE pg_catalog.format('(%s) > (%s)', key_list, after_key) END,
+                CASE WHEN upper_key IS NULL THEN 'true'
+                     ELSE pg_catalog.format('(%s) <= (%s)', key_list, upto_key) END,
+                COALESCE(where_clause, 'true'))
+              USING last_key, upper_key;
+            GET DIAGNOSTICS n = ROW_COUNT;
+        EXCEPTION
+            WHEN lock_not_available THEN
+                tries := tries + 1;
+                IF tries > max_retries THEN
+                    UPDATE migration_guard.backfill_runs r
+                       SET status = 'failed', message = SQLERRM, retries = r.retries + 1,
+                           updated_at = pg_catalog.clock_timestamp()
+                     WHERE r.id = run_id;
+                    COMMIT;
+                    RAISE EXCEPTION 'backfill of % stopped: a batch waited for its lock % times', relname, tries
+                        USING ERRCODE = 'lock_not_available',
+                              DETAIL = 'Each batch waits at most batch_lock_timeout for its locks.',
+                              HINT = 'CALL it again to resume where it stopped.';
+                END IF;
+                UPDATE migration_guard.backfill_runs r SET retries = r.retries + 1
+                 WHERE r.id = run_id;
+                COMMIT;
+                PERFORM pg_catalog.pg_sleep(LEAST(tries, 10) * 0.1);
+                CONTINUE;
+            WHEN query_canceled THEN
+                UPDATE migration_guard.backfill_runs r
+                   SET status = 'stopped', message = 'canceled',
+                       updated_at = pg_catalog.clock_timestamp()
+                 WHERE r.id = run_id;
+                COMMIT;
+                RAISE EXCEPTION 'canceling statement due to user request'
+                    USING ERRCODE = 'query_canceled',
+                          DETAIL = pg_catalog.format('The backfill of %s stopped after the key %s; each batch done is committed.', relname, last_key),
+                          HINT = 'CALL it again to resume where it stopped.';
+            WHEN OTHERS THEN
+                UPDATE migration_guard.backfill_runs r
+                   SET status = 'failed', message = SQLERRM,
+                       updated_at = pg_catalog.clock_timestamp()
+                 WHERE r.id = run_id;
+                COMMIT;
+                RAISE;
+        END;
+        tries := 0;
+        ms := EXTRACT(epoch FROM pg_catalog.clock_timestamp() - t0) * 1000;
+        walked := size;
+        UPDATE migration_guard.backfill_runs r
+           SET last_key = COALESCE(upper_key, r.last_key),
+               rows_walked = r.rows_walked + walked, rows_updated = r.rows_updated + n,
+               batches = r.batches + 1, batch_size = size,
+               longest_batch_ms = GREATEST(r.longest_batch_ms, ms),
+               run_ms = r.run_ms + ms,
+               status = CASE WHEN upper_key IS NULL THEN 'done' ELSE 'running' END,
+               finished_at = CASE WHEN upper_key IS NULL THEN pg_catalog.clock_timestamp() END,
+               updated_at = pg_catalog.clock_timestamp()
+         WHERE r.id = run_id;
+        COMMIT;
+        EXIT WHEN upper_key IS NULL;
+        last_key := upper_key;
+        RAISE NOTICE '%', (SELECT pg_catalog.format('backfill of %s: %s rows updated, %s of ~%s walked (%s%%), %s rows/s, %s left',
+                                  b.relation_name, b.rows_updated, b.rows_walked,
+                                  COALESCE(b.est_rows::text, '?'),
+                                  COALESCE(b.percent::text, '?'),
+                                  COALESCE(b.rows_per_second::text, '?'),
+                                  COALESCE(pg_catalog.date_trunc('second', b.time_left)::text, '?'))
+                             FROM migration_guard.backfills b WHERE b.id = run_id);
+        -- the next batch is sized to take about batch_time, within a factor of two
+        IF batch_time IS NOT NULL AND ms > 0 THEN
+            size := GREATEST(1, LEAST(100000, LEAST(size * 2,
+                    GREATEST(size / 2,
+                        (size * (EXTRACT(epoch FROM batch_time) * 1000) / ms)::int))));
+        END IF;
+    END LOOP;
+    RAISE NOTICE '%', (SELECT pg_catalog.format('backfill of %s done: %s rows updated in %s batches, the longest %s ms',
+                              b.relation_name, b.rows_updated, b.batches, pg_catalog.round(b.longest_batch_ms::numeric, 1))
+                         FROM migration_guard.backfills b WHERE b.id = run_id);
+END
+$backfill$;
+COMMENT ON PROCEDURE migration_guard.backfill(regclass, text, text, interval, interval, interval, int, int) IS
+'UPDATE a large table in batches along its primary key, each batch its own transaction; resumes where a run stopped';
