@@ -362,6 +362,7 @@ DECLARE
     tries int := 0;
     relname text := rel::text;
     est bigint;
+    noticed timestamptz;
 BEGIN
     IF set_clause IS NULL OR btrim(set_clause) = '' THEN
         RAISE EXCEPTION 'backfill() needs a SET clause'
@@ -511,13 +512,17 @@ BEGIN
         COMMIT;
         EXIT WHEN upper_key IS NULL;
         last_key := upper_key;
-        RAISE NOTICE '%', (SELECT pg_catalog.format('backfill of %s: %s rows updated, %s of ~%s walked (%s%%), %s rows/s, %s left',
-                                  b.relation_name, b.rows_updated, b.rows_walked,
-                                  COALESCE(b.est_rows::text, '?'),
-                                  COALESCE(b.percent::text, '?'),
-                                  COALESCE(b.rows_per_second::text, '?'),
-                                  COALESCE(pg_catalog.date_trunc('second', b.time_left)::text, '?'))
-                             FROM migration_guard.backfills b WHERE b.id = run_id);
+        -- progress after the first batch, then at most once a second
+        IF noticed IS NULL OR noticed <= pg_catalog.clock_timestamp() - interval '1 s' THEN
+            noticed := pg_catalog.clock_timestamp();
+            RAISE NOTICE '%', (SELECT pg_catalog.format('backfill of %s: %s rows updated, %s of ~%s walked (%s%%), %s rows/s, %s left',
+                                      b.relation_name, b.rows_updated, b.rows_walked,
+                                      COALESCE(b.est_rows::text, '?'),
+                                      COALESCE(b.percent::text, '?'),
+                                      COALESCE(b.rows_per_second::text, '?'),
+                                      COALESCE(pg_catalog.date_trunc('second', b.time_left)::text, '?'))
+                                 FROM migration_guard.backfills b WHERE b.id = run_id);
+        END IF;
         -- the next batch is sized to take about batch_time, within a factor of two
         IF batch_time IS NOT NULL AND ms > 0 THEN
             size := GREATEST(1, LEAST(100000, LEAST(size * 2,

@@ -3,6 +3,7 @@
 -- sizes are fixed here (batch_time NULL) so that the batches are the same
 -- on every run; the NOTICEs carry rates and are not shown.
 SET client_min_messages = warning;
+\set SHOW_CONTEXT never
 CREATE TABLE bf (id int PRIMARY KEY, v int, n int NOT NULL DEFAULT 0);
 INSERT INTO bf SELECT g FROM generate_series(1, 10000) g;
 ANALYZE bf;
