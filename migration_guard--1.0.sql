@@ -317,8 +317,10 @@ CREATE POLICY monitor_reads ON migration_guard.backfill_runs FOR SELECT
     USING (pg_catalog.pg_has_role(current_user, 'pg_monitor', 'MEMBER'));
 GRANT SELECT, INSERT, UPDATE ON migration_guard.backfill_runs TO PUBLIC;
 
--- For people: progress, rate and time left of each run
-CREATE VIEW migration_guard.backfills AS
+-- For people: progress, rate and time left of each run; read as the
+-- caller (security_invoker), so that the row-level security of
+-- backfill_runs holds through it
+CREATE VIEW migration_guard.backfills WITH (security_invoker = true) AS
 SELECT id, relation_name, status, rows_updated, rows_walked, est_rows,
        CASE WHEN est_rows > 0
             THEN pg_catalog.round(100.0 * LEAST(rows_walked, est_rows) / est_rows, 1)

@@ -63,6 +63,7 @@ CREATE ROLE bf_role;
 SET ROLE bf_role;
 CALL migration_guard.backfill('bf', 'v = 1');
 SELECT count(*) AS runs_seen FROM migration_guard.backfill_runs;
+SELECT count(*) AS runs_seen_through_the_view FROM migration_guard.backfills;
 INSERT INTO migration_guard.backfill_runs (relation_oid, relation_name, set_clause,
     key_columns, batch_size, role_name)
   VALUES ('bf'::regclass, 'bf', 'v = 1', '{id}', 1, 'someone_else');
