@@ -16,6 +16,7 @@ OBJS = \
 	src/rules.o \
 	src/suggest.o \
 	src/check.o \
+	src/plan.o \
 	src/audit.o \
 	src/held_locks.o \
 	src/unused_tables.o

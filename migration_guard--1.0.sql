@@ -41,6 +41,30 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION migration_guard.check(text, text, jsonb) IS
 'dry run of a migration script: what each statement would lock, rewrite or scan, and the verdict';
 
+-- The steps of a safe plan for a migration script (src/plan.c)
+CREATE FUNCTION migration_guard.plan(
+    sql text,
+    sizes jsonb DEFAULT NULL,
+    OUT step int,
+    OUT phase text,
+    OUT statement int,
+    OUT sql text,
+    OUT outside_transaction boolean,
+    OUT relation text,
+    OUT lock_mode text,
+    OUT lock_hold text,
+    OUT table_bytes bigint,
+    OUT verify text,
+    OUT undo text,
+    OUT deploy_before text,
+    OUT note text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'mg_plan'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION migration_guard.plan(text, jsonb) IS
+'a migration script as the ordered steps of a safe plan: expand, backfill, constrain, switch, contract';
+
 -- The size, TOAST share and estimated rows the rules judge a relation by
 -- (partitions summed), as check() and the guard measure it
 CREATE FUNCTION migration_guard.relation_size(

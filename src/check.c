@@ -161,26 +161,24 @@ advance_position(ScriptPosition *sp, RawStmt *rs)
 
 /* The columns every row has: statement number, command and position */
 static void
-init_row(Datum *values, bool *nulls, int stmtno, const char *command,
-		 ScriptPosition *sp)
+init_row(Datum *values, bool *nulls, const ScriptRow *row)
 {
 	memset(nulls, true, sizeof(bool) * CHECK_COLS);
-	values[0] = Int32GetDatum(stmtno);
-	values[1] = CStringGetTextDatum(command);
-	values[COL_LINE] = Int32GetDatum(sp->stmt_line);
-	values[COL_COLUMN] = Int32GetDatum(sp->stmt_column);
+	values[0] = Int32GetDatum(row->stmtno);
+	values[1] = CStringGetTextDatum(row->command);
+	values[COL_LINE] = Int32GetDatum(row->line);
+	values[COL_COLUMN] = Int32GetDatum(row->column);
 	nulls[0] = nulls[1] = nulls[COL_LINE] = nulls[COL_COLUMN] = false;
 }
 
 static void
-put_row(ReturnSetInfo *rsinfo, int stmtno, const char *command,
-		ScriptPosition *sp, Finding *f)
+put_row(ReturnSetInfo *rsinfo, const ScriptRow *row, Finding *f)
 {
 	Datum		values[CHECK_COLS];
 	bool		nulls[CHECK_COLS];
 	RelEffect  *eff = f ? f->effect : NULL;
 
-	init_row(values, nulls, stmtno, command, sp);
+	init_row(values, nulls, row);
 	values[9] = CStringGetTextDatum(verdict_names[f ? f->verdict : VERDICT_OK]);
 	nulls[9] = false;
 
@@ -373,18 +371,11 @@ judge_script_dml(Node *stmt, const char *command, ScriptState *script)
  * the statement will meet when it runs.
  */
 static void
-put_error_row(ReturnSetInfo *rsinfo, int stmtno, const char *command,
-			  ScriptPosition *sp, const char *error)
+error_row(ScriptRow *row, const char *error)
 {
-	Datum		values[CHECK_COLS];
-	bool		nulls[CHECK_COLS];
-
-	init_row(values, nulls, stmtno, command, sp);
-	values[9] = CStringGetTextDatum("error");
-	values[10] = CStringGetTextDatum(error);
-	values[11] = CStringGetTextDatum("PostgreSQL would raise this error when the statement runs; nothing was judged.");
-	nulls[9] = nulls[10] = nulls[11] = false;
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	row->verdict = "error";
+	row->message = error;
+	row->detail = "PostgreSQL would raise this error when the statement runs; nothing was judged.";
 }
 
 /* Where the script's statements run: see the header comment */
@@ -425,20 +416,47 @@ refused(List *findings)
 
 /* The row of code check() cannot see into: the server judges it as it runs */
 static void
-put_unknown_row(ReturnSetInfo *rsinfo, int stmtno, const char *command,
-				ScriptPosition *sp, const char *message, const char *detail,
-				const char *hint)
+unknown_row(ScriptRow *row, const char *message, const char *detail,
+			const char *hint)
 {
-	Datum		values[CHECK_COLS];
-	bool		nulls[CHECK_COLS];
+	row->verdict = "unknown";
+	row->message = message;
+	row->detail = detail;
+	row->hint = hint;
+}
 
-	init_row(values, nulls, stmtno, command, sp);
-	values[9] = CStringGetTextDatum("unknown");
-	values[10] = CStringGetTextDatum(message);
-	values[11] = CStringGetTextDatum(detail);
-	values[12] = CStringGetTextDatum(hint);
-	nulls[9] = nulls[10] = nulls[11] = nulls[12] = false;
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+/*
+ * check()'s rows for one statement: one per finding, or one saying ok, or
+ * the error or unknown row
+ */
+static void
+put_rows(const ScriptRow *row, void *arg)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) arg;
+	ListCell   *lc;
+
+	if (row->verdict != NULL)
+	{
+		Datum		values[CHECK_COLS];
+		bool		nulls[CHECK_COLS];
+
+		init_row(values, nulls, row);
+		values[9] = CStringGetTextDatum(row->verdict);
+		values[10] = CStringGetTextDatum(row->message);
+		values[11] = CStringGetTextDatum(row->detail);
+		nulls[9] = nulls[10] = nulls[11] = false;
+		if (row->hint != NULL)
+		{
+			values[12] = CStringGetTextDatum(row->hint);
+			nulls[12] = false;
+		}
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		return;
+	}
+	if (row->findings == NIL)
+		put_row(rsinfo, row, NULL);
+	foreach(lc, row->findings)
+		put_row(rsinfo, row, (Finding *) lfirst(lc));
 }
 
 /*
@@ -450,7 +468,39 @@ Datum
 mg_check(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *script_sql;
+	bool		file = true;
+
+	mg_init_materialized_srf(fcinfo);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_VOID();
+	if (PG_NARGS() > 1 && !PG_ARGISNULL(1))
+	{
+		char	   *shape = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+		if (strcmp(shape, "statement") == 0)
+			file = false;
+		else if (strcmp(shape, "file") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unrecognized transaction shape \"%s\"", shape),
+					 errhint("Use 'file' (one transaction for the whole script) or 'statement' (each statement on its own).")));
+	}
+	check_script(text_to_cstring(PG_GETARG_TEXT_PP(0)), file,
+				 PG_NARGS() > 2 && !PG_ARGISNULL(2) ? PG_GETARG_DATUM(2) : (Datum) 0,
+				 put_rows, rsinfo);
+	return (Datum) 0;
+}
+
+/*
+ * The dry run itself: each statement of the script judged in order, its
+ * row handed to "emit".  check() makes result rows of them, plan() steps.
+ * "file" is the transaction shape (see the header comment); "sizes" is
+ * another server's export_sizes(), or 0.
+ */
+void
+check_script(const char *script_sql, bool file, Datum sizes,
+			 ScriptRowCallback emit, void *arg)
+{
 	List	   *raw;
 	ListCell   *lc;
 	ScriptState script = {0};
@@ -460,31 +510,14 @@ mg_check(PG_FUNCTION_ARGS)
 	int			nestlevel;
 	ErrorContextCallback errcallback;
 
-	mg_init_materialized_srf(fcinfo);
-	if (PG_ARGISNULL(0))
-		PG_RETURN_VOID();
-	script_sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	if (PG_NARGS() > 1 && !PG_ARGISNULL(1))
-	{
-		char	   *shape = text_to_cstring(PG_GETARG_TEXT_PP(1));
-
-		if (strcmp(shape, "file") == 0)
-			tx.file = true;
-		else if (strcmp(shape, "statement") != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unrecognized transaction shape \"%s\"", shape),
-					 errhint("Use 'file' (one transaction for the whole script) or 'statement' (each statement on its own).")));
-	}
-	else
-		tx.file = true;
+	tx.file = file;
 	/* another server's sizes (export_sizes()), for the relations they name */
-	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
-		script.sizes = given_sizes_load(PG_GETARG_DATUM(2));
+	if (sizes != (Datum) 0)
+		script.sizes = given_sizes_load(sizes);
 
 	/* Syntax errors surface as PostgreSQL's own, with their position */
 	errcallback.callback = script_error_callback;
-	errcallback.arg = script_sql;
+	errcallback.arg = (void *) script_sql;
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
 	raw = raw_parser(script_sql, RAW_PARSE_DEFAULT);
@@ -502,15 +535,21 @@ mg_check(PG_FUNCTION_ARGS)
 		RawStmt    *rs = lfirst_node(RawStmt, lc);
 		const char *command = GetCommandTagName(CreateCommandTag(rs->stmt));
 		List	   *findings = NIL;
-		ListCell   *fc;
 		bool		failed = false;
 		bool		unknown = false;
 		char	   *error_text;
 		const char *outside_only = outside_transaction_only(rs->stmt);
+		ScriptRow	row = {0};
 
 		CHECK_FOR_INTERRUPTS();
 		stmtno++;
 		advance_position(&sp, rs);
+		row.stmtno = stmtno;
+		row.command = command;
+		row.line = sp.stmt_line;
+		row.column = sp.stmt_column;
+		row.stmt = rs->stmt;
+		row.sql = sql_cut_statement(script_sql, rs->stmt_location, rs->stmt_len);
 		if (IsA(rs->stmt, TransactionStmt))
 		{
 			TransactionStmtKind kind = ((TransactionStmt *) rs->stmt)->kind;
@@ -524,30 +563,31 @@ mg_check(PG_FUNCTION_ARGS)
 				end_transaction(&tx, &script);
 				tx.file = false;
 			}
-			put_row(rsinfo, stmtno, command, &sp, NULL);
+			emit(&row, arg);
 			continue;
 		}
 		if (IsA(rs->stmt, LockStmt) && !tx.file && !tx.block)
 		{
-			put_error_row(rsinfo, stmtno, command, &sp,
-						  "LOCK TABLE can only be used in transaction blocks");
+			error_row(&row, "LOCK TABLE can only be used in transaction blocks");
+			emit(&row, arg);
 			end_transaction(&tx, &script);
 			continue;
 		}
 		if (outside_only != NULL && (tx.file || tx.block))
 		{
-			put_error_row(rsinfo, stmtno, command, &sp,
-						  psprintf("%s cannot run inside a transaction block",
-								   outside_only));
+			error_row(&row, psprintf("%s cannot run inside a transaction block",
+									 outside_only));
+			emit(&row, arg);
 			continue;
 		}
 		if (IsA(rs->stmt, DoStmt) || IsA(rs->stmt, CallStmt))
 		{
-			put_unknown_row(rsinfo, stmtno, command, &sp,
-							psprintf("check() cannot see the statements that this %s runs",
-									 command),
-							"The server judges each statement it runs, as it runs, and may refuse one of them.",
-							"Write the statements out in the migration to have them checked here.");
+			unknown_row(&row,
+						psprintf("check() cannot see the statements that this %s runs",
+								 command),
+						"The server judges each statement it runs, as it runs, and may refuse one of them.",
+						"Write the statements out in the migration to have them checked here.");
+			emit(&row, arg);
 			inspect_note_script(rs->stmt, &script);
 			if (!tx.file && !tx.block)
 				end_transaction(&tx, &script);
@@ -555,7 +595,8 @@ mg_check(PG_FUNCTION_ARGS)
 		}
 		if ((error_text = inspect_script_create_error(rs->stmt, &script)) != NULL)
 		{
-			put_error_row(rsinfo, stmtno, command, &sp, error_text);
+			error_row(&row, error_text);
+			emit(&row, arg);
 			if (!tx.file && !tx.block)
 				end_transaction(&tx, &script);
 			continue;
@@ -577,8 +618,7 @@ mg_check(PG_FUNCTION_ARGS)
 			}
 			else
 			{
-				step.sql = sql_cut_statement(script_sql, rs->stmt_location,
-											 rs->stmt_len);
+				step.sql = row.sql;
 				failed = !in_subtransaction(judge_step, &step, &error);
 			}
 			/*
@@ -590,13 +630,13 @@ mg_check(PG_FUNCTION_ARGS)
 				error->sqlerrcode == ERRCODE_UNDEFINED_FUNCTION &&
 				(script.made_functions || script.opaque);
 			if (unknown)
-				put_unknown_row(rsinfo, stmtno, command, &sp,
-								psprintf("check() cannot judge this %s: it calls a function that an earlier statement of the script creates",
-										 command),
-								"Whether the statement rewrites or scans the table depends on that function's body and volatility, which are not in the catalog until the script runs. The server judges the statement when it runs.",
-								"Create the function in an earlier migration to have this statement checked here.");
+				unknown_row(&row,
+							psprintf("check() cannot judge this %s: it calls a function that an earlier statement of the script creates",
+									 command),
+							"Whether the statement rewrites or scans the table depends on that function's body and volatility, which are not in the catalog until the script runs. The server judges the statement when it runs.",
+							"Create the function in an earlier migration to have this statement checked here.");
 			else if (failed)
-				put_error_row(rsinfo, stmtno, command, &sp, error->message);
+				error_row(&row, error->message);
 			findings = step.findings;
 		}
 		else if (IsA(rs->stmt, InsertStmt) || IsA(rs->stmt, UpdateStmt) ||
@@ -615,10 +655,8 @@ mg_check(PG_FUNCTION_ARGS)
 			inspect_note_script(rs->stmt, &script);
 		}
 
-		if (findings == NIL && !failed)
-			put_row(rsinfo, stmtno, command, &sp, NULL);
-		foreach(fc, findings)
-			put_row(rsinfo, stmtno, command, &sp, (Finding *) lfirst(fc));
+		row.findings = findings;
+		emit(&row, arg);
 
 		/* a statement outside any transaction block is one of its own */
 		if (!tx.file && !tx.block)
@@ -626,5 +664,4 @@ mg_check(PG_FUNCTION_ARGS)
 	}
 	AtEOXact_GUC(true, tx.nestlevel);
 	AtEOXact_GUC(false, nestlevel);
-	return (Datum) 0;
 }

@@ -368,6 +368,22 @@ script_name_taken(ScriptState *script, RangeVar *rv)
 	return OidIsValid(relid) && !script_made_gone(script, relid);
 }
 
+/* The type of a column an earlier statement of the script added, if known */
+static Oid
+script_column_type(ScriptState *script, Oid relid, const char *colname)
+{
+	ListCell   *lc;
+
+	foreach(lc, script ? script->columns : NIL)
+	{
+		ScriptColumn *sc = (ScriptColumn *) lfirst(lc);
+
+		if (sc->relid == relid && strcmp(sc->colname, colname) == 0)
+			return LookupTypeNameOid(NULL, sc->type, true);
+	}
+	return InvalidOid;
+}
+
 /*
  * Would SET NOT NULL on this column skip its scan?  In a check() script,
  * CHECKs that earlier statements added or validated count too: the phased
@@ -411,11 +427,14 @@ not_null_proved(Inspection *insp, Oid relid, const char *colname)
 				/*
 				 * PostgreSQL proves with a NullTest on the column's Var,
 				 * which a composite column's IS NOT NULL (a row test) does
-				 * not match; a column the script added is not in the
-				 * catalog: unproved.
+				 * not match; a column the script added has the type it
+				 * was added with
 				 */
-				if (attnum != InvalidAttrNumber &&
-					!type_is_rowtype(get_atttype(relid, attnum)))
+				Oid			type = attnum != InvalidAttrNumber ?
+				get_atttype(relid, attnum) :
+				script_column_type(insp->script, relid, colname);
+
+				if (OidIsValid(type) && !type_is_rowtype(type))
 					return true;
 			}
 		}

@@ -224,6 +224,30 @@ typedef struct ScriptState
 								 * (given_sizes.c) */
 } ScriptState;
 
+/*
+ * check.c: one statement of a dry run, as check_script() hands it on.
+ * verdict is NULL for a statement judged (findings, NIL when there is
+ * nothing to report), "error" or "unknown" with message, detail and hint.
+ */
+typedef struct ScriptRow
+{
+	int			stmtno;			/* 1-based, in the script */
+	const char *command;		/* its command tag */
+	int			line;			/* where it starts */
+	int			column;
+	Node	   *stmt;			/* its raw parse tree */
+	const char *sql;			/* its text */
+	const char *verdict;
+	List	   *findings;		/* Finding * */
+	const char *message;
+	const char *detail;
+	const char *hint;
+} ScriptRow;
+
+typedef void (*ScriptRowCallback) (const ScriptRow *row, void *arg);
+extern void check_script(const char *script_sql, bool file, Datum sizes,
+						 ScriptRowCallback emit, void *arg);
+
 /* A type an earlier statement of a check() script created */
 typedef struct ScriptType
 {
@@ -359,6 +383,11 @@ extern char *suggest_safe_sql(const RelEffect *eff, const Hazard *hz);
 extern List *suggest_recipe_steps(const char *recipe);
 extern char *sql_cut_statement(const char *query, int location, int len);
 extern List *sql_split_alter_cmds(const char *stmt_sql);
+extern char *sql_constraint_definition(const char *cmd);
+extern char *sql_insert_before_word(const char *sql, const char *word,
+									int nth_after, const char *insert);
+extern bool sql_cut_update(const char *sql, char **set_clause,
+						   char **where_clause);
 
 /*
  * audit.c: one row of migration_guard.audit_log, in its columns' types, in

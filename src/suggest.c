@@ -309,8 +309,8 @@ sql_split_alter_cmds(const char *sql)
 }
 
 /* The text with "insert" put in front of the first token equal to "word" */
-static char *
-insert_before_word(const char *sql, const char *word, int nth_after,
+char *
+sql_insert_before_word(const char *sql, const char *word, int nth_after,
 				   const char *insert)
 {
 	SqlToken   *t;
@@ -472,8 +472,8 @@ append_not_valid_recipe(StringInfo buf, const RelEffect *eff, const Hazard *hz,
 	const char *cmd = hz->cause_sql;
 	char	   *named = NULL;
 
-	if (cmd != NULL && !insert_before_word(cmd, "CONSTRAINT", 0, ""))
-		named = insert_before_word(cmd, "ADD", 1,
+	if (cmd != NULL && !sql_insert_before_word(cmd, "CONSTRAINT", 0, ""))
+		named = sql_insert_before_word(cmd, "ADD", 1,
 								   psprintf("CONSTRAINT %s ",
 											quote_identifier(conname)));
 	if (named == NULL)
@@ -694,7 +694,7 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 				append_partitioned_index_recipe(&buf, eff, hz);
 			else
 			{
-				char	   *conc = insert_before_word(eff->stmt_sql, "INDEX", 1,
+				char	   *conc = sql_insert_before_word(eff->stmt_sql, "INDEX", 1,
 													  "CONCURRENTLY ");
 
 				appendStringInfo(&buf, "%s; (CONCURRENTLY cannot run inside a transaction block: "
@@ -708,8 +708,8 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 			break;
 		case RULE_REINDEX:
 			appendStringInfo(&buf, "%s; (outside a transaction block)",
-							 insert_before_word(eff->stmt_sql, "REINDEX", 2, "CONCURRENTLY ")
-							 ? insert_before_word(eff->stmt_sql, "REINDEX", 2, "CONCURRENTLY ")
+							 sql_insert_before_word(eff->stmt_sql, "REINDEX", 2, "CONCURRENTLY ")
+							 ? sql_insert_before_word(eff->stmt_sql, "REINDEX", 2, "CONCURRENTLY ")
 							 : "REINDEX ... CONCURRENTLY");
 			break;
 		case RULE_ADD_COLUMN_REWRITE:
@@ -985,4 +985,72 @@ suggest_safe_sql(const RelEffect *eff, const Hazard *hz)
 			break;
 	}
 	return buf.data;
+}
+
+/*
+ * The SET list and the WHERE condition of "UPDATE name SET ... [WHERE ...]"
+ * as written, for a backfill of the same rows.  False if the statement has
+ * anything else at the top level (FROM, RETURNING, WHERE CURRENT OF).
+ */
+bool
+sql_cut_update(const char *sql, char **set_clause, char **where_clause)
+{
+	SqlToken   *t;
+	int			n = sql_tokenize(sql, &t);
+	int			i;
+	int			depth = 0;
+	int			set_at = -1;
+	int			where_at = -1;
+	int			end;
+
+	for (i = 0; i < n; i++)
+	{
+		char		c = t[i].kind == 'p' ? sql[t[i].start] : '\0';
+
+		if (c == '(' || c == '[')
+			depth++;
+		else if (c == ')' || c == ']')
+			depth--;
+		else if (depth > 0)
+			continue;
+		else if (set_at < 0 && token_is(sql, &t[i], "SET"))
+			set_at = i;
+		else if (set_at >= 0 && where_at < 0 && token_is(sql, &t[i], "WHERE"))
+			where_at = i;
+		else if (set_at >= 0 && (token_is(sql, &t[i], "FROM") ||
+								 token_is(sql, &t[i], "RETURNING") ||
+								 token_is(sql, &t[i], "CURRENT")))
+			return false;
+	}
+	end = n;
+	while (end > 0 && t[end - 1].kind == 'p' && sql[t[end - 1].start] == ';')
+		end--;
+	if (set_at < 0 || set_at + 1 >= end || where_at == set_at + 1 || where_at + 1 == end)
+		return false;
+	*set_clause = pnstrdup(sql + t[set_at + 1].start,
+						   t[(where_at > 0 ? where_at : end) - 1].end - t[set_at + 1].start);
+	*where_clause = where_at > 0 ?
+		pnstrdup(sql + t[where_at + 1].start, t[end - 1].end - t[where_at + 1].start) :
+		NULL;
+	return true;
+}
+
+/*
+ * What an "ADD [CONSTRAINT name] definition" subcommand adds: the
+ * definition as written, without the name.
+ */
+char *
+sql_constraint_definition(const char *cmd)
+{
+	SqlToken   *t;
+	int			n = sql_tokenize(cmd, &t);
+	int			i = 0;
+
+	if (i < n && token_is(cmd, &t[i], "ADD"))
+		i++;
+	if (i < n && token_is(cmd, &t[i], "CONSTRAINT"))
+		i += 2;
+	if (i >= n)
+		return NULL;
+	return pnstrdup(cmd + t[i].start, t[n - 1].end - t[i].start);
 }
