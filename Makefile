@@ -26,7 +26,7 @@ EXTENSION = migration_guard
 DATA = migration_guard--1.0.sql
 
 # The tests need the library preloaded: they run on a temporary instance.
-REGRESS = setup rules modes check_fn audit locks engine_agreement audit_table backfill
+REGRESS = setup rules modes check_fn audit locks engine_agreement audit_table backfill plan
 REGRESS_OPTS = --temp-config=$(srcdir)/test/regress.conf
 NO_INSTALLCHECK = 1
 

@@ -174,12 +174,37 @@ verify_exists(const char *rel)
 	return psprintf("SELECT pg_catalog.to_regclass(%s) IS NOT NULL", lit(rel));
 }
 
-/* The statement as written: it is safe, or the guard cannot plan it */
+/*
+ * The statement as written: it is safe, or the guard cannot plan it.  The
+ * statements that make a table or an index are verified and undone by its
+ * name; data changes cannot be undone by the plan.
+ */
 static PlanStep *
 as_written(Planner *p, PlanPhase phase, const char *sql, Node *stmt)
 {
-	return add_step(p, phase, pstrdup(sql),
-					outside_transaction_only(stmt) != NULL, NULL, NULL);
+	PlanStep   *s = add_step(p, phase, pstrdup(sql),
+							 outside_transaction_only(stmt) != NULL, NULL, NULL);
+
+	if (IsA(stmt, CreateStmt) && !((CreateStmt *) stmt)->if_not_exists)
+	{
+		RangeVar   *rv = ((CreateStmt *) stmt)->relation;
+		char	   *name = quote_qualified_identifier(rv->schemaname, rv->relname);
+
+		s->verify = verify_exists(name);
+		s->undo = psprintf("DROP TABLE %s", name);
+	}
+	else if (IsA(stmt, IndexStmt) && ((IndexStmt *) stmt)->idxname != NULL &&
+			 !((IndexStmt *) stmt)->if_not_exists)
+	{
+		IndexStmt  *is = (IndexStmt *) stmt;
+		char	   *name = quote_qualified_identifier(is->relation->schemaname, is->idxname);
+
+		s->verify = verify_index_valid(name);
+		s->undo = psprintf("DROP INDEX%s %s", is->concurrent ? " CONCURRENTLY" : "", name);
+	}
+	else if (IsA(stmt, InsertStmt) || IsA(stmt, UpdateStmt) || IsA(stmt, DeleteStmt))
+		s->undo = "irreversible: migration_guard does not keep the rows a data change replaces; copy them first if you may need them.";
+	return s;
 }
 
 static void
@@ -604,7 +629,7 @@ plan_column_type(Planner *p, const RelEffect *eff, AlterTableCmd *cmd,
 					 rel, qcol, qold, rel, qnew, qcol);
 	{
 		PlanStep   *s = add_step(p, PHASE_SWITCH, sw.data, false,
-								 psprintf("SELECT pg_catalog.format_type(atttypid, atttypmod) = pg_catalog.format_type(%s::regtype) "
+								 psprintf("SELECT atttypid = %s::regtype "
 										  "FROM pg_catalog.pg_attribute WHERE attrelid = %s::regclass AND attname = %s",
 										  lit(hz->type_sql), lit(rel), lit(col)),
 								 psprintf("irreversible: rows written after the swap have no value in %s.", qold));
@@ -847,8 +872,18 @@ plan_alter_cmd(Planner *p, const RelEffect *eff, AlterTableCmd *cmd,
 		else if (cmd->subtype == AT_DropColumn || cmd->subtype == AT_DropConstraint ||
 				 cmd->subtype == AT_DropNotNull)
 			phase = PHASE_CONTRACT;
-		add_step(p, phase, psprintf("ALTER TABLE %s %s", rel, cmd_sql), false,
-				 NULL, NULL);
+		if (cmd->subtype == AT_AddColumn && !((ColumnDef *) cmd->def)->is_not_null &&
+			!cmd->missing_ok)
+		{
+			const char *col = ((ColumnDef *) cmd->def)->colname;
+
+			add_step(p, phase, psprintf("ALTER TABLE %s %s", rel, cmd_sql), false,
+					 verify_column(rel, col, true),
+					 psprintf("ALTER TABLE %s DROP COLUMN %s", rel, quote_identifier(col)));
+		}
+		else
+			add_step(p, phase, psprintf("ALTER TABLE %s %s", rel, cmd_sql), false,
+					 NULL, NULL);
 		return true;
 	}
 	switch (cmd->subtype)
@@ -1118,6 +1153,13 @@ plan_statement(const ScriptRow *row, void *arg)
 	{
 		if (IsA(stmt, UpdateStmt) && plan_update(p, (UpdateStmt *) stmt, row->sql))
 			return;
+		/* one subcommand: with the verify and undo of its kind */
+		if (IsA(stmt, AlterTableStmt) &&
+			list_length(((AlterTableStmt *) stmt)->cmds) == 1 &&
+			((AlterTableStmt *) stmt)->objtype == OBJECT_TABLE &&
+			plan_alter_table(p, (AlterTableStmt *) stmt, row->sql, NIL, &why))
+			return;
+		p->steps = list_truncate(p->steps, before);
 		as_written(p, phase_of(stmt), row->sql, stmt);
 		if (IsA(stmt, RenameStmt))
 			p->floor = Max(p->floor, PHASE_SWITCH);
@@ -1369,7 +1411,8 @@ note_step_lock(const ScriptRow *row, void *arg)
 	PlanStep   *s = step_at_line((PlanRun *) arg, row->line);
 	ListCell   *lc;
 
-	if (s == NULL || row->verdict != NULL)
+	/* a step already noted is the statement as written: judged as such */
+	if (s == NULL || row->verdict != NULL || s->note != NULL)
 		return;
 	foreach(lc, row->findings)
 	{
@@ -1382,7 +1425,9 @@ note_step_lock(const ScriptRow *row, void *arg)
 		{
 			s->lockmode = eff->lockmode;
 			s->relation = eff->relname;
-			s->hold = eff->rewrite || eff->scan ? "proportional" : "instant";
+			/* TRUNCATE's new file is empty: no time in proportion */
+			s->hold = (eff->rewrite || eff->scan) && !IsA(row->stmt, TruncateStmt) ?
+				"proportional" : "instant";
 			s->has_bytes = OidIsValid(eff->relid);
 			s->bytes = f->size.bytes;
 		}

@@ -1,0 +1,79 @@
+-- migration_guard.plan(): each rule's unsafe statement as the steps of its
+-- safe plan, and the seed scenario's whole naive migration.  test/t/014_plan.pl
+-- proves the plans by running them; this shows what they are.
+SET client_min_messages = warning;
+SET migration_guard.large_table_threshold = '64kB';
+CREATE TABLE pl_org (id bigint PRIMARY KEY, name text);
+INSERT INTO pl_org SELECT g, 'o' || g FROM generate_series(1, 50) g;
+CREATE TABLE pl_user (id bigint PRIMARY KEY, email text);
+INSERT INTO pl_user SELECT g, 'u' || g FROM generate_series(1, 2000) g;
+CREATE TABLE pl_project (id bigint PRIMARY KEY, name text, owner_id bigint NOT NULL REFERENCES pl_user,
+                         status text, budget int NOT NULL DEFAULT 0);
+INSERT INTO pl_project SELECT g, 'p' || g, 1 + g % 2000, 'active', g % 100 FROM generate_series(1, 5000) g;
+SET migration_guard.allow = 'create_index';
+CREATE INDEX pl_project_status_idx ON pl_project (status);
+RESET migration_guard.allow;
+ANALYZE;
+
+CREATE FUNCTION pl_show(script text)
+RETURNS TABLE (step int, phase text, st int, sql text, outside boolean, lock_mode text,
+               hold text, verify boolean, undo text, deploy boolean, note text)
+LANGUAGE sql AS $$
+  SELECT step, phase, statement, sql, outside_transaction, lock_mode, lock_hold,
+         verify IS NOT NULL, CASE WHEN undo ~ '^(irreversible|nothing to undo)' THEN split_part(undo, ':', 1) ELSE undo END,
+         deploy_before IS NOT NULL, note
+    FROM migration_guard.plan(script) ORDER BY step
+$$;
+
+-- create_index: CONCURRENTLY, under the name PostgreSQL would give it
+SELECT * FROM pl_show('CREATE INDEX ON pl_project (name)');
+-- drop_index: CONCURRENTLY; undone by building it again
+SELECT * FROM pl_show('DROP INDEX pl_project_status_idx');
+-- reindex
+SELECT * FROM pl_show('REINDEX INDEX pl_project_pkey');
+-- add_column_rewrite: the bare column, the default for new rows, the old
+-- rows in batches, then NOT NULL without a scan under ACCESS EXCLUSIVE
+SELECT * FROM pl_show('ALTER TABLE pl_project ADD COLUMN token uuid NOT NULL DEFAULT gen_random_uuid()');
+-- alter_column_type: a new column kept in step by a trigger, backfilled,
+-- swapped in by renames, the old one dropped last
+SELECT * FROM pl_show('ALTER TABLE pl_project ALTER COLUMN budget TYPE bigint');
+-- a column with an index on it is not planned: the note says why
+SELECT step, sql, note FROM migration_guard.plan('ALTER TABLE pl_project ALTER COLUMN status TYPE varchar(20)');
+-- set_not_null, add_check, add_foreign_key, add_unique_constraint
+SELECT * FROM pl_show('ALTER TABLE pl_project ALTER COLUMN status SET NOT NULL');
+SELECT * FROM pl_show('ALTER TABLE pl_project ADD CONSTRAINT budget_positive CHECK (budget >= 0)');
+SELECT * FROM pl_show('ALTER TABLE pl_project ADD COLUMN org_id bigint;
+ALTER TABLE pl_project ADD FOREIGN KEY (org_id) REFERENCES pl_org;
+CREATE INDEX ON pl_project (org_id)');
+SELECT * FROM pl_show('ALTER TABLE pl_project ADD CONSTRAINT pl_project_name_key UNIQUE (name)');
+-- warnings: the statement after the deploy it needs
+SELECT * FROM pl_show('ALTER TABLE pl_project DROP COLUMN status');
+SELECT * FROM pl_show('ALTER TABLE pl_project RENAME COLUMN name TO title');
+SELECT * FROM pl_show('ALTER TABLE pl_user RENAME TO app_user');
+SELECT * FROM pl_show('TRUNCATE pl_org');
+-- an UPDATE of a large table: backfill() in batches
+SELECT * FROM pl_show('UPDATE pl_project SET budget = budget + 1 WHERE status = ''active''');
+-- what cannot be planned: said in a note, the statement as written
+SELECT step, sql, note IS NOT NULL AS noted FROM migration_guard.plan('ALTER TABLE pl_project SET UNLOGGED; DO $$ BEGIN END $$');
+-- already safe: as written
+SELECT * FROM pl_show('ALTER TABLE pl_project ADD COLUMN note text; CREATE TABLE pl_new (id int)');
+
+-- the seed scenario: organizations for users and projects, naively
+SELECT * FROM pl_show($$
+CREATE TABLE pl_organization (id bigint PRIMARY KEY, name text NOT NULL);
+ALTER TABLE pl_project ADD COLUMN organization_id bigint;
+INSERT INTO pl_organization SELECT id, email FROM pl_user;
+UPDATE pl_project SET organization_id = (SELECT u.id FROM pl_user u WHERE u.id = pl_project.owner_id);
+ALTER TABLE pl_project ALTER COLUMN organization_id SET NOT NULL;
+ALTER TABLE pl_project ADD CONSTRAINT pl_project_organization_id_fkey
+  FOREIGN KEY (organization_id) REFERENCES pl_organization;
+CREATE INDEX pl_project_organization_id_idx ON pl_project (organization_id);
+ALTER TABLE pl_project DROP COLUMN owner_id;
+$$);
+
+-- nothing was changed by planning
+SELECT count(*) FROM pg_attribute WHERE attrelid = 'pl_project'::regclass AND attnum > 0 AND NOT attisdropped;
+SELECT to_regclass('pl_organization');
+DROP FUNCTION pl_show(text);
+SET migration_guard.allow = 'drop_table';
+DROP TABLE pl_project, pl_user, pl_org;
