@@ -197,6 +197,18 @@ typedef RelFileNode MgRelFile;
 #define MG_HAS_NOT_ENFORCED 1
 #endif
 
+/*
+ * 18: RelationGetPrimaryKeyIndex() takes whether a deferrable key counts;
+ * an UPDATE's RETURNING is a clause node of its own (OLD and NEW).
+ */
+#if PG_VERSION_NUM >= 180000
+#define mg_primary_key_index(rel) RelationGetPrimaryKeyIndex((rel), false)
+#define mg_update_returns(stmt) ((stmt)->returningClause != NULL)
+#else
+#define mg_primary_key_index(rel) RelationGetPrimaryKeyIndex(rel)
+#define mg_update_returns(stmt) ((stmt)->returningList != NIL)
+#endif
+
 /* ALTER TABLE subcommands that only exist as separate "Recurse" tags < 16 */
 #if PG_VERSION_NUM < 160000
 #define MG_HAS_RECURSE_SUBTYPES 1

@@ -148,12 +148,14 @@ verify_constraint(const char *rel, const char *con, bool validated)
 					lit(rel), lit(con));
 }
 
+#ifndef MG_HAS_NOT_NULL_CONSTRAINTS
 static char *
 verify_not_null(const char *rel, const char *col)
 {
 	return psprintf("SELECT attnotnull FROM pg_catalog.pg_attribute WHERE attrelid = %s::regclass AND attname = %s",
 					lit(rel), lit(col));
 }
+#endif
 
 static char *
 verify_index_valid(const char *idx)
@@ -275,6 +277,8 @@ string_values(List *strings)
 	return out;
 }
 
+static char *query_text(const char *query, Oid relid);
+
 /* ---------- the safe forms ---------- */
 
 /*
@@ -282,7 +286,7 @@ string_values(List *strings)
  * CHECK (col IS NOT NULL) that SET NOT NULL accepts as proof, dropped with
  * it; on 18, the not-null constraint itself NOT VALID, then validated.
  */
-static void
+static char *
 plan_not_null(Planner *p, const char *rel, Oid relid, const char *relname,
 			  const char *col)
 {
@@ -321,6 +325,7 @@ plan_not_null(Planner *p, const char *rel, Oid relid, const char *relname,
 					  "ALTER TABLE %s VALIDATE CONSTRAINT %s",
 					  rel, qcon, qcol, rel, qcol, rel, qcon));
 #endif
+	return con;
 }
 
 /* A CHECK or foreign key added NOT VALID, then validated */
@@ -366,7 +371,7 @@ has_primary_key(Oid relid)
 	if (!OidIsValid(relid))
 		return false;
 	r = table_open(relid, AccessShareLock);
-	pk = OidIsValid(RelationGetPrimaryKeyIndex(r));
+	pk = OidIsValid(mg_primary_key_index(r));
 	table_close(r, AccessShareLock);
 	return pk;
 }
@@ -479,6 +484,8 @@ column_users(Oid relid, const char *col)
 		"WHERE refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
 		"AND refobjid = $1 AND refobjsubid = $2 "
 		"AND classid <> 'pg_catalog.pg_attrdef'::pg_catalog.regclass "
+		"AND NOT (classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND "
+		"objid IN (SELECT oid FROM pg_catalog.pg_constraint WHERE contype = 'n')) "
 		"AND deptype IN ('n', 'a', 'i') "
 		"UNION ALL SELECT 'the partition key' FROM pg_catalog.pg_partitioned_table "
 		"WHERE partrelid = $1 AND $2 = ANY (partattrs::pg_catalog.int2[]) LIMIT 1",
@@ -548,6 +555,8 @@ plan_column_type(Planner *p, const RelEffect *eff, AlterTableCmd *cmd,
 	bool		not_null;
 	AttrNumber	attnum;
 	StringInfoData sw;
+	char	   *new_nn = NULL;
+	char	   *old_nn = NULL;
 
 	if (!OidIsValid(relid) || hz->type_sql == NULL || def->collClause != NULL)
 		return false;
@@ -608,7 +617,13 @@ plan_column_type(Planner *p, const RelEffect *eff, AlterTableCmd *cmd,
 	plan_fill(p, relid, rel, qnew, qcol,
 			  psprintf("%s IS NULL AND %s IS NOT NULL", qnew, qcol));
 	if (not_null)
-		plan_not_null(p, rel, relid, relname, newcol);
+		new_nn = plan_not_null(p, rel, relid, relname, newcol);
+#ifdef MG_HAS_NOT_NULL_CONSTRAINTS
+	/* the new column's not-null constraint takes the old one's name */
+	if (not_null)
+		old_nn = query_text(psprintf("SELECT conname FROM pg_catalog.pg_constraint WHERE conrelid = $1 "
+									 "AND contype = 'n' AND conkey = '{%d}'", attnum), relid);
+#endif
 
 	/*
 	 * The swap: the application goes on writing the column by its name,
@@ -627,6 +642,9 @@ plan_column_type(Planner *p, const RelEffect *eff, AlterTableCmd *cmd,
 						 "");
 	appendStringInfo(&sw, "ALTER TABLE %s RENAME COLUMN %s TO %s; ALTER TABLE %s RENAME COLUMN %s TO %s",
 					 rel, qcol, qold, rel, qnew, qcol);
+	if (new_nn != NULL && old_nn != NULL)
+		appendStringInfo(&sw, "; ALTER TABLE %s RENAME CONSTRAINT %s TO %s",
+						 rel, quote_identifier(new_nn), quote_identifier(old_nn));
 	{
 		PlanStep   *s = add_step(p, PHASE_SWITCH, sw.data, false,
 								 psprintf("SELECT atttypid = %s::regtype "
@@ -720,10 +738,7 @@ plan_key(Planner *p, const RelEffect *eff, Constraint *con)
 
 	if (!OidIsValid(relid) || con->keys == NIL || con->including != NIL ||
 		con->options != NIL || con->indexspace != NULL || con->deferrable ||
-		con->indexname != NULL ||
-#if PG_VERSION_NUM >= 150000
-		con->nulls_not_distinct ||
-#endif
+		con->indexname != NULL || con->nulls_not_distinct ||
 		get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
 		return false;
 	relname = get_rel_name(relid);
@@ -822,7 +837,7 @@ plan_update(Planner *p, UpdateStmt *stmt, const char *sql)
 	char	   *rel;
 	RelSize		size;
 
-	if (!OidIsValid(relid) || stmt->fromClause != NIL || stmt->returningList != NIL ||
+	if (!OidIsValid(relid) || stmt->fromClause != NIL || mg_update_returns(stmt) ||
 		stmt->withClause != NULL || stmt->relation->alias != NULL ||
 		!stmt->relation->inh || get_rel_relkind(relid) != RELKIND_RELATION)
 		return false;
