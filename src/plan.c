@@ -89,6 +89,13 @@ typedef struct PlanStep
 	List	   *fill_values;	/* char *: their values */
 	List	   *fill_conds;		/* char *: the rows that still need one */
 
+	/*
+	 * A rule whose proof the dry run cannot see: the ATTACH after the
+	 * plan's own validated CHECK (check() proves an attach by the catalog's
+	 * constraints only); the server sees the CHECK and lets it through
+	 */
+	int			proved_rule;
+
 	/* from the dry run of the plan */
 	int			first_line;		/* where the step starts in the plan script */
 	char	   *relation;
@@ -779,7 +786,7 @@ plan_key(Planner *p, const RelEffect *eff, Constraint *con)
 					  quote_identifier(name)),
 			 false, verify_constraint(rel, name, true),
 			 /* dropping the constraint drops its index: build it again */
-			 psprintf("irreversible in one step: ALTER TABLE %s DROP CONSTRAINT %s drops the index too; "
+			 psprintf("irreversible: ALTER TABLE %s DROP CONSTRAINT %s drops its index too; "
 					  "build it again as the step before does.", rel, quote_identifier(name)));
 	return true;
 }
@@ -929,6 +936,11 @@ plan_alter_cmd(Planner *p, const RelEffect *eff, AlterTableCmd *cmd,
 				char	   *part = quote_qualified_identifier(pc->name->schemaname,
 															  pc->name->relname);
 
+				Oid			partid = RangeVarGetRelid(pc->name, NoLock, true);
+				char	   *bound = OidIsValid(partid) ?
+				query_text("SELECT pg_catalog.pg_get_expr(relpartbound, oid) FROM pg_catalog.pg_class WHERE oid = $1",
+						   partid) : NULL;
+
 				if (pc->concurrent)
 					return false;
 				add_step(p, PHASE_CONTRACT,
@@ -936,8 +948,11 @@ plan_alter_cmd(Planner *p, const RelEffect *eff, AlterTableCmd *cmd,
 						 true,
 						 psprintf("SELECT NOT EXISTS (SELECT FROM pg_catalog.pg_inherits WHERE inhrelid = %s::regclass)",
 								  lit(part)),
-						 psprintf("ALTER TABLE %s ATTACH PARTITION %s ... (its bound as it was; "
-								  "the attach scans it unless a validated CHECK matches the bound)", rel, part));
+						 bound ?
+						 psprintf("SET LOCAL migration_guard.allow = 'attach_partition'; "
+								  "SET LOCAL migration_guard.reason = 'plan: undoing a detach'; "
+								  "ALTER TABLE %s ATTACH PARTITION %s %s", rel, part, bound) :
+						 pstrdup("irreversible: the partition's bound could not be read."));
 				return true;
 			}
 		default:
@@ -979,6 +994,7 @@ plan_attach(Planner *p, const char *parent, const RelEffect *part_eff,
 	const char *rel = part_eff->relname;
 	char	   *con;
 	const char *qcon;
+	PlanStep   *attach;
 
 	if (!OidIsValid(relid) || hz->why != NULL || hz->expr_sql == NULL || cmd_sql == NULL)
 		return false;
@@ -986,13 +1002,19 @@ plan_attach(Planner *p, const char *parent, const RelEffect *part_eff,
 							   get_rel_namespace(relid), NIL);
 	qcon = quote_identifier(con);
 	plan_not_valid(p, rel, con, psprintf("CHECK (%s)", hz->expr_sql));
-	add_step(p, PHASE_CONSTRAIN,
+	attach = add_step(p, PHASE_CONSTRAIN,
 			 psprintf("ALTER TABLE %s %s; ALTER TABLE %s DROP CONSTRAINT %s",
 					  parent, cmd_sql, rel, qcon),
 			 false,
 			 psprintf("SELECT EXISTS (SELECT FROM pg_catalog.pg_inherits WHERE inhrelid = %s::regclass AND inhparent = %s::regclass)",
 					  lit(rel), lit(parent)),
-			 psprintf("ALTER TABLE %s DETACH PARTITION %s", parent, rel));
+			 psprintf("SET LOCAL migration_guard.allow = 'detach_partition'; "
+					  "SET LOCAL migration_guard.reason = 'plan: undoing an attach'; "
+					  "ALTER TABLE %s DETACH PARTITION %s; "
+					  "ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s) NOT VALID; "
+					  "ALTER TABLE %s VALIDATE CONSTRAINT %s",
+					  parent, rel, rel, qcon, hz->expr_sql, rel, qcon));
+	attach->proved_rule = RULE_ATTACH_PARTITION;
 	return true;
 }
 
@@ -1436,6 +1458,13 @@ note_step_lock(const ScriptRow *row, void *arg)
 
 		if (eff == NULL)
 			continue;
+		if (s->proved_rule != 0 && f->rule == s->proved_rule)
+		{
+			s->lockmode = Max(s->lockmode, eff->lockmode);
+			s->relation = eff->relname;
+			s->hold = "instant";
+			continue;
+		}
 		if (eff->lockmode > s->lockmode)
 		{
 			s->lockmode = eff->lockmode;
