@@ -154,35 +154,63 @@ say "Nothing changed: the transaction rolled back. The guard's refusals are kept
 same (migration_guard.audit, below)."
 
 chapter "3. The phased plan"
-say "The same change in phases, each of which leaves the app running: expand, dual-write, \
-backfill in batches, enforce with NOT VALID + VALIDATE and CHECK + SET NOT NULL, and \
-weeks later contract."
-say "Phase 1, expand (demo/20_expand.sql): new tables, nullable columns, a NOT VALID \
-foreign key, and the index built CONCURRENTLY in a migration of its own."
-sql -a -v ON_ERROR_STOP=1 -f demo/20_expand.sql
+say "migration_guard.plan() turns the same file into the steps of a safe plan, computed \
+from the catalog by the path the guard itself takes: expand, backfill, constrain, and \
+(weeks later) contract. Each step is one query, with the lock it takes, whether it holds \
+it an instant, per batch or in proportion to the table, and a query that verifies it; \
+CONCURRENTLY and the backfill() calls run on their own, outside a transaction block."
+step "SELECT ... FROM migration_guard.plan(pg_read_file('migration.sql'))"
+naive=$(sed -n '/^-- CreateTable/,$p' demo/10_naive_migration.sql)
+sql -v script="$naive" <<'EOF'
+SELECT step, phase, left(regexp_replace(sql, '\s+', ' ', 'g'), 64) AS sql,
+       outside_transaction AS alone, lock_mode, lock_hold, pg_size_pretty(table_bytes) AS size
+  FROM migration_guard.plan(:'script');
+EOF
+# The plan as it is now, before its first step changes the catalog: one
+# record per step, phase and SQL separated by a unit separator, each
+# record ended by a NUL.
+readarray -d '' plan < <(psql_raw -d saas -A -t -0 -v script="$naive" <<'EOF'
+SELECT phase || chr(31) || sql FROM migration_guard.plan(:'script') ORDER BY step;
+EOF
+)
+# run_phase PHASE: each step of that phase as one query, in order
+run_phase() {
+	local rec
+	for rec in "${plan[@]}"; do
+		[ "${rec%%$'\x1f'*}" = "$1" ] || continue
+		step "${rec#*$'\x1f'}"
+		sql -v ON_ERROR_STOP=1 -c "${rec#*$'\x1f'}"
+	done
+	echo
+}
 
-say "Phase 2, dual-write: the app is deployed to write \"organizationId\" on every new \
-project (demo/app_dual_write.pgbench: pgbench at 20 transactions a second stands in \
-for the app). It keeps running from here to the end of phase 4."
+say "Expand: the new tables with their keys and indexes while they are empty, the new \
+columns without a rewrite (the invitation code's volatile default applies to new rows \
+only), the index on \"Project\" built CONCURRENTLY."
+run_phase expand
+
+say "The app is deployed to write \"organizationId\" on every new project \
+(demo/app_dual_write.pgbench: pgbench at 20 transactions a second stands in for the \
+app). It keeps running until the constraints are in place."
 before_app=$(value 'SELECT count(*) FROM "Project"')
 run_as $PGBIN/pgbench -n -h "$dir" -p "$port" -U postgres -R 20 -T 600 \
 	-f demo/app_dual_write.pgbench saas >"$dir/app.log" 2>&1 &
 app_pid=$!
 
-say "Phase 3, backfill (demo/30_backfill.sql): one personal organization per user, \
-invitation codes, then every project, in batches of 20,000 and 50,000 rows, each \
-batch its own transaction."
+say "Backfill: migration_guard.backfill() walks the primary key, each batch its own \
+transaction of about 200 ms; the organizations and memberships go into tables that no \
+deployed code reads yet."
 t0=$(date +%s%N)
-sql -v ON_ERROR_STOP=1 -f demo/30_backfill.sql
+run_phase backfill
 printf 'backfilled %s organizations and %s projects in %d ms\n\n' \
 	"$(value 'SELECT count(*) FROM "Organization"')" \
 	"$(value "SELECT count(*) FROM \"Project\" WHERE \"organizationId\" IS NOT NULL")" \
 	$((($(date +%s%N) - t0) / 1000000))
 
-say "Phase 4, enforce (demo/40_constraints.sql). The guard stays silent: the long \
-scans run under SHARE UPDATE EXCLUSIVE, which blocks no read or write, and SET NOT \
-NULL is proved by the validated CHECK, so PostgreSQL does not scan again."
-sql -a -v ON_ERROR_STOP=1 -f demo/40_constraints.sql
+say "Constrain. The guard stays silent: the long scans run under SHARE UPDATE EXCLUSIVE, \
+which blocks no read or write, and SET NOT NULL is proved by the validated CHECK, so \
+PostgreSQL does not scan again."
+run_phase constrain
 
 kill "$app_pid" 2>/dev/null; wait "$app_pid" 2>/dev/null || true
 app_pid=""
@@ -190,13 +218,14 @@ say "Meanwhile the app wrote $(($(value 'SELECT count(*) FROM "Project"') - befo
 new projects, each with its organization, and none of its statements failed \
 ($(grep -c 'ERROR' "$dir/app.log" || true) errors in its log)."
 
-say "Phase 5, contract (demo/50_contract.sql), weeks later, once no deployed code uses \
+say "Contract (demo/50_contract.sql), weeks later, once no deployed code uses \
 \"Project\".\"userId\". Catalog-only, but the dry run shows a lock the statement does \
 not name: dropping the column drops its foreign key, and that takes ACCESS EXCLUSIVE on \
-\"User\" as well."
+\"User\" as well. Its plan says which deploy must come first."
 sql -v script="$(cat demo/50_contract.sql)" <<'EOF'
 SELECT statement AS "#", command, relation, lock_mode, rewrite, scan, rule, verdict
   FROM migration_guard.check(:'script');
+SELECT step, phase, sql, deploy_before FROM migration_guard.plan(:'script');
 EOF
 say "The guard lets it run, with a warning: a dropped column breaks any code still \
 reading it."

@@ -110,6 +110,8 @@ typedef struct Planner
 	List	   *steps;
 	int			statement;
 	PlanPhase	floor;			/* a rename: later statements come after it */
+	List	   *made;			/* RangeVar *: tables the script creates */
+	bool		on_made;		/* the statement changes one of them: expand */
 	int			seq;
 } Planner;
 
@@ -121,7 +123,8 @@ add_step(Planner *p, PlanPhase phase, char *sql, bool outside,
 {
 	PlanStep   *s = palloc0(sizeof(PlanStep));
 
-	s->phase = Max(phase, p->floor);
+	s->phase = Max(p->on_made && phase < PHASE_SWITCH ? PHASE_EXPAND : phase,
+				   p->floor);
 	s->statement = p->statement;
 	s->seq = p->seq++;
 	s->sql = sql;
@@ -1063,7 +1066,11 @@ plan_hazards(List *findings)
 		if (f->rule < 0 || f->rule == RULE_LOCK_QUEUE ||
 			f->rule == RULE_EXCLUSIVE_LOCK_HELD || f->effect == NULL)
 			continue;
-		if (f->verdict == VERDICT_OK && !f->allowed)
+		/*
+		 * Allowed, or let through on a table nobody has used yet (a fresh
+		 * restore, a staging copy): the plan is for when it is in use
+		 */
+		if (f->verdict == VERDICT_OK && !f->allowed && !f->unused)
 			continue;
 		foreach(hc, f->effect->hazards)
 		{
@@ -1161,6 +1168,25 @@ phase_of(Node *stmt)
 	}
 }
 
+/* Does the name denote a table that an earlier statement creates? */
+static bool
+made_by_script(Planner *p, RangeVar *rv)
+{
+	ListCell   *lc;
+
+	foreach(lc, p->made)
+	{
+		RangeVar   *made = (RangeVar *) lfirst(lc);
+
+		if (strcmp(made->relname, rv->relname) == 0 &&
+			((made->schemaname == NULL && rv->schemaname == NULL) ||
+			 (made->schemaname && rv->schemaname &&
+			  strcmp(made->schemaname, rv->schemaname) == 0)))
+			return true;
+	}
+	return false;
+}
+
 /* Plan one statement of the naive script: check_script()'s callback */
 static void
 plan_statement(const ScriptRow *row, void *arg)
@@ -1185,6 +1211,20 @@ plan_statement(const ScriptRow *row, void *arg)
 							 row->message, row->hint ? row->hint : ""));
 		return;
 	}
+	/*
+	 * A table the script creates is empty until the plan's backfill phase
+	 * fills it: its indexes and constraints come with it, in the expand
+	 * phase, where they cost nothing (after the fill they would be judged
+	 * on its rows, which the dry run cannot count)
+	 */
+	p->on_made = false;
+	if (IsA(stmt, CreateStmt))
+		p->made = lappend(p->made, ((CreateStmt *) stmt)->relation);
+	else if (IsA(stmt, AlterTableStmt))
+		p->on_made = made_by_script(p, ((AlterTableStmt *) stmt)->relation);
+	else if (IsA(stmt, IndexStmt))
+		p->on_made = made_by_script(p, ((IndexStmt *) stmt)->relation);
+
 	found = plan_hazards(row->findings);
 	if (found == NIL)
 	{
