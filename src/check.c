@@ -549,6 +549,7 @@ check_script(const char *script_sql, bool file, Datum sizes,
 		row.line = sp.stmt_line;
 		row.column = sp.stmt_column;
 		row.stmt = rs->stmt;
+		row.script = script_sql;
 		row.sql = sql_cut_statement(script_sql, rs->stmt_location, rs->stmt_len);
 		if (IsA(rs->stmt, TransactionStmt))
 		{

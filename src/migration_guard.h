@@ -237,6 +237,8 @@ typedef struct ScriptRow
 	int			column;
 	Node	   *stmt;			/* its raw parse tree */
 	const char *sql;			/* its text */
+	const char *script;			/* the whole script: the parse tree's
+								 * locations are offsets into it */
 	const char *verdict;
 	List	   *findings;		/* Finding * */
 	const char *message;
@@ -384,6 +386,7 @@ extern List *suggest_recipe_steps(const char *recipe);
 extern char *sql_cut_statement(const char *query, int location, int len);
 extern List *sql_split_alter_cmds(const char *stmt_sql);
 extern char *sql_constraint_definition(const char *cmd);
+extern char *sql_clause_at(const char *script, int from, int to);
 extern char *sql_insert_before_word(const char *sql, const char *word,
 									int nth_after, const char *insert);
 extern bool sql_cut_update(const char *sql, char **set_clause,

@@ -111,6 +111,7 @@ typedef struct Planner
 	int			statement;
 	PlanPhase	floor;			/* a rename: later statements come after it */
 	List	   *made;			/* RangeVar *: tables the script creates */
+	const char *script;			/* the naive script: parse locations */
 	bool		on_made;		/* the statement changes one of them: expand */
 	int			seq;
 } Planner;
@@ -386,10 +387,31 @@ has_primary_key(Oid relid)
 	return pk;
 }
 
+static bool plan_key(Planner *p, const RelEffect *eff, Constraint *con);
+
+/* Where the next constraint of a column starts, past DEFERRABLE and such */
+static int
+next_constraint_location(ListCell *lc, List *constraints)
+{
+	for (lc = lnext(constraints, lc); lc != NULL; lc = lnext(constraints, lc))
+	{
+		Constraint *con = lfirst_node(Constraint, lc);
+
+		if (con->contype != CONSTR_ATTR_DEFERRABLE &&
+			con->contype != CONSTR_ATTR_NOT_DEFERRABLE &&
+			con->contype != CONSTR_ATTR_DEFERRED &&
+			con->contype != CONSTR_ATTR_IMMEDIATE)
+			return con->location;
+	}
+	return -1;
+}
+
 /*
  * ALTER TABLE ... ADD COLUMN whose default rewrites the table, or which
- * carries a constraint that scans it: the bare column first, a default
- * for new rows, the old rows in batches, then the constraints.
+ * carries a constraint that scans it (a CHECK, a key, REFERENCES, as
+ * Django writes a foreign key): the bare column first, with a default for
+ * new rows, the old rows in batches, then each constraint in its safe
+ * form.  A constant default and NOT NULL without a rewrite stay with it.
  */
 static bool
 plan_add_column(Planner *p, const RelEffect *eff, AlterTableCmd *cmd,
@@ -398,69 +420,81 @@ plan_add_column(Planner *p, const RelEffect *eff, AlterTableCmd *cmd,
 	ColumnDef  *def = castNode(ColumnDef, cmd->def);
 	const char *rel = eff->relname;
 	Oid			relid = eff->relid;
-	char	   *relname = OidIsValid(relid) ? get_rel_name(relid) : pstrdup(eff->display);
+	char	   *relname = OidIsValid(relid) ? get_rel_name(relid) : NULL;
 	const char *col = def->colname;
 	const char *qcol = quote_identifier(col);
-	const char *type_sql = NULL;
+	char	   *type_sql = NULL;
 	const char *default_sql = NULL;
+	char	   *inline_default = NULL;
 	bool		rewrite = false;
 	bool		not_null = def->is_not_null;
+	int			first_con = -1;
+	List	   *later = NIL;	/* Constraint *, and its text in later_sql */
+	List	   *later_sql = NIL;
 	ListCell   *lc;
+	ListCell   *sc;
 	StringInfoData add;
 
+	if (relname == NULL || p->script == NULL || def->identity ||
+		def->generated || def->collClause != NULL || def->typeName == NULL ||
+		def->typeName->location < 0)
+		return false;
 	foreach(lc, hazards)
 	{
 		Hazard	   *hz = (Hazard *) lfirst(lc);
 
-		if (hz->type_sql && type_sql == NULL)
-			type_sql = hz->type_sql;
 		if (hz->rule == RULE_ADD_COLUMN_REWRITE)
 		{
 			rewrite = true;
 			default_sql = hz->expr_sql;
 		}
 	}
-	if (type_sql == NULL || def->identity || def->generated ||
-		def->collClause != NULL)
-		return false;
 	foreach(lc, def->constraints)
 	{
 		Constraint *con = lfirst_node(Constraint, lc);
+		char	   *text = sql_clause_at(p->script, con->location,
+										 next_constraint_location(lc, def->constraints));
 
+		if (first_con < 0)
+			first_con = con->location;
 		switch (con->contype)
 		{
 			case CONSTR_NOTNULL:
 				not_null = true;
 				break;
 			case CONSTR_NULL:
+			case CONSTR_ATTR_DEFERRABLE:
+			case CONSTR_ATTR_NOT_DEFERRABLE:
+			case CONSTR_ATTR_DEFERRED:
+			case CONSTR_ATTR_IMMEDIATE:
 				break;
 			case CONSTR_DEFAULT:
-				if (!rewrite && default_sql == NULL)
-					return false;	/* a default that does not rewrite */
+				if (!rewrite)
+					inline_default = text;
+				break;
+			case CONSTR_CHECK:
+			case CONSTR_FOREIGN:
+			case CONSTR_UNIQUE:
+			case CONSTR_PRIMARY:
+				later = lappend(later, con);
+				later_sql = lappend(later_sql, text);
 				break;
 			default:
-				/* a CHECK, key or REFERENCES written on the column */
 				return false;
 		}
 	}
-	/* a constant default and no rewrite: it stays with the column */
-	if (!rewrite)
-	{
-		foreach(lc, def->constraints)
-		{
-			Constraint *con = lfirst_node(Constraint, lc);
-
-			if (con->contype == CONSTR_DEFAULT)
-				return false;
-		}
-	}
-	if (rewrite && default_sql == NULL)
+	type_sql = sql_clause_at(p->script, def->typeName->location, first_con);
+	if (type_sql[0] == '\0' || (rewrite && default_sql == NULL))
 		return false;
 	if (rewrite && !has_primary_key(relid))
 		return false;
 
 	initStringInfo(&add);
 	appendStringInfo(&add, "ALTER TABLE %s ADD COLUMN %s %s", rel, qcol, type_sql);
+	if (inline_default != NULL)
+		appendStringInfo(&add, " %s", inline_default);
+	if (not_null && !rewrite)
+		appendStringInfoString(&add, " NOT NULL");
 	if (default_sql != NULL)
 		appendStringInfo(&add, "; ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s",
 						 rel, qcol, default_sql);
@@ -468,8 +502,40 @@ plan_add_column(Planner *p, const RelEffect *eff, AlterTableCmd *cmd,
 			 psprintf("ALTER TABLE %s DROP COLUMN %s", rel, qcol));
 	if (default_sql != NULL)
 		plan_fill(p, relid, rel, qcol, default_sql, psprintf("%s IS NULL", qcol));
-	if (not_null)
+	if (not_null && rewrite)
 		plan_not_null(p, rel, relid, relname, col);
+	forboth(lc, later, sc, later_sql)
+	{
+		Constraint *con = (Constraint *) lfirst(lc);
+		char	   *definition = sql_constraint_definition((char *) lfirst(sc));
+		char	   *name;
+
+		if (definition == NULL)
+			return false;
+		switch (con->contype)
+		{
+			case CONSTR_CHECK:
+				name = con->conname ? con->conname :
+					ChooseConstraintName(relname, col, "check", rel_namespace(relid), NIL);
+				plan_not_valid(p, rel, name, definition);
+				break;
+			case CONSTR_FOREIGN:
+				name = con->conname ? con->conname :
+					ChooseConstraintName(relname, col, "fkey", rel_namespace(relid), NIL);
+				plan_not_valid(p, rel, name,
+							   psprintf("FOREIGN KEY (%s) %s", qcol, definition));
+				break;
+			default:
+				{
+					Constraint *key = copyObject(con);
+
+					key->keys = list_make1(makeString(pstrdup(col)));
+					if (!plan_key(p, eff, key))
+						return false;
+				}
+				break;
+		}
+	}
 	return true;
 }
 
@@ -1199,6 +1265,7 @@ plan_statement(const ScriptRow *row, void *arg)
 	char	   *why = NULL;
 
 	p->statement = row->stmtno;
+	p->script = row->script;
 	/* the plan decides the transactions; the guard's settings are the DBA's */
 	if (IsA(stmt, TransactionStmt) || IsA(stmt, VariableSetStmt))
 		return;

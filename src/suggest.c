@@ -1054,3 +1054,38 @@ sql_constraint_definition(const char *cmd)
 		return NULL;
 	return pnstrdup(cmd + t[i].start, t[n - 1].end - t[i].start);
 }
+
+/*
+ * The text of a clause of a statement, by the locations the parser gives:
+ * from "from" up to "to" (-1: no bound), or to the first comma or
+ * semicolon outside parentheses before it, without the blanks around.
+ */
+char *
+sql_clause_at(const char *script, int from, int to)
+{
+	const char *s = script + from;
+	SqlToken   *t;
+	int			n = sql_tokenize(s, &t);
+	int			i;
+	int			depth = 0;
+	int			end = 0;
+
+	for (i = 0; i < n; i++)
+	{
+		char		c = t[i].kind == 'p' ? s[t[i].start] : '\0';
+
+		if (to >= 0 && from + t[i].start >= to)
+			break;
+		if (c == '(' || c == '[')
+			depth++;
+		else if (c == ')' || c == ']')
+		{
+			if (--depth < 0)
+				break;
+		}
+		else if ((c == ',' || c == ';') && depth == 0)
+			break;
+		end = t[i].end;
+	}
+	return pnstrdup(s, end);
+}
