@@ -58,6 +58,19 @@ SELECT step, sql, note IS NOT NULL AS noted FROM migration_guard.plan('ALTER TAB
 -- already safe: as written
 SELECT * FROM pl_show('ALTER TABLE pl_project ADD COLUMN note text; CREATE TABLE pl_new (id int)');
 
+-- constraints written on a new column (Django writes a foreign key so):
+-- the bare column, then each constraint in its safe form
+SELECT * FROM pl_show('ALTER TABLE pl_project ADD COLUMN org_id bigint NULL
+  CONSTRAINT pl_project_org_id_fk REFERENCES pl_org (id) DEFERRABLE INITIALLY DEFERRED,
+  ADD COLUMN score numeric(12, 2) NOT NULL DEFAULT 0 CHECK (score >= 0),
+  ADD COLUMN code text UNIQUE');
+-- a table the script creates: its index and foreign key come with it,
+-- before the backfill phase fills it
+SELECT * FROM pl_show('CREATE TABLE pl_member (user_id bigint NOT NULL, org_id bigint NOT NULL);
+INSERT INTO pl_member SELECT id, 1 FROM pl_user;
+CREATE INDEX pl_member_org_id_idx ON pl_member (org_id);
+ALTER TABLE pl_member ADD CONSTRAINT pl_member_user_id_fkey FOREIGN KEY (user_id) REFERENCES pl_user');
+
 -- the seed scenario: organizations for users and projects, naively
 SELECT * FROM pl_show($$
 CREATE TABLE pl_organization (id bigint PRIMARY KEY, name text NOT NULL);
