@@ -169,6 +169,13 @@ verify_not_null(const char *rel, const char *col)
 #endif
 
 static char *
+verify_no_constraint(const char *rel, const char *con)
+{
+	return psprintf("SELECT NOT EXISTS (SELECT FROM pg_catalog.pg_constraint WHERE conrelid = %s::regclass AND conname = %s)",
+					lit(rel), lit(con));
+}
+
+static char *
 verify_index_valid(const char *idx)
 {
 	return psprintf("SELECT coalesce((SELECT indisvalid FROM pg_catalog.pg_index WHERE indexrelid = pg_catalog.to_regclass(%s)), false)",
@@ -942,6 +949,52 @@ plan_update(Planner *p, UpdateStmt *stmt, const char *sql)
 	return true;
 }
 
+/*
+ * DETACH PARTITION: CONCURRENTLY, which leaves the partition's bound on it
+ * as a CHECK (named as PostgreSQL names a CHECK on the key's column); the
+ * naive DETACH leaves none, so a second step drops it.  The detach is
+ * undone by an ATTACH, which that CHECK spares the scan.
+ */
+static bool
+plan_detach(Planner *p, const char *parent, Oid parentid, PartitionCmd *pc)
+{
+	Oid			partid = RangeVarGetRelid(pc->name, NoLock, true);
+	char	   *part;
+	char	   *bound;
+	char	   *check;
+	char	   *keycol;
+	char	   *con;
+	const char *qcon;
+
+	if (pc->concurrent || !OidIsValid(partid) || !OidIsValid(parentid))
+		return false;
+	part = rel_quoted_name(partid);
+	bound = query_text("SELECT pg_catalog.pg_get_expr(relpartbound, oid) FROM pg_catalog.pg_class WHERE oid = $1",
+					   partid);
+	check = query_text("SELECT pg_catalog.pg_get_partition_constraintdef($1)", partid);
+	keycol = query_text("SELECT CASE WHEN partnatts = 1 AND partattrs[0] <> 0 THEN "
+						"(SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = partrelid AND attnum = partattrs[0]) END "
+						"FROM pg_catalog.pg_partitioned_table WHERE partrelid = $1", parentid);
+	if (bound == NULL || check == NULL)
+		return false;
+	con = ChooseConstraintName(get_rel_name(partid), keycol, "check",
+							   get_rel_namespace(partid), NIL);
+	qcon = quote_identifier(con);
+	add_step(p, PHASE_CONTRACT,
+			 psprintf("ALTER TABLE %s DETACH PARTITION %s CONCURRENTLY", parent, part),
+			 true,
+			 psprintf("SELECT NOT EXISTS (SELECT FROM pg_catalog.pg_inherits WHERE inhrelid = %s::regclass)",
+					  lit(part)),
+			 psprintf("ALTER TABLE %s ATTACH PARTITION %s %s; ALTER TABLE %s DROP CONSTRAINT %s",
+					  parent, part, bound, part, qcon));
+	add_step(p, PHASE_CONTRACT,
+			 psprintf("ALTER TABLE %s DROP CONSTRAINT %s", part, qcon),
+			 false, verify_no_constraint(part, con),
+			 psprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s) NOT VALID; ALTER TABLE %s VALIDATE CONSTRAINT %s",
+					  part, qcon, check, part, qcon));
+	return true;
+}
+
 /* One subcommand of ALTER TABLE, safe or not */
 static bool
 plan_alter_cmd(Planner *p, const RelEffect *eff, AlterTableCmd *cmd,
@@ -1000,30 +1053,7 @@ plan_alter_cmd(Planner *p, const RelEffect *eff, AlterTableCmd *cmd,
 									   quote_identifier(cmd->name)));
 			return true;
 		case AT_DetachPartition:
-			{
-				PartitionCmd *pc = (PartitionCmd *) cmd->def;
-				char	   *part = quote_qualified_identifier(pc->name->schemaname,
-															  pc->name->relname);
-
-				Oid			partid = RangeVarGetRelid(pc->name, NoLock, true);
-				char	   *bound = OidIsValid(partid) ?
-				query_text("SELECT pg_catalog.pg_get_expr(relpartbound, oid) FROM pg_catalog.pg_class WHERE oid = $1",
-						   partid) : NULL;
-
-				if (pc->concurrent)
-					return false;
-				add_step(p, PHASE_CONTRACT,
-						 psprintf("ALTER TABLE %s DETACH PARTITION %s CONCURRENTLY", rel, part),
-						 true,
-						 psprintf("SELECT NOT EXISTS (SELECT FROM pg_catalog.pg_inherits WHERE inhrelid = %s::regclass)",
-								  lit(part)),
-						 bound ?
-						 psprintf("SET LOCAL migration_guard.allow = 'attach_partition'; "
-								  "SET LOCAL migration_guard.reason = 'plan: undoing a detach'; "
-								  "ALTER TABLE %s ATTACH PARTITION %s %s", rel, part, bound) :
-						 pstrdup("irreversible: the partition's bound could not be read."));
-				return true;
-			}
+			return plan_detach(p, rel, relid, (PartitionCmd *) cmd->def);
 		default:
 			return false;
 	}
