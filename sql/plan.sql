@@ -71,6 +71,17 @@ INSERT INTO pl_member SELECT id, 1 FROM pl_user;
 CREATE INDEX pl_member_org_id_idx ON pl_member (org_id);
 ALTER TABLE pl_member ADD CONSTRAINT pl_member_user_id_fkey FOREIGN KEY (user_id) REFERENCES pl_user');
 
+-- an index on a partitioned table: ON ONLY it, then each partition's built
+-- CONCURRENTLY and attached, one level down for a sub-partitioned one
+CREATE TABLE pl_event (id int, at date, kind text) PARTITION BY RANGE (at);
+CREATE TABLE pl_event_1 PARTITION OF pl_event FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');
+CREATE TABLE pl_event_2 PARTITION OF pl_event FOR VALUES FROM ('2024-02-01') TO ('2024-03-01')
+  PARTITION BY LIST (kind);
+CREATE TABLE pl_event_2a PARTITION OF pl_event_2 FOR VALUES IN ('a');
+INSERT INTO pl_event SELECT g, date '2024-01-01' + g % 50, 'a' FROM generate_series(1, 20000) g;
+ANALYZE pl_event;
+SELECT * FROM pl_show('CREATE INDEX ON pl_event (kind, id) WHERE id > 0');
+
 -- the seed scenario: organizations for users and projects, naively
 SELECT * FROM pl_show($$
 CREATE TABLE pl_organization (id bigint PRIMARY KEY, name text NOT NULL);
@@ -89,4 +100,4 @@ SELECT count(*) FROM pg_attribute WHERE attrelid = 'pl_project'::regclass AND at
 SELECT to_regclass('pl_organization');
 DROP FUNCTION pl_show(text);
 SET migration_guard.allow = 'drop_table';
-DROP TABLE pl_project, pl_user, pl_org;
+DROP TABLE pl_project, pl_user, pl_org, pl_event;

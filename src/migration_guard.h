@@ -387,6 +387,7 @@ extern char *sql_cut_statement(const char *query, int location, int len);
 extern List *sql_split_alter_cmds(const char *stmt_sql);
 extern char *sql_constraint_definition(const char *cmd);
 extern char *sql_clause_at(const char *script, int from, int to);
+extern char *sql_after_name(const char *script, int location);
 extern char *sql_insert_before_word(const char *sql, const char *word,
 									int nth_after, const char *insert);
 extern bool sql_cut_update(const char *sql, char **set_clause,

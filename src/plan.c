@@ -40,6 +40,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_depend.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
 #include "commands/defrem.h"
 #include "executor/spi.h"
@@ -746,15 +747,13 @@ plan_column_type(Planner *p, const RelEffect *eff, AlterTableCmd *cmd,
 	return true;
 }
 
-/* The name PostgreSQL gives an index the statement leaves unnamed */
-static char *
-index_name(IndexStmt *stmt, Oid relid, const char *relname)
+/* The columns of an index, named as PostgreSQL names them for its name */
+static List *
+index_column_names(IndexStmt *stmt)
 {
 	List	   *cols = NIL;
 	ListCell   *lc;
 
-	if (stmt->idxname)
-		return stmt->idxname;
 	foreach(lc, stmt->indexParams)
 	{
 		IndexElem  *ie = lfirst_node(IndexElem, lc);
@@ -763,11 +762,96 @@ index_name(IndexStmt *stmt, Oid relid, const char *relname)
 					   ie->indexcolname ? ie->indexcolname :
 					   FigureIndexColname(ie->expr));
 	}
+	return cols;
+}
+
+/* The name PostgreSQL gives an index the statement leaves unnamed */
+static char *
+index_name(IndexStmt *stmt, Oid relid, const char *relname)
+{
+	List	   *cols;
+
+	if (stmt->idxname)
+		return stmt->idxname;
+	cols = index_column_names(stmt);
 	if (stmt->primary)
 		return ChooseRelationName(relname, NULL, "pkey", rel_namespace(relid), true);
 	return ChooseRelationName(relname, joined_names(cols),
 							  stmt->isconstraint ? "key" : "idx",
 							  rel_namespace(relid), stmt->isconstraint);
+}
+
+/*
+ * The partitions' share of an index on a partitioned table: on each leaf
+ * an index built CONCURRENTLY under the name PostgreSQL would give it, then
+ * attached to the parent's; a sub-partitioned child gets an index ON ONLY
+ * it, and the same one level down.  The parent's index is valid once the
+ * last one is attached.
+ */
+static bool
+plan_partition_indexes(Planner *p, Oid relid, const char *parent_idx,
+					   IndexStmt *stmt, const char *tail, List *cols)
+{
+	ListCell   *lc;
+
+	foreach(lc, find_inheritance_children(relid, NoLock))
+	{
+		Oid			child = lfirst_oid(lc);
+		char		kind = get_rel_relkind(child);
+		char	   *childname = get_rel_name(child);
+		char	   *idx = ChooseRelationName(childname, joined_names(cols), "idx",
+											 get_rel_namespace(child), false);
+		char	   *qidx = psprintf("%s%s", schema_prefix(child), quote_identifier(idx));
+		char	   *rel = rel_quoted_name(child);
+
+		if (kind == RELKIND_PARTITIONED_TABLE)
+		{
+			add_step(p, PHASE_EXPAND,
+					 psprintf("CREATE %sINDEX %s ON ONLY %s %s", stmt->unique ? "UNIQUE " : "",
+							  quote_identifier(idx), rel, tail),
+					 false, verify_exists(qidx), psprintf("DROP INDEX %s", qidx));
+			if (!plan_partition_indexes(p, child, qidx, stmt, tail, cols))
+				return false;
+		}
+		else if (kind == RELKIND_RELATION)
+			add_step(p, PHASE_EXPAND,
+					 psprintf("CREATE %sINDEX CONCURRENTLY %s ON %s %s", stmt->unique ? "UNIQUE " : "",
+							  quote_identifier(idx), rel, tail),
+					 true, verify_index_valid(qidx),
+					 psprintf("DROP INDEX CONCURRENTLY %s", qidx));
+		else
+			return false;
+		add_step(p, PHASE_EXPAND,
+				 psprintf("ALTER INDEX %s ATTACH PARTITION %s", parent_idx, qidx),
+				 false,
+				 psprintf("SELECT EXISTS (SELECT FROM pg_catalog.pg_inherits WHERE inhrelid = %s::regclass AND inhparent = %s::regclass)",
+						  lit(qidx), lit(parent_idx)),
+				 psprintf("irreversible: an index partition cannot be detached; DROP INDEX %s drops them all, to start again.",
+						  parent_idx));
+	}
+	return true;
+}
+
+/* CREATE INDEX on a partitioned table: ON ONLY it, then each partition's */
+static bool
+plan_partitioned_index(Planner *p, Oid relid, IndexStmt *stmt)
+{
+	char	   *relname = get_rel_name(relid);
+	char	   *idx = index_name(stmt, relid, relname);
+	char	   *qidx = psprintf("%s%s", schema_prefix(relid), quote_identifier(idx));
+	char	   *tail;
+
+	if (p->script == NULL || stmt->relation->location < 0 || stmt->concurrent ||
+		stmt->if_not_exists || stmt->tableSpace != NULL)
+		return false;
+	tail = sql_after_name(p->script, stmt->relation->location);
+	if (tail == NULL || tail[0] == '\0')
+		return false;
+	add_step(p, stmt->unique ? PHASE_CONSTRAIN : PHASE_EXPAND,
+			 psprintf("CREATE %sINDEX %s ON ONLY %s %s", stmt->unique ? "UNIQUE " : "",
+					  quote_identifier(idx), rel_quoted_name(relid), tail),
+			 false, verify_exists(qidx), psprintf("DROP INDEX %s", qidx));
+	return plan_partition_indexes(p, relid, qidx, stmt, tail, index_column_names(stmt));
 }
 
 /* CREATE INDEX that blocks writes for its build: CONCURRENTLY */
@@ -782,9 +866,10 @@ plan_create_index(Planner *p, const RelEffect *eff, IndexStmt *stmt,
 	char	   *text;
 	char	   *named;
 
-	if (!OidIsValid(relid) ||
-		get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+	if (!OidIsValid(relid))
 		return false;
+	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+		return plan_partitioned_index(p, relid, stmt);
 	relname = get_rel_name(relid);
 	idx = index_name(stmt, relid, relname);
 	qidx = psprintf("%s%s", schema_prefix(relid), quote_identifier(idx));

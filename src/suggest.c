@@ -1089,3 +1089,25 @@ sql_clause_at(const char *script, int from, int to)
 	}
 	return pnstrdup(s, end);
 }
+
+/*
+ * What follows a relation's name in a statement, from the parser's
+ * location of the name: the rest of its clause (an index's USING, columns,
+ * INCLUDE, WITH and WHERE).
+ */
+char *
+sql_after_name(const char *script, int location)
+{
+	const char *s = script + location;
+	SqlToken   *t;
+	int			n = sql_tokenize(s, &t);
+	int			i = 1;
+
+	if (n == 0)
+		return NULL;
+	while (i + 1 < n && t[i].kind == 'p' && s[t[i].start] == '.')
+		i += 2;
+	if (i >= n)
+		return pstrdup("");
+	return sql_clause_at(script, location + t[i].start, -1);
+}
