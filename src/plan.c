@@ -143,6 +143,19 @@ lit(const char *s)
 	return quote_literal_cstr(s);
 }
 
+/*
+ * A statement the guard warns about (or would refuse), made safe by what
+ * the plan does around it or by the deploy it comes after: the rule is
+ * acknowledged for its transaction, with the plan's reason, so that the
+ * audit says why it ran
+ */
+static char *
+acknowledged(int rule, const char *reason, const char *sql)
+{
+	return psprintf("SET LOCAL migration_guard.allow = %s; SET LOCAL migration_guard.reason = %s; %s",
+					lit(rule_name(rule)), lit(psprintf("plan: %s", reason)), sql);
+}
+
 static char *
 verify_column(const char *rel, const char *col, bool present)
 {
@@ -714,10 +727,7 @@ plan_column_type(Planner *p, const RelEffect *eff, AlterTableCmd *cmd,
 	 * which is now the new one; the old one must take no value from then on
 	 */
 	initStringInfo(&sw);
-	appendStringInfo(&sw, "SET LOCAL migration_guard.allow = 'rename_column'; "
-					 "SET LOCAL migration_guard.reason = 'plan: %s of %s swapped for its new type'; "
-					 "DROP TRIGGER %s ON %s; DROP FUNCTION %s(); ",
-					 col, relname, qtrig, rel, qfn);
+	appendStringInfo(&sw, "DROP TRIGGER %s ON %s; DROP FUNCTION %s(); ", qtrig, rel, qfn);
 	if (not_null || dflt)
 		appendStringInfo(&sw, "ALTER TABLE %s%s%s%s%s; ", rel,
 						 not_null ? psprintf(" ALTER COLUMN %s DROP NOT NULL", qcol) : "",
@@ -730,7 +740,11 @@ plan_column_type(Planner *p, const RelEffect *eff, AlterTableCmd *cmd,
 		appendStringInfo(&sw, "; ALTER TABLE %s RENAME CONSTRAINT %s TO %s",
 						 rel, quote_identifier(new_nn), quote_identifier(old_nn));
 	{
-		PlanStep   *s = add_step(p, PHASE_SWITCH, sw.data, false,
+		PlanStep   *s = add_step(p, PHASE_SWITCH,
+								 acknowledged(RULE_RENAME_COLUMN,
+											  psprintf("%s of %s swapped for its new type", col, relname),
+											  sw.data),
+								 false,
 								 psprintf("SELECT atttypid = %s::regtype "
 										  "FROM pg_catalog.pg_attribute WHERE attrelid = %s::regclass AND attname = %s",
 										  lit(hz->type_sql), lit(rel), lit(col)),
@@ -739,9 +753,8 @@ plan_column_type(Planner *p, const RelEffect *eff, AlterTableCmd *cmd,
 		s->deploy = psprintf("Code that reads and writes %s as the new type %s.", qcol, hz->type_sql);
 	}
 	add_step(p, PHASE_CONTRACT,
-			 psprintf("SET LOCAL migration_guard.allow = 'drop_column'; "
-					  "SET LOCAL migration_guard.reason = 'plan: the old %s of %s, replaced'; "
-					  "ALTER TABLE %s DROP COLUMN %s", col, relname, rel, qold),
+			 acknowledged(RULE_DROP_COLUMN, psprintf("the old %s of %s, replaced", col, relname),
+						  psprintf("ALTER TABLE %s DROP COLUMN %s", rel, qold)),
 			 false, verify_column(rel, oldcol, false),
 			 psprintf("irreversible: the values of %s are gone.", qold));
 	return true;
@@ -982,12 +995,18 @@ plan_add_constraint(Planner *p, const RelEffect *eff, AlterTableCmd *cmd,
 	return true;
 }
 
-/* A warning's statement: as written, after the deploy it needs */
+/*
+ * A warning's statement, after the deploy it needs: running the step says
+ * that the deploy is done, and the audit keeps that as its reason
+ */
 static void
-plan_after_deploy(Planner *p, PlanPhase phase, const char *sql,
+plan_after_deploy(Planner *p, PlanPhase phase, int rule, const char *sql,
 				  char *verify, char *undo, char *deploy)
 {
-	PlanStep   *s = add_step(p, phase, pstrdup(sql), false, verify, undo);
+	PlanStep   *s = add_step(p, phase,
+							 rule >= 0 ? acknowledged(rule, psprintf("after the deploy of: %s", deploy), sql) :
+							 pstrdup(sql),
+							 false, verify, undo);
 
 	s->deploy = deploy;
 }
@@ -1110,6 +1129,15 @@ plan_alter_cmd(Planner *p, const RelEffect *eff, AlterTableCmd *cmd,
 					 verify_column(rel, col, true),
 					 psprintf("ALTER TABLE %s DROP COLUMN %s", rel, quote_identifier(col)));
 		}
+		else if (cmd->subtype == AT_AddConstraint &&
+				 ((Constraint *) cmd->def)->conname != NULL)
+		{
+			const char *con = ((Constraint *) cmd->def)->conname;
+
+			add_step(p, phase, psprintf("ALTER TABLE %s %s", rel, cmd_sql), false,
+					 verify_constraint(rel, con, false),
+					 psprintf("ALTER TABLE %s DROP CONSTRAINT %s", rel, quote_identifier(con)));
+		}
 		else
 			add_step(p, phase, psprintf("ALTER TABLE %s %s", rel, cmd_sql), false,
 					 NULL, NULL);
@@ -1129,7 +1157,8 @@ plan_alter_cmd(Planner *p, const RelEffect *eff, AlterTableCmd *cmd,
 		case AT_AddConstraint:
 			return plan_add_constraint(p, eff, cmd, cmd_sql);
 		case AT_DropColumn:
-			plan_after_deploy(p, PHASE_CONTRACT, psprintf("ALTER TABLE %s %s", rel, cmd_sql),
+			plan_after_deploy(p, PHASE_CONTRACT, RULE_DROP_COLUMN,
+							  psprintf("ALTER TABLE %s %s", rel, cmd_sql),
 							  verify_column(rel, cmd->name, false),
 							  psprintf("irreversible: the values of %s are gone; "
 									   "keep a copy (pg_dump --table=%s) if you may need them.",
@@ -1192,12 +1221,11 @@ plan_attach(Planner *p, const char *parent, const RelEffect *part_eff,
 			 false,
 			 psprintf("SELECT EXISTS (SELECT FROM pg_catalog.pg_inherits WHERE inhrelid = %s::regclass AND inhparent = %s::regclass)",
 					  lit(rel), lit(parent)),
-			 psprintf("SET LOCAL migration_guard.allow = 'detach_partition'; "
-					  "SET LOCAL migration_guard.reason = 'plan: undoing an attach'; "
-					  "ALTER TABLE %s DETACH PARTITION %s; "
-					  "ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s) NOT VALID; "
-					  "ALTER TABLE %s VALIDATE CONSTRAINT %s",
-					  parent, rel, rel, qcon, hz->expr_sql, rel, qcon));
+			 acknowledged(RULE_DETACH_PARTITION, "undoing an attach",
+						  psprintf("ALTER TABLE %s DETACH PARTITION %s; "
+								   "ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s) NOT VALID; "
+								   "ALTER TABLE %s VALIDATE CONSTRAINT %s",
+								   parent, rel, rel, qcon, hz->expr_sql, rel, qcon)));
 	attach->proved_rule = RULE_ATTACH_PARTITION;
 	return true;
 }
@@ -1447,7 +1475,7 @@ plan_statement(const ScriptRow *row, void *arg)
 					planned = plan_drop_index(p, ds, found);
 				else if (ds->removeType == OBJECT_TABLE)
 				{
-					plan_after_deploy(p, PHASE_CONTRACT, row->sql,
+					plan_after_deploy(p, PHASE_CONTRACT, f->rule, row->sql,
 									  verify_gone(f->effect->relname),
 									  "irreversible: the table and its rows are gone; keep a copy (pg_dump --table) if you may need them.",
 									  psprintf("Code that no longer uses table %s.", f->effect->relname));
@@ -1459,7 +1487,7 @@ plan_statement(const ScriptRow *row, void *arg)
 			{
 				Finding    *f = (Finding *) linitial((List *) linitial(found));
 
-				plan_after_deploy(p, PHASE_CONTRACT, row->sql, NULL,
+				plan_after_deploy(p, PHASE_CONTRACT, f->rule, row->sql, NULL,
 								  "irreversible: the rows are gone; keep a copy if you may need them.",
 								  psprintf("Code that no longer needs the rows of %s.", f->effect->relname));
 				planned = true;
@@ -1511,7 +1539,7 @@ plan_statement(const ScriptRow *row, void *arg)
 
 				if (rn->renameType == OBJECT_COLUMN && rn->relationType == OBJECT_TABLE)
 				{
-					plan_after_deploy(p, PHASE_SWITCH, row->sql,
+					plan_after_deploy(p, PHASE_SWITCH, f->rule, row->sql,
 									  verify_column(rel, rn->newname, true),
 									  psprintf("ALTER TABLE %s RENAME COLUMN %s TO %s", rel,
 											   quote_identifier(rn->newname),
@@ -1529,14 +1557,13 @@ plan_statement(const ScriptRow *row, void *arg)
 					char	   *newrel = psprintf("%s%s", prefix, quote_identifier(rn->newname));
 
 					add_step(p, PHASE_SWITCH,
-							 psprintf("SET LOCAL migration_guard.allow = 'rename_table'; "
-									  "SET LOCAL migration_guard.reason = 'plan: a view keeps the old name working'; "
-									  "ALTER TABLE %s RENAME TO %s; CREATE VIEW %s AS SELECT * FROM %s",
-									  rel, quote_identifier(rn->newname), rel, newrel),
+							 acknowledged(RULE_RENAME_TABLE, "a view keeps the old name working",
+										  psprintf("ALTER TABLE %s RENAME TO %s; CREATE VIEW %s AS SELECT * FROM %s",
+												   rel, quote_identifier(rn->newname), rel, newrel)),
 							 false, verify_exists(newrel),
 							 psprintf("DROP VIEW %s; ALTER TABLE %s RENAME TO %s", rel, newrel,
 									  quote_identifier(get_rel_name(f->effect->relid))));
-					plan_after_deploy(p, PHASE_CONTRACT, psprintf("DROP VIEW %s", rel),
+					plan_after_deploy(p, PHASE_CONTRACT, -1, psprintf("DROP VIEW %s", rel),
 									  verify_gone(rel),
 									  psprintf("CREATE VIEW %s AS SELECT * FROM %s", rel, newrel),
 									  psprintf("Code that uses the new name %s.", newrel));
