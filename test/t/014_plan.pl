@@ -55,7 +55,7 @@ my $node = PostgreSQL::Test::Cluster->new('plan');
 $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'migration_guard'
-migration_guard.large_table_threshold = '1MB'
+migration_guard.large_table_threshold = '128kB'
 autovacuum = off
 timezone = 'UTC'
 });
@@ -101,7 +101,7 @@ sub new_db
 {
 	my ($name) = @_;
 	$node->safe_psql('postgres', qq{DROP DATABASE IF EXISTS "$name"});
-	$node->safe_psql('postgres', qq{CREATE DATABASE "$name" TEMPLATE fixture STRATEGY FILE_COPY});
+	$node->safe_psql('postgres', qq{CREATE DATABASE "$name" TEMPLATE fixture});
 }
 
 # The schema of "public" as one text: relations, columns by table and name,
@@ -402,7 +402,6 @@ SELECT string_agg(DISTINCT statement::text, ',') FROM migration_guard.check(\$mg
 		}
 	}
 
-	$node->safe_psql('postgres', qq{DROP DATABASE "$_"}) for ($naive_db, $planned_db, $undo_db);
 	note(sprintf('%s: %.1f s, of which %.1f s for the undos', $name, time - $t0, time - $t1));
 }
 
