@@ -17,6 +17,7 @@ OBJS = \
 	src/suggest.o \
 	src/check.o \
 	src/plan.o \
+	src/plan_steps.o \
 	src/audit.o \
 	src/held_locks.o \
 	src/unused_tables.o

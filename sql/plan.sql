@@ -82,6 +82,25 @@ INSERT INTO pl_event SELECT g, date '2024-01-01' + g % 50, 'a' FROM generate_ser
 ANALYZE pl_event;
 SELECT * FROM pl_show('CREATE INDEX ON pl_event (kind, id) WHERE id > 0');
 
+-- found in review: an index on expressions is named as PostgreSQL names
+-- it ("expr", a name met twice numbered); every index of a DROP INDEX;
+-- a unique index on a partitioned table starts with its parent; a name
+-- freed by a drop is taken only after the drop; a CHECK reading two
+-- columns is named after the table alone; a script's SET search_path and
+-- an UPDATE that reads its own table are noted; REINDEX with options of
+-- its own and ALTER TABLE ONLY a table with partitions are left as written
+SELECT step, sql FROM migration_guard.plan('CREATE INDEX ON pl_project ((budget + 1), lower(name), lower(status))');
+SELECT step, phase, sql FROM migration_guard.plan('DROP INDEX pl_project_status_idx, pl_project_pkey');
+SELECT step, phase, sql FROM migration_guard.plan('CREATE UNIQUE INDEX ON pl_event (id, at, kind)');
+SELECT step, phase, sql FROM migration_guard.plan('DROP INDEX pl_project_status_idx;
+CREATE INDEX pl_project_status_idx ON pl_project (status, name);
+ALTER TABLE pl_project ADD CONSTRAINT budget_below CHECK (budget < 1000)');
+SELECT step, sql FROM migration_guard.plan('ALTER TABLE pl_project ADD COLUMN lo int DEFAULT 0 CHECK (lo <= budget)');
+SELECT step, sql, note IS NOT NULL AS noted FROM migration_guard.plan('SET search_path = public;
+UPDATE pl_project SET budget = (SELECT max(budget) FROM pl_project);
+REINDEX (VERBOSE) TABLE pl_project;
+ALTER TABLE ONLY pl_event ADD CONSTRAINT pl_event_id_check CHECK (id > 0)');
+
 -- the seed scenario: organizations for users and projects, naively
 SELECT * FROM pl_show($$
 CREATE TABLE pl_organization (id bigint PRIMARY KEY, name text NOT NULL);

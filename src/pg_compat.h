@@ -186,7 +186,9 @@ typedef RelFileNode MgRelFile;
  * 18: NOT NULL is a pg_constraint row of its own, which may be NOT VALID
  *     (and pg_attribute.attnotnull is set for it all the same); generated
  *     columns are VIRTUAL unless STORED is written; CHECK and FOREIGN KEY
- *     may be NOT ENFORCED, and ALTER CONSTRAINT changes that.
+ *     may be NOT ENFORCED, and ALTER CONSTRAINT changes that; a foreign key
+ *     on a partitioned table may be added NOT VALID; a key may end WITHOUT
+ *     OVERLAPS.
  */
 #if PG_VERSION_NUM >= 170000
 #define MG_HAS_SET_EXPRESSION 1
@@ -195,17 +197,14 @@ typedef RelFileNode MgRelFile;
 #define MG_HAS_NOT_NULL_CONSTRAINTS 1
 #define MG_HAS_VIRTUAL_GENERATED 1
 #define MG_HAS_NOT_ENFORCED 1
+#define MG_HAS_PARTITIONED_NOT_VALID_FK 1
+#define MG_HAS_WITHOUT_OVERLAPS 1
 #endif
 
-/*
- * 18: RelationGetPrimaryKeyIndex() takes whether a deferrable key counts;
- * an UPDATE's RETURNING is a clause node of its own (OLD and NEW).
- */
+/* 18: an UPDATE's RETURNING is a clause node of its own (OLD and NEW) */
 #if PG_VERSION_NUM >= 180000
-#define mg_primary_key_index(rel) RelationGetPrimaryKeyIndex((rel), false)
 #define mg_update_returns(stmt) ((stmt)->returningClause != NULL)
 #else
-#define mg_primary_key_index(rel) RelationGetPrimaryKeyIndex(rel)
 #define mg_update_returns(stmt) ((stmt)->returningList != NIL)
 #endif
 
