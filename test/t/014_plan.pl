@@ -65,7 +65,8 @@ $node->safe_psql('postgres', 'CREATE DATABASE fixture');
 $node->safe_psql('fixture', slurp_file("$dir/fixture.sql"));
 $node->safe_psql('fixture', "SET migration_guard.mode = off;\nVACUUM ANALYZE;");
 
-# psql with a query string (-c) or a file (-f) and its options: (rc, stdout, stderr)
+# psql with a query string (-c) or a file (-f) and its options: (rc, stdout,
+# stderr); for the naive script only
 sub psql_run
 {
 	my ($db, @args) = @_;
@@ -79,29 +80,137 @@ sub psql_run
 	return ($rc, $out, $err);
 }
 
+# One long-lived psql for the whole test, connected in turn (\c) to the
+# database in use: a psql launch costs ~90 ms and a \c ~40 ms (a new backend
+# either way), and a scenario sends a few hundred commands. PostgreSQL 15's
+# TAP modules have BackgroundPsql only in later minor releases (backported),
+# so here is a small one. psql goes on after an error (no ON_ERROR_STOP):
+# whether a command failed is read from its stderr, where psql prints the
+# server's messages at the start of a line (after "psql:<stdin>:N: " for
+# some).
+my $failure = qr/^(?:psql:\S*: )?(?:ERROR|FATAL|PANIC):/m;
+my $warning = qr/^(?:psql:\S*: )?WARNING:/m;
+my $marks = 0;
+
+sub session_start
+{
+	my ($db) = @_;
+	my $s = { db => $db, timer => IPC::Run::timer($PostgreSQL::Test::Utils::timeout_default) };
+	session_spawn($s);
+	return $s;
+}
+
+sub session_spawn
+{
+	my ($s) = @_;
+	@$s{qw(in out err)} = ('', '', '');
+	$s->{h} = IPC::Run::start(
+		[ 'psql', '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=0',
+		  '-h', $node->host, '-p', $node->port, '-d', $s->{db} ],
+		'<', \$s->{in}, '>', \$s->{out}, '2>', \$s->{err}, $s->{timer});
+}
+
+sub session_close
+{
+	my ($s) = @_;
+	return unless $s->{h};
+	$s->{in} .= "\\q\n";
+	$s->{timer}->start($PostgreSQL::Test::Utils::timeout_default);
+	eval { $s->{h}->finish; 1 } or $s->{h}->kill_kill;
+	$s->{h} = undef;
+}
+
+# lines of psql input: (failed, stdout, stderr). A mark echoed to both
+# streams after them ends their output.
+sub session_send
+{
+	my ($s, $input) = @_;
+	# a psql that ended (its connection lost) or hung is replaced
+	session_spawn($s) unless $s->{h};
+	my $mark = 'mg_mark_' . ++$marks;
+	@$s{qw(out err)} = ('', '');
+	$s->{in} .= "$input\n\\echo $mark\n\\warn $mark\n";
+	$s->{timer}->start($PostgreSQL::Test::Utils::timeout_default);
+	my $marked = sub { $s->{out} =~ /^\Q$mark\E\n/m && $s->{err} =~ /^\Q$mark\E\n/m };
+	# pump() dies once psql has ended
+	eval { $s->{h}->pump until $marked->() || $s->{timer}->is_expired; };
+	my ($out, $err) = @$s{qw(out err)};
+	if (!$marked->())
+	{
+		eval { $s->{h}->kill_kill };
+		$s->{h} = undef;
+		return (1, $out, $err . "\n(psql on $s->{db} ended or timed out)\n");
+	}
+	$out =~ s/^\Q$mark\E\n//m;
+	$err =~ s/^\Q$mark\E\n//m;
+	chomp $out;
+	return ($err =~ $failure ? 1 : 0, $out, $err);
+}
+
+# the session connected to $db (a new connection)
+sub session_connect
+{
+	my ($s, $db) = @_;
+	return if $s->{db} eq $db;
+	$s->{db} = $db;
+	my ($failed, undef, $err) = session_send($s, "\\c $db");
+	die "cannot connect to $db: $err" if $failed;
+}
+
+# $sql sent as one query string, as psql -c sends it: \gexec sends each value
+# of its query's result as one query string. So the statements of $sql run
+# as one transaction (the server's implicit one), and a statement that cannot
+# run in a transaction block (CONCURRENTLY, CALL backfill) runs alone; in a
+# dollar quote, psql neither splits $sql at its semicolons nor reads its
+# backslashes or :variables.
+sub session_exec
+{
+	my ($s, $sql) = @_;
+	my $tag = 'mg_sql';
+	$tag .= '_' while index($sql, $tag) >= 0;
+	return session_send($s, "SELECT \$$tag\$$sql\$$tag\$ \\gexec");
+}
+
 # one query, its result unaligned without a header; dies on an error
 sub query
 {
-	my ($db, $sql) = @_;
-	my ($rc, $out, $err) = psql_run($db, '-Atq', '-c', $sql);
-	die "query failed in $db: $err\n$sql" if $rc != 0;
+	my ($s, $sql) = @_;
+	my ($failed, $out, $err) = session_exec($s, $sql);
+	die "query failed in $s->{db}: $err\n$sql" if $failed;
 	return $out;
 }
 
-# a statement or query string sent alone, as plan() prescribes it;
-# $allowed: with every rule allowed (for steps plan() could not make safe)
+# a step or undo, as plan() prescribes it: one query string; $allowed: with
+# every rule allowed (for steps plan() could not make safe). Then the session
+# is as a new connection again: DISCARD ALL resets its settings (SET
+# migration_guard.allow too), and fails in a transaction block, which the
+# SQL left open and psql -c's disconnect rolled back.
 sub run_step
 {
-	my ($db, $sql, $allowed) = @_;
-	local $ENV{PGOPTIONS} = '-c migration_guard.allow=all' if $allowed;
-	return psql_run($db, '-q', '-c', $sql);
+	my ($s, $sql, $allowed) = @_;
+	my ($failed, $err) = (0, '');
+	($failed, undef, $err) = session_send($s, "SET migration_guard.allow = 'all';") if $allowed;
+	my ($sql_failed, $out, $sql_err) = session_exec($s, $sql);
+	my ($in_transaction, undef, $discard_err) = session_send($s, 'DISCARD ALL;');
+	if ($in_transaction)
+	{
+		$sql_err .= "(it left a transaction open: rolled back)\n"
+		  if $discard_err =~ /transaction block|transaction is aborted/;
+		session_send($s, 'ROLLBACK;');
+		my ($still, undef, $e) = session_send($s, 'DISCARD ALL;');
+		die "cannot reset the session on $s->{db}: $e" if $still;
+	}
+	return ($failed || $sql_failed, $out, $err . $sql_err);
 }
 
+my $psql = session_start('postgres');
+
+# (from the database the session is on, which is never the template)
 sub new_db
 {
 	my ($name) = @_;
-	$node->safe_psql('postgres', qq{DROP DATABASE IF EXISTS "$name"});
-	$node->safe_psql('postgres', qq{CREATE DATABASE "$name" TEMPLATE fixture});
+	query($psql, qq{DROP DATABASE IF EXISTS "$name"});
+	query($psql, qq{CREATE DATABASE "$name" TEMPLATE fixture});
 }
 
 # The schema of "public" as one text: relations, columns by table and name,
@@ -146,6 +255,7 @@ lines AS (
     FROM rel r JOIN pg_inherits i ON i.inhrelid = r.reloid JOIN pg_class p ON p.oid = i.inhparent)
 SELECT string_agg(line, E'\n' ORDER BY line COLLATE "C") FROM lines};
 
+# (of the database of a session)
 sub schema_text { return query($_[0], $schema_sql); }
 
 # The data of every table and materialized view of "public" (a partition's
@@ -154,9 +264,9 @@ sub schema_text { return query($_[0], $schema_sql); }
 # (table.column) only by their counts of non-NULL and distinct values.
 sub data_text
 {
-	my ($db, $nondet) = @_;
+	my ($s, $nondet) = @_;
 	my @parts;
-	for my $rel (split /\n/, query($db, q{
+	for my $rel (split /\n/, query($s, q{
 SELECT concat_ws('|', c.relname, quote_ident(c.relname),
        coalesce((SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.ord)
                    FROM pg_index i
@@ -190,7 +300,7 @@ SELECT concat_ws('|', c.relname, quote_ident(c.relname),
         coalesce(md5(string_agg($row, E'\\n' ORDER BY $order)), '-')$extra
    FROM public.$qname)};
 	}
-	return query($db, 'SELECT concat_ws(E\'\\n\', ' . join(",\n", @parts) . ')');
+	return query($s, 'SELECT concat_ws(E\'\\n\', ' . join(",\n", @parts) . ')');
 }
 
 # is() for two canonical texts: on a difference, only the lines that differ
@@ -254,14 +364,17 @@ for my $file (@scenarios)
 	# 3. the plan, run step by step with the guard enforcing
 	my $planned_db = "planned_$n";
 	new_db($planned_db);
-	($rc, $out, $err) = psql_run($planned_db, '-Atq', '-c', qq{
+	session_connect($psql, $planned_db);
+	my $failed;
+	($failed, $out, $err) = session_exec($psql, qq{
 SELECT coalesce(json_agg(p ORDER BY p.step), '[]')
   FROM migration_guard.plan(\$mg_naive_script\$$naive\$mg_naive_script\$) p});
-	if ($rc != 0)
+	if ($failed)
 	{
 		fail("$name: plan() returns the plan");
 		diag($err);
-		$node->safe_psql('postgres', qq{DROP DATABASE "$_"}) for ($naive_db, $planned_db);
+		session_connect($psql, 'postgres');
+		query($psql, qq{DROP DATABASE "$_"}) for ($naive_db, $planned_db);
 		next;
 	}
 	my @steps = @{ decode_json($out) };
@@ -308,7 +421,7 @@ SELECT coalesce(json_agg(p ORDER BY p.step), '[]')
 	ok(!@bad, "$name: every step has a known phase, a statement number, SQL, an undo, and outside_transaction right")
 	  or diag(join("\n", @bad));
 	# every statement of the script (as the dry run numbers them) has a step
-	my @statements = split /,/, query($planned_db, qq{
+	my @statements = split /,/, query($psql, qq{
 SELECT string_agg(DISTINCT statement::text, ',') FROM migration_guard.check(\$mg_naive_script\$$naive\$mg_naive_script\$)});
 	my %planned_statements = map { $_->{statement} // 0 => 1 } @steps;
 	my @unplanned = grep { !$planned_statements{$_} } @statements;
@@ -337,23 +450,24 @@ SELECT string_agg(DISTINCT statement::text, ',') FROM migration_guard.check(\$mg
 	{
 		my $label = "$name: step $s->{step} ($s->{phase}, statement $s->{statement})";
 		my $allowed = defined $s->{note} && $unplannable{ $s->{statement} };
-		($rc, $out, $err) = run_step($planned_db, $s->{sql}, $allowed);
-		my $clean = $rc == 0 && $err !~ /(ERROR|WARNING|FATAL|PANIC):/;
-		ok($clean, "$label runs without an error or warning"
+		($failed, $out, $err) = run_step($psql, $s->{sql}, $allowed);
+		ok(!$failed && $err !~ $warning, "$label runs without an error or warning"
 			  . ($allowed ? ' (rules allowed: it cannot be planned)' : ''))
-		  or diag("sql: $s->{sql}\nrc $rc\n$err");
+		  or diag("sql: $s->{sql}\n$err");
 		if (defined $s->{verify})
 		{
-			my ($vrc, $vout, $verr) = psql_run($planned_db, '-Atq', '-c', $s->{verify});
-			is($vrc == 0 ? $vout : "error: $verr", 't', "$label: its verify is true")
+			my ($vfailed, $vout, $verr) = session_exec($psql, $s->{verify});
+			is(!$vfailed ? $vout : "error: $verr", 't', "$label: its verify is true")
 			  or diag("verify: $s->{verify}");
 		}
 	}
 
 	# 4. and 5. the same schema and data as the naive script's
-	is_text(schema_text($planned_db), schema_text($naive_db),
+	my ($planned_schema, $planned_data) = (schema_text($psql), data_text($psql, \%nondet));
+	session_connect($psql, $naive_db);
+	is_text($planned_schema, schema_text($psql),
 		"$name: the plan ends with the naive script's schema", 'planned', 'naive');
-	is_text(data_text($planned_db, \%nondet), data_text($naive_db, \%nondet),
+	is_text($planned_data, data_text($psql, \%nondet),
 		"$name: and with its data", 'planned', 'naive');
 
 	my $t1 = time;
@@ -361,21 +475,22 @@ SELECT string_agg(DISTINCT statement::text, ',') FROM migration_guard.check(\$mg
 	# 6. every undo undoes its step
 	my $undo_db = "undo_$n";
 	new_db($undo_db);
+	session_connect($psql, $undo_db);
 	for my $s (@steps)
 	{
 		my $label = "$name: step $s->{step} ($s->{phase})";
 		my $allowed = defined $s->{note} && $unplannable{ $s->{statement} };
-		my $before = schema_text($undo_db);
+		my $before = schema_text($psql);
 		if (defined $s->{verify} && $s->{sql} !~ /^\s*REINDEX\b/i)
 		{
 			# true once the step has taken effect, so not before (but an
 			# index that REINDEX rebuilds was valid before too)
-			my ($vrc, $vout, $verr) = psql_run($undo_db, '-Atq', '-c', $s->{verify});
-			is($vrc == 0 ? $vout : "error: $verr", 'f', "$label: its verify is false before it runs")
+			my ($vfailed, $vout, $verr) = session_exec($psql, $s->{verify});
+			is(!$vfailed ? $vout : "error: $verr", 'f', "$label: its verify is false before it runs")
 			  or diag("verify: $s->{verify}");
 		}
-		($rc, $out, $err) = run_step($undo_db, $s->{sql}, $allowed);
-		if ($rc != 0)
+		($failed, $out, $err) = run_step($psql, $s->{sql}, $allowed);
+		if ($failed)
 		{
 			fail("$label runs before its undo");
 			diag("sql: $s->{sql}\n$err");
@@ -387,15 +502,15 @@ SELECT string_agg(DISTINCT statement::text, ',') FROM migration_guard.check(\$mg
 			note("$label: undo: " . ($undo // 'NULL'));
 			next;
 		}
-		($rc, $out, $err) = run_step($undo_db, $undo, $allowed);
-		ok($rc == 0 && $err !~ /(ERROR|FATAL|PANIC):/, "$label: its undo runs without an error")
-		  or diag("undo: $undo\nrc $rc\n$err");
-		note("$label: its undo warns:\n$err") if $err =~ /WARNING:/;
-		is_text(schema_text($undo_db), $before, "$label: its undo gives back the schema before it",
+		($failed, $out, $err) = run_step($psql, $undo, $allowed);
+		ok(!$failed, "$label: its undo runs without an error")
+		  or diag("undo: $undo\n$err");
+		note("$label: its undo warns:\n$err") if $err =~ $warning;
+		is_text(schema_text($psql), $before, "$label: its undo gives back the schema before it",
 			'after the undo', 'before the step')
 		  or diag("undo: $undo");
-		($rc, $out, $err) = run_step($undo_db, $s->{sql}, $allowed);
-		if (!ok($rc == 0 && $err !~ /(ERROR|FATAL|PANIC):/, "$label runs again after its undo"))
+		($failed, $out, $err) = run_step($psql, $s->{sql}, $allowed);
+		if (!ok(!$failed, "$label runs again after its undo"))
 		{
 			diag("sql: $s->{sql}\n$err");
 			last;
@@ -405,5 +520,6 @@ SELECT string_agg(DISTINCT statement::text, ',') FROM migration_guard.check(\$mg
 	note(sprintf('%s: %.1f s, of which %.1f s for the undos', $name, time - $t0, time - $t1));
 }
 
+session_close($psql);
 $node->stop;
 done_testing();
