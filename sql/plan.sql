@@ -101,8 +101,10 @@ UPDATE pl_project SET budget = (SELECT max(budget) FROM pl_project);
 REINDEX (VERBOSE) TABLE pl_project;
 ALTER TABLE ONLY pl_event ADD CONSTRAINT pl_event_id_check CHECK (id > 0)');
 
--- the seed scenario: organizations for users and projects, naively
-SELECT * FROM pl_show($$
+-- the seed scenario: organizations for users and projects, naively (the
+-- README shows this query and its output: test/readme/check_plan_example.sh)
+SELECT step, phase, sql, outside_transaction, lock_mode, lock_hold
+  FROM migration_guard.plan($$
 CREATE TABLE pl_organization (id bigint PRIMARY KEY, name text NOT NULL);
 ALTER TABLE pl_project ADD COLUMN organization_id bigint;
 INSERT INTO pl_organization SELECT id, email FROM pl_user;

@@ -192,6 +192,16 @@ if ! grep -qE '^1\.\.[0-9]+$' "$work/demo.log" || [ "$p" = 0 ]; then
 	failed=$((failed + 1))
 fi
 
+# --- the README's plan() example is plan()'s output ---------------------------
+log "README: the plan() example"
+bash "$top/test/readme/check_plan_example.sh" > "$work/readme.log" 2>&1
+cat "$work/readme.log"
+p=$(grep -cE '^ok [0-9]+' "$work/readme.log")
+f=$(grep -cE '^not ok [0-9]+' "$work/readme.log")
+passed=$((passed + p))
+failed=$((failed + f))
+[ "$p" = 0 ] && [ "$f" = 0 ] && failed=$((failed + 1))
+
 rm -rf "$work" "$build_log"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
