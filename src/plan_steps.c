@@ -379,53 +379,6 @@ check_name(const char *relname, Oid nspid, Node *raw_expr)
 
 /* ---------- the safe forms ---------- */
 
-/*
- * NOT NULL without the scan under ACCESS EXCLUSIVE: before 18, a validated
- * CHECK (col IS NOT NULL) that SET NOT NULL accepts as proof, dropped with
- * it; on 18, the not-null constraint itself NOT VALID, then validated.
- */
-static char *
-plan_not_null(Planner *p, const char *rel, Oid relid, const char *relname,
-			  const char *col)
-{
-	const char *qcol = quote_identifier(col);
-	char	   *con = ChooseConstraintName(relname, col, "not_null",
-										   rel_namespace(relid), NIL);
-	const char *qcon = quote_identifier(con);
-
-#ifdef MG_HAS_NOT_NULL_CONSTRAINTS
-	add_step(p, PHASE_CONSTRAIN,
-			 psprintf("ALTER TABLE %s ADD CONSTRAINT %s NOT NULL %s NOT VALID", rel, qcon, qcol),
-			 false, verify_constraint(rel, con, false),
-			 psprintf("ALTER TABLE %s DROP CONSTRAINT %s", rel, qcon));
-	add_step(p, PHASE_CONSTRAIN,
-			 psprintf("ALTER TABLE %s VALIDATE CONSTRAINT %s", rel, qcon),
-			 false, verify_constraint(rel, con, true),
-			 psprintf("ALTER TABLE %s DROP CONSTRAINT %s; ALTER TABLE %s ADD CONSTRAINT %s NOT NULL %s NOT VALID",
-					  rel, qcon, rel, qcon, qcol));
-#else
-	add_step(p, PHASE_CONSTRAIN,
-			 psprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID", rel, qcon, qcol),
-			 false, verify_constraint(rel, con, false),
-			 psprintf("ALTER TABLE %s DROP CONSTRAINT %s", rel, qcon));
-	add_step(p, PHASE_CONSTRAIN,
-			 psprintf("ALTER TABLE %s VALIDATE CONSTRAINT %s", rel, qcon),
-			 false, verify_constraint(rel, con, true),
-			 psprintf("ALTER TABLE %s DROP CONSTRAINT %s; ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID",
-					  rel, qcon, rel, qcon, qcol));
-	/* the validated CHECK is the proof: no scan; then it has done its job */
-	add_step(p, PHASE_CONSTRAIN,
-			 psprintf("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL; ALTER TABLE %s DROP CONSTRAINT %s",
-					  rel, qcol, rel, qcon),
-			 false, verify_not_null(rel, col),
-			 psprintf("BEGIN; ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID; "
-					  "ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL; COMMIT; "
-					  "ALTER TABLE %s VALIDATE CONSTRAINT %s",
-					  rel, qcon, qcol, rel, qcol, rel, qcon));
-#endif
-	return con;
-}
-
 /* A CHECK or foreign key added NOT VALID, then validated */
 static void
 plan_not_valid(Planner *p, const char *rel, const char *con,
@@ -442,6 +395,38 @@ plan_not_valid(Planner *p, const char *rel, const char *con,
 			 false, verify_constraint(rel, con, true),
 			 psprintf("ALTER TABLE %s DROP CONSTRAINT %s; ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID",
 					  rel, qcon, rel, qcon, definition));
+}
+
+/*
+ * NOT NULL without the scan under ACCESS EXCLUSIVE: before 18, a validated
+ * CHECK (col IS NOT NULL) that SET NOT NULL accepts as proof, dropped with
+ * it; on 18, the not-null constraint itself NOT VALID, then validated.
+ */
+static char *
+plan_not_null(Planner *p, const char *rel, Oid relid, const char *relname,
+			  const char *col)
+{
+	const char *qcol = quote_identifier(col);
+	char	   *con = ChooseConstraintName(relname, col, "not_null",
+										   rel_namespace(relid), NIL);
+
+#ifdef MG_HAS_NOT_NULL_CONSTRAINTS
+	plan_not_valid(p, rel, con, psprintf("NOT NULL %s", qcol));
+#else
+	const char *qcon = quote_identifier(con);
+
+	plan_not_valid(p, rel, con, psprintf("CHECK (%s IS NOT NULL)", qcol));
+	/* the validated CHECK is the proof: no scan; then it has done its job */
+	add_step(p, PHASE_CONSTRAIN,
+			 psprintf("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL; ALTER TABLE %s DROP CONSTRAINT %s",
+					  rel, qcol, rel, qcon),
+			 false, verify_not_null(rel, col),
+			 psprintf("BEGIN; ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID; "
+					  "ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL; COMMIT; "
+					  "ALTER TABLE %s VALIDATE CONSTRAINT %s",
+					  rel, qcon, qcol, rel, qcol, rel, qcon));
+#endif
+	return con;
 }
 
 /* A column filled in batches: merged per table before it is written out */
