@@ -13,6 +13,7 @@ OBJS = \
 	src/inspect_maintenance.o \
 	src/relstats.o \
 	src/given_sizes.o \
+	src/hold_time.o \
 	src/rules.o \
 	src/suggest.o \
 	src/check.o \
@@ -27,7 +28,7 @@ EXTENSION = migration_guard
 DATA = migration_guard--1.0.sql
 
 # The tests need the library preloaded: they run on a temporary instance.
-REGRESS = setup rules modes check_fn audit locks engine_agreement audit_table backfill plan
+REGRESS = setup rules modes check_fn audit locks engine_agreement audit_table backfill plan hold_time
 REGRESS_OPTS = --temp-config=$(srcdir)/test/regress.conf
 NO_INSTALLCHECK = 1
 

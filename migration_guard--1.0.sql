@@ -33,7 +33,8 @@ CREATE FUNCTION migration_guard.check(
     OUT waits_for int[],
     OUT line int,
     OUT col int,
-    OUT recipe text)
+    OUT recipe text,
+    OUT predicted_seconds double precision)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'mg_check'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
@@ -157,8 +158,16 @@ CREATE TABLE migration_guard.audit_log (
     lock_wait_ms     double precision,     -- waiting for its first lock (NULL:
                                            -- the guard did not take it)
     held_ms          double precision,     -- running, once it had that lock
-    recipe           text                  -- the safe way, one step per line
+    recipe           text,                 -- the safe way, one step per line
+    work_kind        text,                 -- its work under the lock (rewrite,
+                                           -- index_btree, validate, ...)
+    work_bytes       bigint,               -- what that work reads
+    reference_ms     double precision,     -- its time at the reference rates
+    predicted_ms     double precision      -- at this server's rates then
 );
+-- the recent statements of a kind, which the rates are learned from
+CREATE INDEX audit_log_work_kind_idx ON migration_guard.audit_log (work_kind, id)
+    WHERE work_kind IS NOT NULL;
 ALTER SEQUENCE migration_guard.audit_log_id_seq OWNED BY migration_guard.audit_log.id;
 CREATE INDEX audit_log_logged_at_idx ON migration_guard.audit_log (logged_at);
 
@@ -175,7 +184,8 @@ SELECT a.id, a.logged_at, a.role_name, a.session_role, a.application_name,
        a.rewrite, a.scan, a.lock_wait_ms, a.held_ms,
        CASE WHEN a.xid IS NULL THEN NULL
             ELSE pg_catalog.pg_xact_status(a.xid) END AS transaction,
-       a.statement, a.statement_truncated, a.recipe, a.xid, a.relation_oid
+       a.statement, a.statement_truncated, a.recipe, a.xid, a.relation_oid,
+       a.work_kind, a.work_bytes, a.predicted_ms
   FROM migration_guard.audit_log a;
 
 -- Nobody but the extension writes; readers are pg_monitor and those the
@@ -298,6 +308,139 @@ AS $$
 $$;
 REVOKE ALL ON FUNCTION migration_guard.lock_tree() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION migration_guard.lock_tree() TO pg_monitor;
+
+--
+-- Hold time: how fast this server does each kind of work under a lock
+-- (src/hold_time.c).  calibrate() measures it once on a table of its own;
+-- the audit's recent statements take over once there are enough of them.
+--
+CREATE TABLE migration_guard.calibration (
+    kind        text PRIMARY KEY,      -- a work kind, as in audit_log.work_kind
+    bytes       bigint NOT NULL,       -- what the work read
+    measured_ms double precision NOT NULL,
+    measured_at timestamptz NOT NULL DEFAULT pg_catalog.now());
+COMMENT ON TABLE migration_guard.calibration IS
+'the rates migration_guard.calibrate() measured on this server, one row per kind of work';
+-- not dumped: a restore onto other hardware must not inherit them
+REVOKE ALL ON migration_guard.calibration FROM PUBLIC;
+GRANT SELECT ON migration_guard.calibration TO pg_monitor;
+
+-- Per kind of work: the reference rate, the rate in use and where it comes from
+CREATE FUNCTION migration_guard.work_rates(
+    OUT kind text,
+    OUT reference_mb_per_s double precision,
+    OUT mb_per_s double precision,
+    OUT factor double precision,
+    OUT source text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'mg_work_rates'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION migration_guard.work_rates() IS
+'the rate of each kind of work that the lock hold predictions use, and where it comes from';
+
+-- Measure this server's rates on a table of its own, created and dropped
+-- in the caller's transaction: one statement of each kind, stopping once
+-- time_limit is spent.  Run it once on an idle server.
+CREATE FUNCTION migration_guard.calibrate(
+    size_mb int DEFAULT 64,
+    time_limit interval DEFAULT '60 s',
+    OUT kind text,
+    OUT bytes bigint,
+    OUT measured_ms double precision,
+    OUT mb_per_s double precision)
+RETURNS SETOF record
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $calibrate$
+DECLARE
+    started timestamptz := pg_catalog.clock_timestamp();
+    t text := pg_catalog.format('migration_guard.%I', '_calibrate_' || pg_catalog.pg_backend_pid());
+    parent text := pg_catalog.format('migration_guard.%I', '_calibrate_parent_' || pg_catalog.pg_backend_pid());
+    orgs text := pg_catalog.format('migration_guard.%I', '_calibrate_orgs_' || pg_catalog.pg_backend_pid());
+    mv text := pg_catalog.format('migration_guard.%I', '_calibrate_mv_' || pg_catalog.pg_backend_pid());
+    rows bigint;
+    step record;
+    t0 timestamptz;
+    n bigint;
+BEGIN
+    IF size_mb IS NULL OR size_mb < 1 OR size_mb > 4096 THEN
+        RAISE EXCEPTION 'size_mb must be between 1 and 4096'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF time_limit IS NULL OR time_limit <= interval '0' THEN
+        RAISE EXCEPTION 'time_limit must be positive'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    -- rows like a SaaS table's: about 330 bytes each, nothing out of line
+    rows := size_mb::bigint * 1048576 / 330;
+    EXECUTE pg_catalog.format('CREATE TABLE %s (id bigint, org_id bigint, email text, name text,'
+        ' created_at timestamptz, pt point, payload jsonb)', t);
+    EXECUTE pg_catalog.format('INSERT INTO %s SELECT g, g %% 1000, ''user'' || g || ''@example.com'','
+        ' pg_catalog.md5(g::text), pg_catalog.now() - g * interval ''1 second'','
+        ' point(g %% 1009, g %% 997),'
+        ' pg_catalog.jsonb_build_object(''plan'', ''pro'', ''note'', pg_catalog.repeat(pg_catalog.md5(g::text), 3))'
+        ' FROM pg_catalog.generate_series(1, $1) g', t) USING rows;
+    EXECUTE pg_catalog.format('CREATE TABLE %s (id bigint PRIMARY KEY)', orgs);
+    EXECUTE pg_catalog.format('INSERT INTO %s SELECT pg_catalog.generate_series(0, 999)', orgs);
+    EXECUTE pg_catalog.format('ANALYZE %s, %s', t, orgs);
+
+    -- each kind of work, timed, with the bytes hold_time.c counts for it:
+    -- the table for a rewrite, its main fork for the others
+    FOR step IN
+        SELECT * FROM (VALUES
+            (1, 'rewrite', 'ALTER TABLE %1$s ADD COLUMN u uuid DEFAULT pg_catalog.gen_random_uuid()'),
+            (2, 'validate', 'ALTER TABLE %1$s ADD CHECK (org_id >= 0)'),
+            (3, 'fk_validate', 'ALTER TABLE %1$s ADD FOREIGN KEY (org_id) REFERENCES %2$s'),
+            (4, 'index_btree', 'CREATE INDEX ON %1$s (email)'),
+            (5, 'index_hash', 'CREATE INDEX ON %1$s USING hash (email)'),
+            (6, 'index_brin', 'CREATE INDEX ON %1$s USING brin (created_at)'),
+            (7, 'index_gist', 'CREATE INDEX ON %1$s USING gist (pt)'),
+            (8, 'index_gin', 'CREATE INDEX ON %1$s USING gin (payload)'),
+            (9, 'attach_scan', NULL),
+            (10, 'refresh', NULL)
+        ) AS s(ord, kind, sql) ORDER BY ord
+    LOOP
+        EXIT WHEN pg_catalog.clock_timestamp() - started > time_limit;
+        IF step.kind = 'rewrite' THEN
+            n := pg_catalog.pg_table_size(t::regclass);
+        ELSE
+            n := pg_catalog.pg_relation_size(t::regclass);
+        END IF;
+        IF step.kind = 'attach_scan' THEN
+            EXECUTE pg_catalog.format('CREATE TABLE %s (LIKE %s) PARTITION BY RANGE (id)', parent, t);
+        ELSIF step.kind = 'refresh' THEN
+            EXECUTE pg_catalog.format('CREATE MATERIALIZED VIEW %s AS SELECT * FROM %s WITH NO DATA', mv, t);
+        END IF;
+        t0 := pg_catalog.clock_timestamp();
+        IF step.kind = 'attach_scan' THEN
+            EXECUTE pg_catalog.format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (MINVALUE) TO (MAXVALUE)', parent, t);
+        ELSIF step.kind = 'refresh' THEN
+            EXECUTE pg_catalog.format('REFRESH MATERIALIZED VIEW %s', mv);
+        ELSE
+            EXECUTE pg_catalog.format(step.sql, t, orgs);
+        END IF;
+        kind := step.kind;
+        measured_ms := pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - t0) * 1000;
+        bytes := n;
+        mb_per_s := n / 1048576.0 / GREATEST(measured_ms, 0.001) * 1000;
+        INSERT INTO migration_guard.calibration AS c (kind, bytes, measured_ms, measured_at)
+        VALUES (step.kind, n, measured_ms, pg_catalog.now())
+        ON CONFLICT ON CONSTRAINT calibration_pkey DO UPDATE
+            SET bytes = excluded.bytes, measured_ms = excluded.measured_ms,
+                measured_at = excluded.measured_at;
+        RETURN NEXT;
+    END LOOP;
+
+    EXECUTE pg_catalog.format('DROP MATERIALIZED VIEW IF EXISTS %s', mv);
+    EXECUTE pg_catalog.format('DROP TABLE IF EXISTS %s', parent);
+    EXECUTE pg_catalog.format('DROP TABLE IF EXISTS %s, %s', t, orgs);
+END
+$calibrate$;
+REVOKE ALL ON FUNCTION migration_guard.calibrate(int, interval) FROM PUBLIC;
+COMMENT ON FUNCTION migration_guard.calibrate(int, interval) IS
+'measures how fast this server rewrites, indexes and validates a table of its own, for the lock hold predictions';
 
 --
 -- Backfills: CALL migration_guard.backfill(table, set_clause, ...) runs an

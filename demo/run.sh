@@ -86,6 +86,7 @@ echo "starting a throwaway PostgreSQL $($PGBIN/pg_config --version | sed "s/^Pos
 run_as $PGBIN/initdb -D "$dir/data" -U postgres --auth=trust >"$dir/initdb.log" 2>&1
 cat >>"$dir/data/postgresql.conf" <<EOF
 shared_preload_libraries = 'migration_guard'
+migration_guard.max_lock_hold = 0
 listen_addresses = ''
 unix_socket_directories = '$dir'
 port = $port

@@ -46,11 +46,13 @@ BEGIN
   INSERT INTO migration_guard.audit_log (logged_at, role_name, session_role,
       application_name, client_addr, backend_pid, xid, command, statement,
       statement_truncated, relation_oid, relation_name, lock_mode, table_bytes,
-      est_rows, rewrite, scan, rules, verdict, reason, lock_wait_ms, held_ms, recipe)
+      est_rows, rewrite, scan, rules, verdict, reason, lock_wait_ms, held_ms, recipe,
+      work_kind, work_bytes, reference_ms, predicted_ms)
   SELECT logged_at, role_name, session_role, application_name, client_addr,
          backend_pid, xid, command, statement, statement_truncated,
          relation_oid, relation_name, lock_mode, table_bytes, est_rows,
-         rewrite, scan, rules, verdict, reason, lock_wait_ms, held_ms, recipe
+         rewrite, scan, rules, verdict, reason, lock_wait_ms, held_ms, recipe,
+         work_kind, work_bytes, reference_ms, predicted_ms
     FROM migration_guard.audit_log WHERE id = orig
   RETURNING ctid INTO t;
   RETURN t;
@@ -392,7 +394,8 @@ ROLLBACK TO s;
 GRANT INSERT (logged_at, role_name, session_role, application_name,
   client_addr, backend_pid, xid, command, statement, statement_truncated,
   relation_oid, relation_name, lock_mode, table_bytes, est_rows, rewrite,
-  scan, rules, verdict, reason, lock_wait_ms, held_ms, recipe) ON migration_guard.audit_log TO ad_owner;
+  scan, rules, verdict, reason, lock_wait_ms, held_ms, recipe, work_kind,
+  work_bytes, reference_ms, predicted_ms) ON migration_guard.audit_log TO ad_owner;
 ALTER TABLE ad_t ALTER COLUMN v SET STATISTICS 1102;
 REVOKE INSERT (reason) ON migration_guard.audit_log FROM ad_owner;
 SAVEPOINT s;

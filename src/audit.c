@@ -83,9 +83,9 @@
 " application_name, client_addr, backend_pid, xid, command, statement," \
 " statement_truncated, relation_oid, relation_name, lock_mode, table_bytes," \
 " est_rows, rewrite, scan, rules, verdict, reason, lock_wait_ms, held_ms," \
-" recipe) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13," \
-" $14, $15, $16, $17, $18, $19::migration_guard.audit_verdict, $20, $21, $22," \
-" $23)"
+" recipe, work_kind, work_bytes, reference_ms, predicted_ms) VALUES ($1, $2," \
+" $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18," \
+" $19::migration_guard.audit_verdict, $20, $21, $22, $23, $24, $25, $26, $27)"
 
 /* the worker's: it tells the backend which row it wrote */
 static const char *const audit_insert_returning_sql =
@@ -100,7 +100,8 @@ static const Oid audit_field_types[AUDIT_NFIELDS] = {
 	INETOID, INT4OID, XID8OID, TEXTOID, TEXTOID,
 	BOOLOID, OIDOID, TEXTOID, TEXTOID,
 	INT8OID, INT8OID, BOOLOID, BOOLOID,
-	TEXTARRAYOID, TEXTOID, TEXTOID, FLOAT8OID, FLOAT8OID, TEXTOID
+	TEXTARRAYOID, TEXTOID, TEXTOID, FLOAT8OID, FLOAT8OID, TEXTOID,
+	TEXTOID, INT8OID, FLOAT8OID, FLOAT8OID
 };
 
 static const char *const audit_field_names[AUDIT_NFIELDS] = {
@@ -108,7 +109,8 @@ static const char *const audit_field_names[AUDIT_NFIELDS] = {
 	"client_addr", "backend_pid", "xid", "command", "statement",
 	"statement_truncated", "relation_oid", "relation_name", "lock_mode",
 	"table_bytes", "est_rows", "rewrite", "scan", "rules", "verdict",
-	"reason", "lock_wait_ms", "held_ms", "recipe"
+	"reason", "lock_wait_ms", "held_ms", "recipe", "work_kind", "work_bytes",
+	"reference_ms", "predicted_ms"
 };
 
 /*
@@ -153,7 +155,7 @@ static Oid	audit_nspid = InvalidOid;
  * extension is not created in the current database (then nothing is
  * written).
  */
-static Oid
+Oid
 audit_table_owner(void)
 {
 	HeapTuple	tup;
@@ -262,6 +264,15 @@ audit_fill_row(AuditRow *row, Oid role, const char *command, const char *sql,
 		set_datum(row, AF_SCAN, BoolGetDatum(eff->scan));
 		if (main->rule >= 0 && main->recipe != NULL)
 			set_text(row, AF_RECIPE, main->recipe);
+		if (main->hold.kind != WORK_NONE)
+		{
+			set_text(row, AF_WORK_KIND, work_kind_name(main->hold.kind));
+			set_datum(row, AF_WORK_BYTES, Int64GetDatum(main->hold.bytes));
+			set_datum(row, AF_REFERENCE_MS,
+					  Float8GetDatum(main->hold.reference_ms));
+			set_datum(row, AF_PREDICTED_MS,
+					  Float8GetDatum(main->hold.predicted_ms));
+		}
 	}
 	names = palloc(sizeof(Datum) * (list_length(rules) + 1));
 	foreach(lc, rules)
@@ -305,7 +316,7 @@ static SPIPlanPtr audit_insert_plan = NULL;
  * search_path (an ordinary role could put its own pg_notify() first).
  * Returns the GUC nest level to close with AtEOXact_GUC().
  */
-static int
+int
 audit_pin_settings(void)
 {
 	int			nestlevel = NewGUCNestLevel();

@@ -53,10 +53,11 @@
 #include "migration_guard.h"
 #include "guarded.h"
 
-#define CHECK_COLS 18
+#define CHECK_COLS 19
 #define COL_LINE 15
 #define COL_COLUMN 16
 #define COL_RECIPE 17
+#define COL_PREDICTED 18
 
 PG_FUNCTION_INFO_V1(mg_check);
 
@@ -206,6 +207,11 @@ put_row(ReturnSetInfo *rsinfo, const ScriptRow *row, Finding *f)
 			values[14] = PointerGetDatum(construct_array(pids, n, INT4OID, sizeof(int32),
 														 true, TYPALIGN_INT));
 			nulls[13] = nulls[14] = false;
+		}
+		if (f->hold.kind != WORK_NONE)
+		{
+			values[COL_PREDICTED] = Float8GetDatum(f->hold.predicted_ms / 1000.0);
+			nulls[COL_PREDICTED] = false;
 		}
 		values[3] = CStringGetTextDatum(lock_mode_name(eff->lockmode));
 		values[4] = BoolGetDatum(eff->rewrite);

@@ -32,6 +32,7 @@ PG_MODULE_MAGIC;
 
 int			mg_mode = GUARD_MODE_ENFORCE;
 int			mg_large_table_threshold = 10 * 1024;	/* kB: 10 MB */
+int			mg_max_lock_hold = 1000;	/* ms */
 char	   *mg_allow = NULL;
 int			mg_audit = AUDIT_ALL;
 int			mg_lock_timeout = 2000;
@@ -109,6 +110,20 @@ _PG_init(void)
 							INT_MAX,
 							PGC_SUSET,
 							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	/* GUC: migration_guard.max_lock_hold = interval */
+	DefineCustomIntVariable("migration_guard.max_lock_hold",
+							"Longest predicted hold of a lock that blocks reads or writes that the size rules let through.",
+							"The prediction is the work's size over this server's rate for that kind "
+							"of work (see migration_guard.work_rates()).  0 judges by "
+							"migration_guard.large_table_threshold alone.",
+							&mg_max_lock_hold,
+							1000,
+							0,
+							INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
 	/* GUC: migration_guard.allow = 'rule_id, ...' | 'all' */

@@ -68,6 +68,7 @@ extern int	mg_lock_holder_age;	/* ms */
 extern int	mg_audit;
 extern char *mg_override_role;
 extern int	mg_large_table_threshold;	/* in kB */
+extern int	mg_max_lock_hold;	/* ms, 0: judge by size alone */
 extern char *mg_allow;
 extern char *mg_reason;
 
@@ -182,6 +183,41 @@ typedef struct RelSize
 								 * rows, not their out-of-line values */
 } RelSize;
 
+/*
+ * Kinds of work a statement does under its lock, each with its own rate
+ * (hold_time.c).  Their names are stable: the audit and
+ * migration_guard.calibration keep them.
+ */
+typedef enum WorkKind
+{
+	WORK_NONE,
+	WORK_REWRITE,
+	WORK_INDEX_BTREE,
+	WORK_INDEX_HASH,
+	WORK_INDEX_GIST,
+	WORK_INDEX_GIN,
+	WORK_INDEX_SPGIST,
+	WORK_INDEX_BRIN,
+	WORK_VALIDATE,
+	WORK_FK_VALIDATE,
+	WORK_ATTACH_SCAN,
+	WORK_REFRESH,
+	NUM_WORK_KINDS
+} WorkKind;
+
+/* How long a statement will hold its lock, and why we think so */
+typedef struct HoldTime
+{
+	WorkKind	kind;			/* its main work, WORK_NONE if it does none */
+	int64		bytes;			/* what that work reads */
+	int			nindexes;		/* indexes it builds along (a rewrite) */
+	int64		index_bytes;	/* what each of them reads */
+	double		reference_ms;	/* at the reference rates */
+	double		factor;			/* this server's time over the reference */
+	double		predicted_ms;	/* reference_ms * factor */
+	const char *source;			/* where the factor comes from, a phrase */
+} HoldTime;
+
 /* A rule's judgement of one hazard (or of a harmless effect: rule < 0) */
 typedef struct Finding
 {
@@ -197,6 +233,8 @@ typedef struct Finding
 	char	   *detail;
 	char	   *hint;			/* the first safe step, and how to override */
 	char	   *recipe;			/* every step of the safe way, one per line */
+	HoldTime	hold;			/* how long it holds its lock (kind WORK_NONE
+								 * if it does no work the model knows) */
 } Finding;
 
 /*
@@ -368,6 +406,14 @@ extern HeldLock *held_locks_find(List *list, Oid relid);
 extern bool held_lock_on(const ScriptState *script, Oid relid);
 extern void held_locks_install(void);
 
+/* hold_time.c */
+extern HoldTime predict_hold(const RelEffect *eff, const Hazard *hz,
+							 const RelSize *work);
+extern const char *work_kind_name(WorkKind kind);
+extern WorkKind work_kind_lookup(const char *name);
+extern char *describe_hold(const HoldTime *ht);
+extern char *format_ms(double ms);
+
 /* rules.c */
 extern const char *rule_name(int rule);
 extern int	rule_lookup(const char *name);
@@ -421,10 +467,14 @@ typedef enum AuditField
 	AF_REASON,
 	AF_LOCK_WAIT_MS,
 	AF_HELD_MS,
-	AF_RECIPE
+	AF_RECIPE,
+	AF_WORK_KIND,
+	AF_WORK_BYTES,
+	AF_REFERENCE_MS,
+	AF_PREDICTED_MS
 } AuditField;
 
-#define AUDIT_NFIELDS (AF_RECIPE + 1)
+#define AUDIT_NFIELDS (AF_PREDICTED_MS + 1)
 typedef struct AuditRow
 {
 	Datum		values[AUDIT_NFIELDS];
@@ -442,6 +492,8 @@ extern const char *audit_record_durably(AuditRow *row, int64 *id);
 extern const char *audit_finish_durably(int64 id, double held_ms,
 										AuditRow *row);
 extern void audit_record_to_log(AuditRow *row, const char *why);
+extern Oid	audit_table_owner(void);
+extern int	audit_pin_settings(void);
 
 /* ALTER TABLE ... VALIDATE CONSTRAINT (and its "Recurse" twin before 16) */
 static inline bool

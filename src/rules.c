@@ -313,6 +313,20 @@ work_size(const Hazard *hz, RelSize size)
 	return size;
 }
 
+/*
+ * A size rule that refuses work under a lock that blocks reads or writes is
+ * judged by time too, when migration_guard.max_lock_hold is set: the work
+ * must also be predicted to hold that lock longer.
+ */
+static bool
+judged_by_time(const Hazard *hz, const HoldTime *hold)
+{
+	const RuleDef *def = &rule_defs[hz->rule];
+
+	return mg_max_lock_hold > 0 && def->size_dependent &&
+		def->verdict == VERDICT_BLOCK && hold->kind != WORK_NONE;
+}
+
 /* Lines joined by newlines */
 static char *
 join_lines(List *lines)
@@ -362,6 +376,11 @@ build_messages(Finding *f, const Hazard *hz)
 	f->message = fill_message(message, subject, table,
 							  hz->subject ? hz->subject : eff->command,
 							  eff->noun);
+	if (judged_by_time(hz, &f->hold))
+		f->message = psprintf("%s, blocking %s for about %s", f->message,
+							  eff->lockmode == AccessExclusiveLock ?
+							  "reads and writes" : "writes",
+							  format_ms(f->hold.predicted_ms));
 
 	initStringInfo(&detail);
 	appendStringInfo(&detail, "%c%s %s is %s. ", pg_toupper((unsigned char) eff->noun[0]),
@@ -409,7 +428,14 @@ build_messages(Finding *f, const Hazard *hz)
 		appendStringInfo(&detail, " %s.", hz->why);
 	else if (hz->why)
 		appendStringInfo(&detail, " It does so because %s.", hz->why);
-	if (def->size_dependent && def->verdict == VERDICT_BLOCK)
+	if (judged_by_time(hz, &f->hold))
+		appendStringInfo(&detail, " It would hold that lock for about %s: %s. "
+						 "Statements that would hold such a lock longer than migration_guard.max_lock_hold (%s) "
+						 "on tables over migration_guard.large_table_threshold (%s) are refused.",
+						 format_ms(f->hold.predicted_ms), describe_hold(&f->hold),
+						 format_ms(mg_max_lock_hold),
+						 format_bytes((int64) mg_large_table_threshold * 1024));
+	else if (def->size_dependent && def->verdict == VERDICT_BLOCK)
 		appendStringInfo(&detail, " Tables over migration_guard.large_table_threshold (%s) are protected.",
 						 format_bytes((int64) mg_large_table_threshold * 1024));
 	else if (hz->rule == RULE_DROP_INDEX || hz->rule == RULE_DETACH_PARTITION)
@@ -617,6 +643,7 @@ judge_statement(Node *parsetree, const char *sql, ScriptState *script)
 	{
 		RelEffect  *eff = (RelEffect *) lfirst(lc);
 		RelSize		size = {0};
+		HoldTime	longest = {0};
 		int			fired = 0;
 		ListCell   *hc;
 
@@ -652,17 +679,25 @@ judge_statement(Node *parsetree, const char *sql, ScriptState *script)
 			Hazard	   *hz = (Hazard *) lfirst(hc);
 			const RuleDef *def = &rule_defs[hz->rule];
 			RelSize		work = work_size(hz, size);
+			HoldTime	hold;
 			Finding    *f;
 
 			if (eff->is_new)
 				break;			/* nobody else can see it */
+			hold = predict_hold(eff, hz, &work);
+			if (hold.predicted_ms > longest.predicted_ms)
+				longest = hold;
 			if (def->size_dependent && work.bytes <= threshold)
+				continue;
+			if (judged_by_time(hz, &hold) &&
+				hold.predicted_ms <= mg_max_lock_hold)
 				continue;
 			/* deleting the rows of a table that has none: noise */
 			if (rule_deletes_rows(hz->rule) && work.bytes == 0 && work.rows == 0)
 				continue;
 
 			f = new_finding(eff, work);
+			f->hold = hold;
 			f->rule = hz->rule;
 			f->verdict = def->verdict;
 			if (mg_mode == GUARD_MODE_OFF)
@@ -701,7 +736,13 @@ judge_statement(Node *parsetree, const char *sql, ScriptState *script)
 			fired++;
 		}
 		if (fired == 0)
-			findings = lappend(findings, new_finding(eff, size));
+		{
+			Finding    *f = new_finding(eff, size);
+
+			/* what the audit learns the server's rates from */
+			f->hold = longest;
+			findings = lappend(findings, f);
+		}
 	}
 	return findings;
 }

@@ -89,6 +89,7 @@ cluster_up() {
 	# A 1MB threshold lets a 50,000-row table (about 4 MB) count as large.
 	cat >>"$tmp/data/postgresql.conf" <<-EOF
 	shared_preload_libraries = 'migration_guard'
+	migration_guard.max_lock_hold = 0
 	migration_guard.large_table_threshold = '1MB'
 	listen_addresses = ''
 	unix_socket_directories = '$tmp'

@@ -21,7 +21,7 @@ bindir=$("$PG_CONFIG" --bindir)
 pg_regress=$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress
 
 printf '' > "$work/plain.conf"
-echo "shared_preload_libraries = 'migration_guard'" > "$work/guard.conf"
+printf "shared_preload_libraries = 'migration_guard'\nmigration_guard.max_lock_hold = 0\n" > "$work/guard.conf"
 for run in plain guard; do
 	rm -rf "$work/out_$run" "$work/tmp_$run"
 	mkdir -p "$work/out_$run"

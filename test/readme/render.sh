@@ -44,6 +44,7 @@ run_as $PGBIN/initdb -D "$dir/data" -U postgres --auth=trust --no-locale -E UTF8
 	>"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
 cat >>"$dir/data/postgresql.conf" <<EOF
 shared_preload_libraries = 'migration_guard'
+migration_guard.max_lock_hold = 0
 listen_addresses = ''
 unix_socket_directories = '$dir'
 port = $port

@@ -26,7 +26,7 @@ ANALYZE t;
 	"SET migration_guard.large_table_threshold = 0; CREATE INDEX ON t (v)");
 is($ret, 0, 'without preload, a new session is not guarded');
 
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'migration_guard'\n");
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'migration_guard'\nmigration_guard.max_lock_hold = 0\n");
 $node->restart;
 ($ret, $out, $err) = $node->psql('postgres', 'DROP EXTENSION migration_guard; CREATE EXTENSION migration_guard');
 is($ret, 0, 'CREATE EXTENSION succeeds with preload');

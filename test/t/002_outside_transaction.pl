@@ -18,7 +18,7 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('outside_xact');
 $node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'migration_guard'\n");
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'migration_guard'\nmigration_guard.max_lock_hold = 0\n");
 $node->start;
 
 my $tsdir = PostgreSQL::Test::Utils::tempdir();

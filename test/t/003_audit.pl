@@ -16,6 +16,7 @@ my $node = PostgreSQL::Test::Cluster->new('audit');
 $node->init(allows_streaming => 1);
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'migration_guard'
+migration_guard.max_lock_hold = 0
 max_worker_processes = 16
 migration_guard.large_table_threshold = 0
 });

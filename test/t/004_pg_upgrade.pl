@@ -11,6 +11,7 @@ my $old = PostgreSQL::Test::Cluster->new('old');
 $old->init;
 $old->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'migration_guard'
+migration_guard.max_lock_hold = 0
 migration_guard.large_table_threshold = 0
 });
 $old->start;
@@ -30,6 +31,7 @@ my $new = PostgreSQL::Test::Cluster->new('new');
 $new->init;
 $new->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'migration_guard'
+migration_guard.max_lock_hold = 0
 migration_guard.large_table_threshold = 0
 });
 

@@ -10,7 +10,7 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('lock_tree');
 $node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'migration_guard'\n");
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'migration_guard'\nmigration_guard.max_lock_hold = 0\n");
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION migration_guard; CREATE TABLE chain (id int)');
 

@@ -13,6 +13,7 @@ for my $libs ('pg_stat_statements,pgaudit,migration_guard',
 	$node->init;
 	$node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = '$libs'
+migration_guard.max_lock_hold = 0
 pgaudit.log = 'ddl'
 pg_stat_statements.track_utility = on
 migration_guard.large_table_threshold = 0

@@ -12,7 +12,7 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('ext_update');
 $node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'migration_guard'\n");
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'migration_guard'\nmigration_guard.max_lock_hold = 0\n");
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION migration_guard');
 

@@ -30,6 +30,7 @@ my $node = PostgreSQL::Test::Cluster->new('differential');
 $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'migration_guard'
+migration_guard.max_lock_hold = 0
 migration_guard.large_table_threshold = '1MB'
 autovacuum = off
 });

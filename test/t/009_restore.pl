@@ -24,6 +24,7 @@ my $node = PostgreSQL::Test::Cluster->new('restore');
 $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'migration_guard'
+migration_guard.max_lock_hold = 0
 migration_guard.large_table_threshold = '1MB'
 });
 $node->start;

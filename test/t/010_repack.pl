@@ -20,6 +20,7 @@ plan skip_all => "pg_repack is not installed for $bindir"
 $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'migration_guard'
+migration_guard.max_lock_hold = 0
 migration_guard.large_table_threshold = '1MB'
 });
 $node->start;

@@ -48,6 +48,7 @@ die "no fixtures at $fix" unless -f "$fix/fixture.sql";
 $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'migration_guard'
+migration_guard.max_lock_hold = 0
 migration_guard.large_table_threshold = '1MB'
 # no worker's lock on the tables while they are checked (lock_queue)
 autovacuum = off

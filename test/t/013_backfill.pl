@@ -15,6 +15,7 @@ my $node = PostgreSQL::Test::Cluster->new('backfill');
 $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'migration_guard'
+migration_guard.max_lock_hold = 0
 migration_guard.large_table_threshold = '1MB'
 });
 $node->start;

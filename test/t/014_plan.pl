@@ -55,6 +55,7 @@ my $node = PostgreSQL::Test::Cluster->new('plan');
 $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'migration_guard'
+migration_guard.max_lock_hold = 0
 migration_guard.large_table_threshold = '128kB'
 autovacuum = off
 timezone = 'UTC'

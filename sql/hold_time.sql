@@ -1,0 +1,173 @@
+--
+-- Judging by time: the predicted lock hold (src/hold_time.c), its rates,
+-- learned from the audit or from calibrate(), and migration_guard.max_lock_hold.
+-- Whether the predictions match what the engine really does is timed in
+-- test/t/015_hold_time.pl; here, what is computed from what.
+--
+SET client_min_messages = warning;
+-- the suites before this one left history of their own
+DELETE FROM migration_guard.audit_log;
+DELETE FROM migration_guard.calibration;
+RESET client_min_messages;
+
+-- ht_main: about 4 MB, nothing out of line, two indexes
+CREATE TABLE ht_orgs (id bigint PRIMARY KEY);
+INSERT INTO ht_orgs SELECT generate_series(0, 99);
+CREATE TABLE ht_main (id bigint PRIMARY KEY, org_id bigint, email text, created_at timestamptz);
+INSERT INTO ht_main SELECT g, g % 100, 'user' || g || '@example.com', '2026-01-01'::timestamptz + g * interval '1 s'
+  FROM generate_series(1, 50000) g;
+CREATE INDEX ht_main_email_idx ON ht_main (email);
+CREATE TABLE ht_parted (LIKE ht_main) PARTITION BY RANGE (id);
+CREATE TABLE ht_part (LIKE ht_main);
+INSERT INTO ht_part SELECT * FROM ht_main;
+ANALYZE ht_orgs, ht_main, ht_part;
+SELECT pg_table_size('ht_main') BETWEEN 3000000 AND 5000000 AS main_about_4mb,
+       pg_table_size('ht_main') = pg_relation_size('ht_main') + pg_relation_size('ht_main', 'fsm')
+         + pg_relation_size('ht_main', 'vm') + coalesce(pg_total_relation_size(
+           (SELECT reltoastrelid FROM pg_class WHERE oid = 'ht_main'::regclass)), 0) AS sizes_add_up;
+
+-- no history, no calibration: every kind at its reference rate
+SELECT kind, reference_mb_per_s, mb_per_s = reference_mb_per_s AS at_reference, factor, source
+  FROM migration_guard.work_rates() ORDER BY kind;
+
+-- check() predicts, per statement, the work's bytes over its kind's rate;
+-- a rewrite adds the build of each of the table's indexes
+CREATE FUNCTION ht_rate(k text) RETURNS float8 LANGUAGE sql AS
+  $$SELECT mb_per_s * 1048576 FROM migration_guard.work_rates() WHERE kind = k$$;
+CREATE FUNCTION ht_predicted(stmt text) RETURNS TABLE (rule text, table_bytes bigint, predicted_seconds float8)
+  LANGUAGE sql AS
+  $$SELECT rule, table_bytes, predicted_seconds FROM migration_guard.check(stmt) WHERE relation IS NOT NULL$$;
+SET migration_guard.large_table_threshold = '1MB';
+SELECT 'rewrite' AS kind, abs(predicted_seconds - (table_bytes / ht_rate('rewrite')
+         + 2 * pg_relation_size('ht_main') / ht_rate('index_btree'))) < 1e-9 AS as_modelled
+  FROM ht_predicted('ALTER TABLE ht_main ADD COLUMN u uuid DEFAULT gen_random_uuid()')
+UNION ALL
+SELECT 'index_btree', abs(predicted_seconds - table_bytes / ht_rate('index_btree')) < 1e-9
+  FROM ht_predicted('CREATE INDEX ON ht_main (email)')
+UNION ALL
+SELECT 'index_gin', abs(predicted_seconds - table_bytes / ht_rate('index_gin')) < 1e-9
+  FROM ht_predicted('CREATE INDEX ON ht_main USING gin (to_tsvector(''simple'', email))')
+UNION ALL
+SELECT 'index_brin', abs(predicted_seconds - table_bytes / ht_rate('index_brin')) < 1e-9
+  FROM ht_predicted('CREATE INDEX ON ht_main USING brin (created_at)')
+UNION ALL
+SELECT 'validate', abs(predicted_seconds - table_bytes / ht_rate('validate')) < 1e-9
+  FROM ht_predicted('ALTER TABLE ht_main ADD CHECK (org_id >= 0)')
+UNION ALL
+SELECT 'validate', abs(predicted_seconds - table_bytes / ht_rate('validate')) < 1e-9
+  FROM ht_predicted('ALTER TABLE ht_main ALTER COLUMN org_id SET NOT NULL')
+UNION ALL
+SELECT 'fk_validate', abs(predicted_seconds - table_bytes / ht_rate('fk_validate')) < 1e-9
+  FROM ht_predicted('ALTER TABLE ht_main ADD FOREIGN KEY (org_id) REFERENCES ht_orgs')
+  WHERE rule = 'add_foreign_key'
+UNION ALL
+SELECT 'attach_scan', abs(predicted_seconds - table_bytes / ht_rate('attach_scan')) < 1e-9
+  FROM ht_predicted('ALTER TABLE ht_parted ATTACH PARTITION ht_part FOR VALUES FROM (0) TO (100000)')
+  WHERE rule = 'attach_partition'
+UNION ALL
+SELECT 'reindex', abs(predicted_seconds - 2 * pg_relation_size('ht_main') / ht_rate('index_btree')) < 1e-9
+  FROM ht_predicted('REINDEX TABLE ht_main') WHERE rule = 'reindex';
+-- work the model does not know has no prediction; nor has a new table
+SELECT statement, command, predicted_seconds FROM migration_guard.check($$
+  ALTER TABLE ht_main ADD COLUMN note text;
+  ALTER TABLE ht_main RENAME COLUMN email TO mail;
+  CREATE TABLE ht_new (id int);
+  CREATE INDEX ON ht_new (id);
+$$) ORDER BY statement;
+
+-- judged by size alone (the suites' setting): the 1 MB threshold decides
+SET migration_guard.max_lock_hold = 0;
+SELECT rule, verdict FROM migration_guard.check('CREATE INDEX ON ht_main (org_id)');
+-- judged by time: the same index build is predicted to take about 14 ms
+SET migration_guard.max_lock_hold = '20ms';
+SELECT rule, verdict FROM migration_guard.check('CREATE INDEX ON ht_main (org_id)');
+-- while the rewrite, about 100 ms with its two index builds, is refused,
+-- and says how long, why, and from which rates
+SELECT rule, verdict, message, detail FROM migration_guard.check(
+  'ALTER TABLE ht_main ADD COLUMN u uuid DEFAULT gen_random_uuid()');
+-- the hook says the same (its DETAIL is check()'s; its HINT differs on 18)
+\set VERBOSITY terse
+ALTER TABLE ht_main ADD COLUMN u uuid DEFAULT gen_random_uuid();
+\set VERBOSITY default
+-- the threshold is still a floor: below it, nothing is judged by time
+SET migration_guard.large_table_threshold = '10MB';
+SELECT rule, verdict FROM migration_guard.check('ALTER TABLE ht_main ADD COLUMN u uuid DEFAULT gen_random_uuid()');
+SET migration_guard.large_table_threshold = '1MB';
+-- a rule whose hold is brief (DROP INDEX waits, then reads nothing) is not judged by time
+SELECT rule, verdict FROM migration_guard.check('DROP INDEX ht_main_email_idx');
+
+--
+-- Learning from history: the median, per kind, of measured over reference
+-- time of the last 20 statements whose work took 50 ms or more at the
+-- reference rates; 3 of them at least.  (Rows written here stand for
+-- statements that ran; test/t/015_hold_time.pl learns from real ones.)
+--
+CREATE FUNCTION ht_history(k text, reference float8, held float8) RETURNS void LANGUAGE sql AS $$
+  INSERT INTO migration_guard.audit_log (role_name, session_role, backend_pid, command, statement,
+                                         verdict, held_ms, work_kind, work_bytes, reference_ms)
+  VALUES (current_user, session_user, pg_backend_pid(), 'ALTER TABLE', 'history', 'ok', held, k,
+          (reference * 60 * 1048576 / 1000)::bigint, reference)
+$$;
+-- two are not enough
+SELECT ht_history('rewrite', 100, 400), ht_history('rewrite', 200, 800);
+SELECT kind, factor, source FROM migration_guard.work_rates() WHERE kind = 'rewrite';
+-- a third, and the median of measured over reference is 4
+SELECT ht_history('rewrite', 100, 1000);
+SELECT kind, factor, mb_per_s, source FROM migration_guard.work_rates() WHERE kind = 'rewrite';
+-- an outlier moves a median little; statements too short to measure the
+-- work (under 50 ms at reference rates) are left out
+SELECT ht_history('rewrite', 100, 90000), ht_history('rewrite', 100, 350),
+       ht_history('rewrite', 10, 5000), ht_history('rewrite', 49, 5000);
+SELECT kind, factor, source FROM migration_guard.work_rates() WHERE kind = 'rewrite';
+-- only the last 20 count: 20 newer ones at factor 2
+SELECT ht_history('rewrite', 100, 200) FROM generate_series(1, 20);
+SELECT kind, factor, source FROM migration_guard.work_rates() WHERE kind = 'rewrite';
+-- the prediction and its message follow
+SELECT abs(predicted_seconds - 2 * (table_bytes / (60 * 1048576.0)
+         + 2 * pg_relation_size('ht_main') / (280 * 1048576.0))) < 1e-9 AS twice_the_reference
+  FROM ht_predicted('ALTER TABLE ht_main ADD COLUMN u uuid DEFAULT gen_random_uuid()');
+SELECT message, detail FROM migration_guard.check('ALTER TABLE ht_main ADD COLUMN u uuid DEFAULT gen_random_uuid()');
+-- other kinds keep their own rates
+SELECT kind, factor, source FROM migration_guard.work_rates() WHERE kind IN ('index_btree', 'validate') ORDER BY kind;
+
+--
+-- calibrate(): one statement of each kind on a table of its own, in the
+-- caller's transaction; history, where there is enough, still comes first
+--
+SELECT kind, bytes > 1000000 AS measured_a_table, measured_ms > 0 AS timed, mb_per_s > 0 AS has_rate
+  FROM migration_guard.calibrate(2);
+SELECT count(*) AS calibrated FROM migration_guard.calibration;
+SELECT kind, source ~ '^measured by migration_guard.calibrate\(\) on \d{4}-\d\d-\d\d$' AS calibrated,
+       abs(factor - (SELECT c.measured_ms / (c.bytes / (w.reference_mb_per_s * 1048576) * 1000)
+                       FROM migration_guard.calibration c WHERE c.kind = w.kind)) < 1e-9 AS factor_from_it,
+       source
+  FROM migration_guard.work_rates() w WHERE kind IN ('rewrite', 'index_btree', 'validate', 'index_spgist') ORDER BY kind;
+-- it leaves nothing behind
+SELECT count(*) AS left_behind FROM pg_class WHERE relname LIKE '\_calibrate\_%';
+-- bounded in time: nothing is started once time_limit is spent
+SELECT count(*) FROM migration_guard.calibrate(2, '1 us');
+-- bad input
+SELECT * FROM migration_guard.calibrate(0);
+SELECT * FROM migration_guard.calibrate(8, '-1 s');
+
+--
+-- Who may change what
+--
+CREATE ROLE ht_dev LOGIN;
+GRANT USAGE ON SCHEMA migration_guard TO ht_dev;
+SET ROLE ht_dev;
+SET migration_guard.max_lock_hold = '1h';
+SELECT * FROM migration_guard.calibrate(2);
+-- an ordinary role's check() sees the rates the server uses, without reading the audit
+SELECT kind, factor FROM migration_guard.work_rates() WHERE kind = 'rewrite';
+SELECT * FROM migration_guard.calibration;
+RESET ROLE;
+REVOKE USAGE ON SCHEMA migration_guard FROM ht_dev;
+DROP ROLE ht_dev;
+
+RESET migration_guard.max_lock_hold;
+RESET migration_guard.large_table_threshold;
+SET migration_guard.allow = 'drop_table';
+DROP TABLE ht_main, ht_orgs, ht_parted, ht_part;
+DROP FUNCTION ht_rate(text), ht_predicted(text), ht_history(text, float8, float8);
+RESET migration_guard.allow;

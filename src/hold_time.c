@@ -1,0 +1,446 @@
+/*-------------------------------------------------------------------------
+ *
+ * hold_time.c
+ *	  Measure, in time: how long a statement will hold its lock, predicted
+ *	  from the work it does under it and the rate of that work on this
+ *	  server.
+ *
+ * Each kind of work (a rewrite, an index build of each access method, a
+ * validation scan, a foreign key's validation, a partition's attach scan)
+ * has a reference rate in bytes per second, measured on the reference
+ * machine by test/bench/work_rates.sh.  A statement's reference time is
+ * what it reads over those rates; a rewrite adds the build of every index
+ * of the table.  This server is faster or slower: its factor for a kind is
+ * measured time over reference time, the median of its recent statements of
+ * that kind (the audit keeps both), or else of the last
+ * migration_guard.calibrate(), or else 1.
+ *
+ * Copyright (c) 2026, migration_guard developers
+ *
+ * IDENTIFICATION
+ *	  src/hold_time.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "commands/defrem.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/proc.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+
+#include "migration_guard.h"
+
+/* A statement's history counts once its work takes this long at reference rates */
+#define HISTORY_MIN_REFERENCE_MS	50.0
+/* How many recent statements of a kind the median is taken over */
+#define HISTORY_WINDOW		20
+/* and how many it needs */
+#define HISTORY_MIN_SAMPLES	3
+
+typedef struct WorkKindDef
+{
+	const char *name;			/* stable id: audit, calibration */
+	const char *words;			/* for messages: "a rewrite of 75 MB" */
+	double		reference_mb_s; /* MB (2^20 bytes) read per second */
+} WorkKindDef;
+
+/*
+ * In WorkKind order.  Rates from test/bench/work_rates.sh on the reference
+ * machine (docs/hold-time.md): 2 cores, PostgreSQL 15, default settings,
+ * a SaaS-like table of 128 MB.
+ */
+static const WorkKindDef work_kinds[NUM_WORK_KINDS] = {
+	{"none", "no work", 0},
+	{"rewrite", "rewrite", 60},
+	{"index_btree", "B-tree index build", 280},
+	{"index_hash", "hash index build", 250},
+	{"index_gist", "GiST index build", 125},
+	{"index_gin", "GIN index build", 45},
+	{"index_spgist", "SP-GiST index build", 125},	/* not measured: GiST's */
+	{"index_brin", "BRIN index build", 1400},
+	{"validate", "validation scan", 2000},
+	{"fk_validate", "foreign key validation", 1000},
+	{"attach_scan", "partition constraint scan", 2000},
+	{"refresh", "materialized view refresh", 60},	/* a rewrite's */
+};
+
+/* Factors looked up once per transaction */
+typedef struct KindFactor
+{
+	bool		known;
+	double		factor;
+	const char *source;
+} KindFactor;
+
+static KindFactor factors[NUM_WORK_KINDS];
+static LocalTransactionId factors_lxid = InvalidLocalTransactionId;
+static MemoryContext factors_cxt = NULL;
+
+const char *
+work_kind_name(WorkKind kind)
+{
+	return (kind >= 0 && kind < NUM_WORK_KINDS) ? work_kinds[kind].name : NULL;
+}
+
+WorkKind
+work_kind_lookup(const char *name)
+{
+	int			i;
+
+	for (i = 1; i < NUM_WORK_KINDS; i++)
+		if (strcmp(work_kinds[i].name, name) == 0)
+			return (WorkKind) i;
+	return WORK_NONE;
+}
+
+/* Milliseconds as a person says them: "40 ms", "1.2 s", "14 s", "3 min" */
+char *
+format_ms(double ms)
+{
+	if (ms < 1)
+		return pstrdup("less than 1 ms");
+	if (ms < 1000)
+		return psprintf("%.0f ms", ms);
+	if (ms < 10000)
+		return psprintf("%.1f s", ms / 1000);
+	if (ms < 120000)
+		return psprintf("%.0f s", ms / 1000);
+	return psprintf("%.0f min", ms / 60000);
+}
+
+/* The kind of building an index of that access method */
+static WorkKind
+index_kind(Oid amoid, const char *amname)
+{
+	if (amname == NULL && OidIsValid(amoid))
+		amname = get_am_name(amoid);
+	if (amname == NULL || strcmp(amname, "btree") == 0)
+		return WORK_INDEX_BTREE;
+	if (strcmp(amname, "hash") == 0)
+		return WORK_INDEX_HASH;
+	if (strcmp(amname, "gist") == 0)
+		return WORK_INDEX_GIST;
+	if (strcmp(amname, "gin") == 0)
+		return WORK_INDEX_GIN;
+	if (strcmp(amname, "spgist") == 0)
+		return WORK_INDEX_SPGIST;
+	if (strcmp(amname, "brin") == 0)
+		return WORK_INDEX_BRIN;
+	return WORK_INDEX_GIST;		/* an extension's: assume the slow kind */
+}
+
+/* The access method of a relation, from the syscache: no lock */
+static Oid
+rel_am(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			am = InvalidOid;
+
+	if (HeapTupleIsValid(tup))
+	{
+		am = ((Form_pg_class) GETSTRUCT(tup))->relam;
+		ReleaseSysCache(tup);
+	}
+	return am;
+}
+
+/*
+ * The indexes of a table, from pg_index (the table is not opened: check()
+ * takes no lock on it).  Adds each one's reference time for heap bytes.
+ */
+static double
+indexes_reference_ms(Oid relid, int64 heap_bytes, int *count)
+{
+	Relation	pg_index;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	double		ms = 0;
+
+	*count = 0;
+	if (!OidIsValid(relid))
+		return 0;
+	pg_index = table_open(IndexRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(pg_index, IndexIndrelidIndexId, true,
+							  NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
+		WorkKind	kind = index_kind(rel_am(idx->indexrelid), NULL);
+
+		ms += heap_bytes / (work_kinds[kind].reference_mb_s * 1048576.0) * 1000.0;
+		(*count)++;
+	}
+	systable_endscan(scan);
+	table_close(pg_index, AccessShareLock);
+	return ms;
+}
+
+/* The kind of work a hazard does, or WORK_NONE */
+static WorkKind
+hazard_kind(const RelEffect *eff, const Hazard *hz, bool *with_indexes)
+{
+	*with_indexes = false;
+	switch (hz->rule)
+	{
+		case RULE_ADD_COLUMN_REWRITE:
+		case RULE_REWRITE_TABLE:
+			*with_indexes = true;
+			return WORK_REWRITE;
+		case RULE_ALTER_COLUMN_TYPE:
+			*with_indexes = eff->rewrite;
+			return eff->rewrite ? WORK_REWRITE : WORK_VALIDATE;
+		case RULE_REFRESH_MATVIEW:
+			*with_indexes = true;
+			return WORK_REFRESH;
+		case RULE_CREATE_INDEX:
+			if (hz->cause != NULL && IsA(hz->cause, IndexStmt))
+				return index_kind(InvalidOid,
+								  ((IndexStmt *) hz->cause)->accessMethod);
+			return WORK_INDEX_BTREE;
+		case RULE_ADD_UNIQUE_CONSTRAINT:
+			return WORK_INDEX_BTREE;
+		case RULE_REINDEX:
+			if (hz->cause != NULL && IsA(hz->cause, ReindexStmt) &&
+				((ReindexStmt *) hz->cause)->kind == REINDEX_OBJECT_INDEX)
+			{
+				Oid			indexid;
+
+				indexid = RangeVarGetRelid(((ReindexStmt *) hz->cause)->relation,
+										   NoLock, true);
+				return index_kind(rel_am(indexid), NULL);
+			}
+			/* every index of the table: counted as builds along */
+			*with_indexes = true;
+			return WORK_NONE;
+		case RULE_SET_NOT_NULL:
+		case RULE_ADD_CHECK:
+			return WORK_VALIDATE;
+		case RULE_ADD_FOREIGN_KEY:
+			return WORK_FK_VALIDATE;
+		case RULE_ATTACH_PARTITION:
+			return WORK_ATTACH_SCAN;
+		default:
+			return WORK_NONE;
+	}
+}
+
+/*
+ * This server's factor for a kind: from the audit's recent statements of
+ * that kind, else from migration_guard.calibration, else 1.  Read as the
+ * extension's owner (the audit is not readable by everyone), once per
+ * transaction.
+ */
+static void
+look_up_factors(void)
+{
+	Oid			owner = audit_table_owner();
+	Oid			save_userid;
+	int			save_sec_context;
+	int			nestlevel;
+	int			i;
+	MemoryContext oldcxt;
+
+	if (factors_cxt == NULL)
+		factors_cxt = AllocSetContextCreate(TopMemoryContext,
+											"migration_guard hold factors",
+											ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(factors_cxt);
+	for (i = 0; i < NUM_WORK_KINDS; i++)
+	{
+		factors[i].known = true;
+		factors[i].factor = 1.0;
+		factors[i].source = "the reference rate";
+	}
+	factors_lxid = mg_my_lxid();
+	if (!OidIsValid(owner))
+		return;
+
+	nestlevel = audit_pin_settings();
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(owner, save_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	/*
+	 * Per kind, the median of measured over reference time of its last
+	 * HISTORY_WINDOW statements long enough to measure the work rather
+	 * than the statement's fixed cost; then the calibration's.
+	 */
+	if (SPI_execute(psprintf("SELECT work_kind, pg_catalog.count(*),"
+							 " pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY held_ms / reference_ms)"
+							 " FROM (SELECT work_kind, held_ms, reference_ms,"
+							 "  pg_catalog.row_number() OVER (PARTITION BY work_kind ORDER BY id DESC) AS n"
+							 "  FROM migration_guard.audit_log"
+							 "  WHERE reference_ms >= %g AND held_ms IS NOT NULL) h"
+							 " WHERE n <= %d GROUP BY work_kind",
+							 HISTORY_MIN_REFERENCE_MS, HISTORY_WINDOW),
+					true, 0) == SPI_OK_SELECT)
+	{
+		uint64		r;
+
+		for (r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[r];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			char	   *name = SPI_getvalue(tup, desc, 1);
+			int64		n = pg_strtoint64(SPI_getvalue(tup, desc, 2));
+			double		median = strtod(SPI_getvalue(tup, desc, 3), NULL);
+			WorkKind	kind = work_kind_lookup(name);
+
+			if (kind == WORK_NONE || n < HISTORY_MIN_SAMPLES || !(median > 0))
+				continue;
+			factors[kind].factor = median;
+			oldcxt = MemoryContextSwitchTo(factors_cxt);
+			factors[kind].source = psprintf("the median of the last " INT64_FORMAT " %ss on this server",
+											n, work_kinds[kind].words);
+			MemoryContextSwitchTo(oldcxt);
+		}
+	}
+	if (SPI_execute("SELECT kind, bytes, measured_ms, "
+					" pg_catalog.to_char(measured_at, 'YYYY-MM-DD')"
+					" FROM migration_guard.calibration", true, 0) == SPI_OK_SELECT)
+	{
+		uint64		r;
+
+		for (r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[r];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			WorkKind	kind = work_kind_lookup(SPI_getvalue(tup, desc, 1));
+			int64		bytes = pg_strtoint64(SPI_getvalue(tup, desc, 2));
+			double		measured = strtod(SPI_getvalue(tup, desc, 3), NULL);
+			double		reference;
+
+			if (kind == WORK_NONE || bytes <= 0 || !(measured > 0) ||
+				strncmp(factors[kind].source, "the median", 10) == 0)
+				continue;
+			reference = bytes / (work_kinds[kind].reference_mb_s * 1048576.0) * 1000.0;
+			factors[kind].factor = measured / reference;
+			oldcxt = MemoryContextSwitchTo(factors_cxt);
+			factors[kind].source = psprintf("measured by migration_guard.calibrate() on %s",
+											SPI_getvalue(tup, desc, 4));
+			MemoryContextSwitchTo(oldcxt);
+		}
+	}
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	AtEOXact_GUC(true, nestlevel);
+}
+
+/*
+ * How long the work of one hazard holds the statement's lock.  work is the
+ * size that work reads (rules.c's work_size()).
+ */
+HoldTime
+predict_hold(const RelEffect *eff, const Hazard *hz, const RelSize *work)
+{
+	HoldTime	ht;
+	bool		with_indexes;
+	int64		heap_bytes;
+
+	memset(&ht, 0, sizeof(ht));
+	ht.factor = 1.0;
+	ht.kind = hazard_kind(eff, hz, &with_indexes);
+	if (ht.kind == WORK_NONE && !with_indexes)
+		return ht;
+
+	heap_bytes = work->toast_left_out ? work->bytes :
+		work->bytes - work->toast_bytes;
+	ht.bytes = work->bytes;
+	if (ht.kind != WORK_NONE)
+		ht.reference_ms = work->bytes /
+			(work_kinds[ht.kind].reference_mb_s * 1048576.0) * 1000.0;
+	if (with_indexes)
+	{
+		ht.index_bytes = heap_bytes;
+		ht.reference_ms += indexes_reference_ms(eff->relid, heap_bytes,
+												&ht.nindexes);
+	}
+	/* REINDEX TABLE: its work is its indexes' builds, B-tree's factor */
+	if (ht.kind == WORK_NONE)
+	{
+		ht.kind = WORK_INDEX_BTREE;
+		ht.bytes = 0;
+	}
+
+	if (factors_lxid != mg_my_lxid())
+		look_up_factors();
+	ht.factor = factors[ht.kind].factor;
+	ht.source = factors[ht.kind].source;
+	ht.predicted_ms = ht.reference_ms * ht.factor;
+	return ht;
+}
+
+/*
+ * The prediction in words: "a rewrite of 75 MB at 5.4 MB/s and 2 index
+ * builds (the median of the last 20 rewrites on this server)"
+ */
+char *
+describe_hold(const HoldTime *ht)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (ht->bytes > 0)
+		appendStringInfo(&buf, "a %s of %s at %.*f MB/s",
+						 work_kinds[ht->kind].words, format_bytes(ht->bytes),
+						 work_kinds[ht->kind].reference_mb_s / ht->factor < 10 ? 1 : 0,
+						 work_kinds[ht->kind].reference_mb_s / ht->factor);
+	if (ht->nindexes > 0)
+		appendStringInfo(&buf, "%s%d index build%s of %s each",
+						 buf.len > 0 ? " and " : "", ht->nindexes,
+						 ht->nindexes == 1 ? "" : "s",
+						 format_bytes(ht->index_bytes));
+	appendStringInfo(&buf, " (%s)", ht->source);
+	return buf.data;
+}
+
+PG_FUNCTION_INFO_V1(mg_work_rates);
+
+/*
+ * migration_guard.work_rates(): per kind, the reference rate, the rate the
+ * predictions use and where it comes from
+ */
+Datum
+mg_work_rates(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	mg_init_materialized_srf(fcinfo);
+	look_up_factors();
+	for (i = 1; i < NUM_WORK_KINDS; i++)
+	{
+		Datum		values[5];
+		bool		nulls[5] = {false};
+
+		values[0] = CStringGetTextDatum(work_kinds[i].name);
+		values[1] = Float8GetDatum(work_kinds[i].reference_mb_s);
+		values[2] = Float8GetDatum(work_kinds[i].reference_mb_s / factors[i].factor);
+		values[3] = Float8GetDatum(factors[i].factor);
+		values[4] = CStringGetTextDatum(factors[i].source);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	PG_RETURN_VOID();
+}
