@@ -91,6 +91,7 @@ typedef struct Finding
 	char	   *lock_mode;
 	char	   *size;			/* pg_size_pretty of table_bytes, or NULL */
 	long long	table_bytes;	/* -1 when not measured */
+	double		predicted_seconds;	/* its lock hold, -1 when not predicted */
 	long long	est_rows;		/* -1 when not measured */
 	char	   *message;
 	char	   *detail;

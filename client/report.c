@@ -213,6 +213,9 @@ print_text(const Report *report, bool color)
 				print_count(f->est_rows);
 				printf(f->est_rows == 1 ? " row" : " rows");
 			}
+			if (f->predicted_seconds >= 0)
+				printf(", lock held about %.*f s", f->predicted_seconds < 10 ? 2 : 0,
+					   f->predicted_seconds);
 			printf(")");
 		}
 		printf("\n");
@@ -343,6 +346,11 @@ print_json(const Report *report)
 		json_number(f->table_bytes);
 		fputs(", \"est_rows\": ", stdout);
 		json_number(f->est_rows);
+		fputs(", \"predicted_seconds\": ", stdout);
+		if (f->predicted_seconds < 0)
+			fputs("null", stdout);
+		else
+			printf("%.3f", f->predicted_seconds);
 		fputs(", \"message\": ", stdout);
 		json_string(f->message);
 		fputs(", \"detail\": ", stdout);

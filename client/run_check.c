@@ -45,13 +45,14 @@ enum
 	C_DETAIL,
 	C_HINT,
 	C_RECIPE,
-	C_SIZE
+	C_SIZE,
+	C_PREDICTED
 };
 
 static const char *const check_query =
 "SELECT statement, line, col, command, relation::text, lock_mode,"
 "       table_bytes, est_rows, rule, verdict, message, detail, hint, recipe,"
-"       pg_size_pretty(table_bytes)"
+"       pg_size_pretty(table_bytes), predicted_seconds"
 "  FROM migration_guard.check($1, 'statement', $2::jsonb)";
 
 static int
@@ -165,6 +166,7 @@ new_finding(Report *report)
 	f = &report->items[report->n++];
 	memset(f, 0, sizeof(Finding));
 	f->table_bytes = -1;
+	f->predicted_seconds = -1;
 	f->est_rows = -1;
 	return f;
 }
@@ -313,6 +315,8 @@ run_check(PGconn *conn, MigrationList *list, const char *sizes, Report *report)
 		f->detail = value_or_null(res, row, C_DETAIL);
 		f->hint = value_or_null(res, row, C_HINT);
 		f->recipe = value_or_null(res, row, C_RECIPE);
+		f->predicted_seconds = PQgetisnull(res, row, C_PREDICTED) ? -1 :
+			strtod(PQgetvalue(res, row, C_PREDICTED), NULL);
 		if (f->message == NULL)
 			f->message = pg_strdup("");
 		report->count[f->severity]++;

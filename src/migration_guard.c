@@ -32,7 +32,7 @@ PG_MODULE_MAGIC;
 
 int			mg_mode = GUARD_MODE_ENFORCE;
 int			mg_large_table_threshold = 10 * 1024;	/* kB: 10 MB */
-int			mg_max_lock_hold = 1000;	/* ms */
+int			mg_max_lock_hold = 250;	/* ms */
 char	   *mg_allow = NULL;
 int			mg_audit = AUDIT_ALL;
 int			mg_lock_timeout = 2000;
@@ -119,7 +119,7 @@ _PG_init(void)
 							"of work (see migration_guard.work_rates()).  0 judges by "
 							"migration_guard.large_table_threshold alone.",
 							&mg_max_lock_hold,
-							1000,
+							250,
 							0,
 							INT_MAX,
 							PGC_SUSET,
@@ -178,7 +178,7 @@ _PG_init(void)
 							"A guarded statement is refused at once when a transaction older than this holds a conflicting lock.",
 							"Younger holders are simply waited for, under migration_guard.lock_timeout.",
 							&mg_lock_holder_age,
-							1000,
+							250,
 							0,
 							INT_MAX,
 							PGC_SUSET,

@@ -211,8 +211,8 @@ for my $tool (qw(prisma flyway diesel goose dbmate plain))
 	ok(defined $i, 'prisma: the create_index finding is printed');
 	$i //= 0;
 	like($lines[$i],
-		qr/^\Q$file\E:5:1: block\[create_index\]: CREATE INDEX would block writes to table "Project" while the index is built \(\d+(?:\.\d+)? [kMG]B, ~100,000 rows\)$/,
-		'text: first line, with the size and the rows');
+		qr/^\Q$file\E:5:1: block\[create_index\]: CREATE INDEX would block writes to table "Project" while the index is built \(\d+(?:\.\d+)? [kMG]B, ~100,000 rows, lock held about \d+\.\d\d s\)$/,
+		'text: first line, with the size, the rows and the predicted hold');
 	like($lines[ $i + 1 ] // '', qr/^    Table "Project" is \d+ [kMG]B with about 100000 rows\. CREATE INDEX takes a SHARE lock/,
 		'text: the DETAIL, indented by 4');
 	is($lines[ $i + 2 ] // '', '    safe way:', 'text: "safe way:" after the DETAIL');
@@ -343,7 +343,7 @@ like($layouts{goose}{text},
 # JSON
 # ---------------------------------------------------------------------------
 my @json_keys = sort qw(file line column migration statement severity rule command
-  relation lock_mode table_bytes est_rows message detail hint recipe);
+  relation lock_mode table_bytes est_rows predicted_seconds message detail hint recipe);
 
 # the JSON type of a decoded value (before it is used as a string)
 sub json_type
@@ -364,6 +364,7 @@ my %json_types = (
 	rule => [ 'string', 'null' ], command => ['string'],
 	relation => [ 'string', 'null' ], lock_mode => [ 'string', 'null' ],
 	table_bytes => [ 'number', 'null' ], est_rows => [ 'number', 'null' ],
+	predicted_seconds => [ 'number', 'null' ],
 	message => ['string'], detail => [ 'string', 'null' ],
 	hint => [ 'string', 'null' ], recipe => ['array'],);
 
@@ -419,6 +420,11 @@ sub json_findings
 	ok(defined $blk->{table_bytes} && $blk->{table_bytes} > 1024 * 1024 && $blk->{table_bytes} < 100 * 1024 * 1024,
 		'JSON block: table_bytes over the threshold');
 	is($blk->{est_rows}, 100000, 'JSON block: est_rows');
+	# a B-tree build of the table's bytes at the server's rate, as check() predicts it
+	my $want = $node->safe_psql('app', "SELECT round((predicted_seconds)::numeric, 3)
+	  FROM migration_guard.check('CREATE INDEX ON projects (status)', 'statement')
+	 WHERE rule = 'create_index'");
+	is(sprintf('%.3f', $blk->{predicted_seconds} // -1), $want, 'JSON block: predicted_seconds is check()\'s');
 	is($blk->{message}, 'CREATE INDEX would block writes to table "projects" while the index is built',
 		'JSON block: message, without the size');
 	like($blk->{detail} // '', qr/^Table "projects" is \d+ [kMG]B with about 100000 rows\./, 'JSON block: detail');
