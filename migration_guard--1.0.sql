@@ -78,6 +78,19 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'mg_relation_size'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
+-- Per kind of work: the reference rate, the rate in use and where it comes from
+CREATE FUNCTION migration_guard.work_rates(
+    OUT kind text,
+    OUT reference_mb_per_s double precision,
+    OUT mb_per_s double precision,
+    OUT factor double precision,
+    OUT source text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'mg_work_rates'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION migration_guard.work_rates() IS
+'the rate of each kind of work that the lock hold predictions use, and where it comes from';
+
 -- Every table's size as the guard measures it, to hand to check() on
 -- another server (a CI database with production's schema but not its
 -- data): check(sql, transaction, sizes) judges the relations named here by
@@ -92,6 +105,11 @@ AS $$
         'database', current_database(),
         'exported_at', now(),
         'server_version_num', current_setting('server_version_num')::int,
+        -- how fast this server does each kind of work, for check()'s predictions
+        'rates', (SELECT jsonb_object_agg(w.kind, jsonb_build_object(
+                     'factor', w.factor,
+                     'source', replace(w.source, 'on this server', 'on the server the sizes come from')))
+                    FROM migration_guard.work_rates() w),
         'relations', coalesce(jsonb_agg(jsonb_build_object(
             'schema', n.nspname, 'name', c.relname, 'kind', c.relkind,
             'bytes', s.bytes, 'toast_bytes', s.toast_bytes,
@@ -324,19 +342,6 @@ COMMENT ON TABLE migration_guard.calibration IS
 -- not dumped: a restore onto other hardware must not inherit them
 REVOKE ALL ON migration_guard.calibration FROM PUBLIC;
 GRANT SELECT ON migration_guard.calibration TO pg_monitor;
-
--- Per kind of work: the reference rate, the rate in use and where it comes from
-CREATE FUNCTION migration_guard.work_rates(
-    OUT kind text,
-    OUT reference_mb_per_s double precision,
-    OUT mb_per_s double precision,
-    OUT factor double precision,
-    OUT source text)
-RETURNS SETOF record
-AS 'MODULE_PATHNAME', 'mg_work_rates'
-LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION migration_guard.work_rates() IS
-'the rate of each kind of work that the lock hold predictions use, and where it comes from';
 
 -- Measure this server's rates on a table of its own, created and dropped
 -- in the caller's transaction: one statement of each kind, stopping once

@@ -102,10 +102,11 @@ SELECT rule, verdict FROM migration_guard.check('DROP INDEX ht_main_email_idx');
 -- reference rates; 3 of them at least.  (Rows written here stand for
 -- statements that ran; test/t/015_hold_time.pl learns from real ones.)
 --
-CREATE FUNCTION ht_history(k text, reference float8, held float8) RETURNS void LANGUAGE sql AS $$
+CREATE FUNCTION ht_history(k text, reference float8, held float8, by_role text DEFAULT current_user)
+  RETURNS void LANGUAGE sql AS $$
   INSERT INTO migration_guard.audit_log (role_name, session_role, backend_pid, command, statement,
                                          verdict, held_ms, work_kind, work_bytes, reference_ms)
-  VALUES (current_user, session_user, pg_backend_pid(), 'ALTER TABLE', 'history', 'ok', held, k,
+  VALUES (by_role, session_user, pg_backend_pid(), 'ALTER TABLE', 'history', 'ok', held, k,
           (reference * 60 * 1048576 / 1000)::bigint, reference)
 $$;
 -- two are not enough
@@ -120,7 +121,7 @@ SELECT ht_history('rewrite', 100, 90000), ht_history('rewrite', 100, 350),
        ht_history('rewrite', 10, 5000), ht_history('rewrite', 49, 5000);
 SELECT kind, factor, source FROM migration_guard.work_rates() WHERE kind = 'rewrite';
 -- only the last 20 count: 20 newer ones at factor 2
-SELECT ht_history('rewrite', 100, 200) FROM generate_series(1, 20);
+SELECT count(*) AS written FROM (SELECT ht_history('rewrite', 100, 200) FROM generate_series(1, 20)) h;
 SELECT kind, factor, source FROM migration_guard.work_rates() WHERE kind = 'rewrite';
 -- the prediction and its message follow
 SELECT abs(predicted_seconds - 2 * (table_bytes / (60 * 1048576.0)
@@ -129,6 +130,33 @@ SELECT abs(predicted_seconds - 2 * (table_bytes / (60 * 1048576.0)
 SELECT message, detail FROM migration_guard.check('ALTER TABLE ht_main ADD COLUMN u uuid DEFAULT gen_random_uuid()');
 -- other kinds keep their own rates
 SELECT kind, factor, source FROM migration_guard.work_rates() WHERE kind IN ('index_btree', 'validate') ORDER BY kind;
+-- any role can make a statement fast for its size (a rewrite of a table of
+-- dead rows): the history of roles that are not superusers may show the
+-- server slower, never faster
+CREATE ROLE ht_app;
+SELECT count(*) AS written FROM (SELECT ht_history('rewrite', 100, 10, 'ht_app') FROM generate_series(1, 20)) h;
+SELECT kind, factor, source FROM migration_guard.work_rates() WHERE kind = 'rewrite';
+SELECT count(*) AS written FROM (SELECT ht_history('rewrite', 100, 600, 'ht_app') FROM generate_series(1, 20)) h;
+SELECT kind, factor, source FROM migration_guard.work_rates() WHERE kind = 'rewrite';
+DELETE FROM migration_guard.audit_log WHERE role_name = 'ht_app';
+DROP ROLE ht_app;
+SELECT kind, factor, source FROM migration_guard.work_rates() WHERE kind = 'rewrite';
+
+-- check() given another server's sizes judges by that server's rates too
+SELECT jsonb_typeof(migration_guard.export_sizes()->'rates'->'rewrite'->'factor') AS exported,
+       migration_guard.export_sizes()->'rates'->'rewrite'->>'source' AS exported_source;
+SELECT abs(predicted_seconds - 3 * (table_bytes / (60 * 1048576.0)
+         + 2 * pg_relation_size('ht_main') / (280 * 1048576.0))) < 1e-9 AS three_times_the_reference,
+       substring(detail from '\(given with the sizes: [^)]*\)') AS source
+  FROM migration_guard.check('ALTER TABLE ht_main ADD COLUMN u uuid DEFAULT gen_random_uuid()', 'file',
+         jsonb_build_object('format', 'migration_guard sizes 1', 'relations', '[]'::jsonb,
+           'rates', jsonb_build_object('rewrite', jsonb_build_object('factor', 3, 'source', 'the median of the last 20 rewrites on the server the sizes come from'),
+                                       'index_btree', jsonb_build_object('factor', 1),
+                                       'a_later_kind', jsonb_build_object('factor', 1))));
+SELECT * FROM migration_guard.check('ALTER TABLE ht_main ADD COLUMN u uuid DEFAULT gen_random_uuid()', 'file',
+         '{"format": "migration_guard sizes 1", "relations": [], "rates": {"rewrite": {"factor": 0}}}');
+SELECT * FROM migration_guard.check('ALTER TABLE ht_main ADD COLUMN u uuid DEFAULT gen_random_uuid()', 'file',
+         '{"format": "migration_guard sizes 1", "relations": [], "rates": {"rewrite": {"factor": "fast"}}}');
 
 --
 -- calibrate(): one statement of each kind on a table of its own, in the
@@ -169,5 +197,5 @@ RESET migration_guard.max_lock_hold;
 RESET migration_guard.large_table_threshold;
 SET migration_guard.allow = 'drop_table';
 DROP TABLE ht_main, ht_orgs, ht_parted, ht_part;
-DROP FUNCTION ht_rate(text), ht_predicted(text), ht_history(text, float8, float8);
+DROP FUNCTION ht_rate(text), ht_predicted(text), ht_history(text, float8, float8, text);
 RESET migration_guard.allow;

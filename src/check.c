@@ -519,7 +519,10 @@ check_script(const char *script_sql, bool file, Datum sizes,
 	tx.file = file;
 	/* another server's sizes (export_sizes()), for the relations they name */
 	if (sizes != (Datum) 0)
+	{
 		script.sizes = given_sizes_load(sizes);
+		script.rates = given_rates_load(sizes);
+	}
 
 	/* Syntax errors surface as PostgreSQL's own, with their position */
 	errcallback.callback = script_error_callback;

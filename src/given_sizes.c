@@ -215,3 +215,59 @@ given_or_measured_size(ScriptState *script, Oid relid, bool *given)
 	*given = entry != NULL;
 	return entry ? entry->size : measure_relation(relid);
 }
+
+/*
+ * The rates that came with the sizes (export_sizes()'s "rates": per work
+ * kind, the factor and its source on that server), or NULL when there are
+ * none.  Kinds this server does not know are skipped; a factor that is not
+ * a positive number is an error.
+ */
+GivenRates *
+given_rates_load(Datum sizes)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	Oid			argtypes[1] = {JSONBOID};
+	Datum		args[1] = {sizes};
+	GivenRates *rates = NULL;
+	uint64		i;
+	int			ret;
+
+	if ((ret = SPI_connect()) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed for the given rates: %s",
+			 SPI_result_code_string(ret));
+	ret = SPI_execute_with_args(
+								"SELECT r.key, r.value->>'source',"
+								"       CASE WHEN pg_catalog.jsonb_typeof(r.value->'factor') = 'number'"
+								"             AND (r.value->>'factor')::pg_catalog.numeric > 0"
+								"             AND (r.value->>'factor')::pg_catalog.numeric < 1000000"
+								"            THEN (r.value->>'factor')::pg_catalog.float8 END"
+								"  FROM pg_catalog.jsonb_each(CASE WHEN pg_catalog.jsonb_typeof($1->'rates') = 'object'"
+								"                                  THEN $1->'rates' END) r",
+								1, argtypes, args, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read the rates of the given sizes: %s",
+			 SPI_result_code_string(ret));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		TupleDesc	tupdesc = SPI_tuptable->tupdesc;
+		WorkKind	kind = work_kind_lookup(SPI_getvalue(tuple, tupdesc, 1));
+		char	   *source = SPI_getvalue(tuple, tupdesc, 2);
+		char	   *factor = SPI_getvalue(tuple, tupdesc, 3);
+		MemoryContext oldcxt;
+
+		if (kind == WORK_NONE)
+			continue;			/* a kind of a later version */
+		if (factor == NULL)
+			invalid_sizes("Each value of \"rates\" needs a \"factor\": a number above 0 and below 1000000.");
+		oldcxt = MemoryContextSwitchTo(caller);
+		if (rates == NULL)
+			rates = palloc0(sizeof(GivenRates));
+		rates->factor[kind] = strtod(factor, NULL);
+		rates->source[kind] = psprintf("given with the sizes: %s",
+									   source ? source : "no source said");
+		MemoryContextSwitchTo(oldcxt);
+	}
+	SPI_finish();
+	return rates;
+}

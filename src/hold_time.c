@@ -282,41 +282,6 @@ look_up_factors(void)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	/*
-	 * Per kind, the median of measured over reference time of its last
-	 * HISTORY_WINDOW statements long enough to measure the work rather
-	 * than the statement's fixed cost; then the calibration's.
-	 */
-	if (SPI_execute(psprintf("SELECT work_kind, pg_catalog.count(*),"
-							 " pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY held_ms / reference_ms)"
-							 " FROM (SELECT work_kind, held_ms, reference_ms,"
-							 "  pg_catalog.row_number() OVER (PARTITION BY work_kind ORDER BY id DESC) AS n"
-							 "  FROM migration_guard.audit_log"
-							 "  WHERE reference_ms >= %g AND held_ms IS NOT NULL) h"
-							 " WHERE n <= %d GROUP BY work_kind",
-							 HISTORY_MIN_REFERENCE_MS, HISTORY_WINDOW),
-					true, 0) == SPI_OK_SELECT)
-	{
-		uint64		r;
-
-		for (r = 0; r < SPI_processed; r++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[r];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			char	   *name = SPI_getvalue(tup, desc, 1);
-			int64		n = pg_strtoint64(SPI_getvalue(tup, desc, 2));
-			double		median = strtod(SPI_getvalue(tup, desc, 3), NULL);
-			WorkKind	kind = work_kind_lookup(name);
-
-			if (kind == WORK_NONE || n < HISTORY_MIN_SAMPLES || !(median > 0))
-				continue;
-			factors[kind].factor = median;
-			oldcxt = MemoryContextSwitchTo(factors_cxt);
-			factors[kind].source = psprintf("the median of the last " INT64_FORMAT " %ss on this server",
-											n, work_kinds[kind].words);
-			MemoryContextSwitchTo(oldcxt);
-		}
-	}
 	if (SPI_execute("SELECT kind, bytes, measured_ms, "
 					" pg_catalog.to_char(measured_at, 'YYYY-MM-DD')"
 					" FROM migration_guard.calibration", true, 0) == SPI_OK_SELECT)
@@ -332,8 +297,7 @@ look_up_factors(void)
 			double		measured = strtod(SPI_getvalue(tup, desc, 3), NULL);
 			double		reference;
 
-			if (kind == WORK_NONE || bytes <= 0 || !(measured > 0) ||
-				strncmp(factors[kind].source, "the median", 10) == 0)
+			if (kind == WORK_NONE || bytes <= 0 || !(measured > 0))
 				continue;
 			reference = bytes / (work_kinds[kind].reference_mb_s * 1048576.0) * 1000.0;
 			factors[kind].factor = measured / reference;
@@ -341,6 +305,75 @@ look_up_factors(void)
 			factors[kind].source = psprintf("measured by migration_guard.calibrate() on %s",
 											SPI_getvalue(tup, desc, 4));
 			MemoryContextSwitchTo(oldcxt);
+		}
+	}
+
+	/*
+	 * Per kind, the median of measured over reference time of the last
+	 * HISTORY_WINDOW statements long enough to measure the work rather than
+	 * the statement's fixed cost.  Any role can make a statement run fast
+	 * for its size (a rewrite of a table that is mostly dead rows), so the
+	 * history of every role may only make the server slower than the
+	 * calibration says; that of superusers, who could raise max_lock_hold
+	 * anyway, may make it faster too.
+	 */
+	if (SPI_execute(psprintf("SELECT work_kind,"
+							 " pg_catalog.count(*) FILTER (WHERE n_all <= %d),"
+							 " pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY ratio) FILTER (WHERE n_all <= %d),"
+							 " pg_catalog.count(*) FILTER (WHERE su AND n_role <= %d),"
+							 " pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY ratio) FILTER (WHERE su AND n_role <= %d)"
+							 " FROM (SELECT a.work_kind, a.held_ms / a.reference_ms AS ratio,"
+							 "   COALESCE(r.rolsuper, false) AS su,"
+							 "   pg_catalog.row_number() OVER (PARTITION BY a.work_kind ORDER BY a.id DESC) AS n_all,"
+							 "   pg_catalog.row_number() OVER (PARTITION BY a.work_kind, COALESCE(r.rolsuper, false)"
+							 "                                 ORDER BY a.id DESC) AS n_role"
+							 "  FROM migration_guard.audit_log a"
+							 "  LEFT JOIN pg_catalog.pg_roles r ON r.rolname = a.role_name"
+							 "  WHERE a.work_kind IS NOT NULL AND a.reference_ms >= %g"
+							 "    AND a.held_ms IS NOT NULL) h"
+							 " GROUP BY work_kind",
+							 HISTORY_WINDOW, HISTORY_WINDOW, HISTORY_WINDOW,
+							 HISTORY_WINDOW, HISTORY_MIN_REFERENCE_MS),
+					true, 0) == SPI_OK_SELECT)
+	{
+		uint64		r;
+
+		for (r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[r];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			WorkKind	kind = work_kind_lookup(SPI_getvalue(tup, desc, 1));
+			int64		n_all = pg_strtoint64(SPI_getvalue(tup, desc, 2));
+			int64		n_su = pg_strtoint64(SPI_getvalue(tup, desc, 4));
+			char	   *all = SPI_getvalue(tup, desc, 3);
+			char	   *su = SPI_getvalue(tup, desc, 5);
+			double		median;
+			int64		n;
+
+			if (kind == WORK_NONE)
+				continue;
+			/* superusers' history replaces the calibration */
+			if (n_su >= HISTORY_MIN_SAMPLES && su != NULL && strtod(su, NULL) > 0)
+			{
+				median = strtod(su, NULL);
+				n = n_su;
+				factors[kind].factor = median;
+				oldcxt = MemoryContextSwitchTo(factors_cxt);
+				factors[kind].source = psprintf("the median of the last " INT64_FORMAT " %ss on this server",
+												n, work_kinds[kind].words);
+				MemoryContextSwitchTo(oldcxt);
+			}
+			/* everyone's may only make it slower */
+			if (n_all >= HISTORY_MIN_SAMPLES && all != NULL &&
+				strtod(all, NULL) > factors[kind].factor)
+			{
+				median = strtod(all, NULL);
+				factors[kind].factor = median;
+				oldcxt = MemoryContextSwitchTo(factors_cxt);
+				factors[kind].source = psprintf("the median of the last " INT64_FORMAT " %ss on this server",
+												n_all, work_kinds[kind].words);
+				MemoryContextSwitchTo(oldcxt);
+			}
 		}
 	}
 	SPI_finish();
@@ -353,7 +386,8 @@ look_up_factors(void)
  * size that work reads (rules.c's work_size()).
  */
 HoldTime
-predict_hold(const RelEffect *eff, const Hazard *hz, const RelSize *work)
+predict_hold(const RelEffect *eff, const Hazard *hz, const RelSize *work,
+			 const ScriptState *script)
 {
 	HoldTime	ht;
 	bool		with_indexes;
@@ -388,6 +422,13 @@ predict_hold(const RelEffect *eff, const Hazard *hz, const RelSize *work)
 		look_up_factors();
 	ht.factor = factors[ht.kind].factor;
 	ht.source = factors[ht.kind].source;
+	/* check() given another server's sizes judges by its rates too */
+	if (script != NULL && script->rates != NULL &&
+		script->rates->factor[ht.kind] > 0)
+	{
+		ht.factor = script->rates->factor[ht.kind];
+		ht.source = script->rates->source[ht.kind];
+	}
 	ht.predicted_ms = ht.reference_ms * ht.factor;
 	return ht;
 }

@@ -678,6 +678,23 @@ summarize(Judgement *j)
 			}
 		}
 	}
+
+	/*
+	 * The row names the statement's relation, and records the longest work
+	 * it does, wherever that is (an ATTACH scans the partition, not the
+	 * parent): what the server learns its rates from.
+	 */
+	if (j->main != NULL && j->main->hold.kind == WORK_NONE)
+	{
+		foreach(lc, j->findings)
+		{
+			Finding    *f = (Finding *) lfirst(lc);
+
+			if (f->hold.kind != WORK_NONE && !f->effect->is_new &&
+				f->hold.predicted_ms > j->main->hold.predicted_ms)
+				j->main->hold = f->hold;
+		}
+	}
 	j->verdict = j->first_block ? "blocked" : overridden ? "overridden" :
 		warned ? "warned" : unused ? "unused_table" : "ok";
 	j->audit = existing &&

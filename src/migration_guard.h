@@ -260,7 +260,18 @@ typedef struct ScriptState
 	List	   *columns;		/* ScriptColumn *: added to existing tables */
 	HTAB	   *sizes;			/* relid -> sizes check() was given, or NULL
 								 * (given_sizes.c) */
+	struct GivenRates *rates;	/* the rates given with them, or NULL */
 } ScriptState;
+
+/*
+ * The factors of the server the sizes come from, per WorkKind: a kind it
+ * did not export has factor 0 (this server's own is used)
+ */
+typedef struct GivenRates
+{
+	double		factor[NUM_WORK_KINDS];
+	char	   *source[NUM_WORK_KINDS];
+} GivenRates;
 
 /*
  * check.c: one statement of a dry run, as check_script() hands it on.
@@ -366,6 +377,7 @@ extern RelSize measure_relation(Oid relid);
 
 /* given_sizes.c */
 extern HTAB *given_sizes_load(Datum sizes);
+extern GivenRates *given_rates_load(Datum sizes);
 extern RelSize given_or_measured_size(ScriptState *script, Oid relid,
 									  bool *given);
 extern List *measure_lock_holders(Oid relid, LOCKMODE mode);
@@ -408,7 +420,7 @@ extern void held_locks_install(void);
 
 /* hold_time.c */
 extern HoldTime predict_hold(const RelEffect *eff, const Hazard *hz,
-							 const RelSize *work);
+							 const RelSize *work, const ScriptState *script);
 extern const char *work_kind_name(WorkKind kind);
 extern WorkKind work_kind_lookup(const char *name);
 extern char *describe_hold(const HoldTime *ht);

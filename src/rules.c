@@ -684,7 +684,7 @@ judge_statement(Node *parsetree, const char *sql, ScriptState *script)
 
 			if (eff->is_new)
 				break;			/* nobody else can see it */
-			hold = predict_hold(eff, hz, &work);
+			hold = predict_hold(eff, hz, &work, script);
 			if (hold.predicted_ms > longest.predicted_ms)
 				longest = hold;
 			if (def->size_dependent && work.bytes <= threshold)
