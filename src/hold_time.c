@@ -83,7 +83,6 @@ static const WorkKindDef work_kinds[NUM_WORK_KINDS] = {
 /* Factors looked up once per transaction */
 typedef struct KindFactor
 {
-	bool		known;
 	double		factor;
 	const char *source;
 } KindFactor;
@@ -243,9 +242,22 @@ hazard_kind(const RelEffect *eff, const Hazard *hz, bool *with_indexes)
 	}
 }
 
+/* A kind's factor: the median of its last n statements */
+static void
+set_from_history(WorkKind kind, double median, int64 n)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(factors_cxt);
+
+	factors[kind].factor = median;
+	factors[kind].source = psprintf("the median of the last " INT64_FORMAT " %ss on this server",
+									n, work_kinds[kind].words);
+	MemoryContextSwitchTo(oldcxt);
+}
+
 /*
- * This server's factor for a kind: from the audit's recent statements of
- * that kind, else from migration_guard.calibration, else 1.  Read as the
+ * This server's factor for each kind: 1, or what migration_guard.calibrate()
+ * measured, or the median of superusers' recent statements of the kind;
+ * raised to the median of everyone's if that is slower.  Read as the
  * extension's owner (the audit is not readable by everyone), once per
  * transaction.
  */
@@ -266,7 +278,6 @@ look_up_factors(void)
 	MemoryContextReset(factors_cxt);
 	for (i = 0; i < NUM_WORK_KINDS; i++)
 	{
-		factors[i].known = true;
 		factors[i].factor = 1.0;
 		factors[i].source = "the reference rate";
 	}
@@ -347,33 +358,16 @@ look_up_factors(void)
 			int64		n_su = pg_strtoint64(SPI_getvalue(tup, desc, 4));
 			char	   *all = SPI_getvalue(tup, desc, 3);
 			char	   *su = SPI_getvalue(tup, desc, 5);
-			double		median;
-			int64		n;
 
 			if (kind == WORK_NONE)
 				continue;
 			/* superusers' history replaces the calibration */
 			if (n_su >= HISTORY_MIN_SAMPLES && su != NULL && strtod(su, NULL) > 0)
-			{
-				median = strtod(su, NULL);
-				n = n_su;
-				factors[kind].factor = median;
-				oldcxt = MemoryContextSwitchTo(factors_cxt);
-				factors[kind].source = psprintf("the median of the last " INT64_FORMAT " %ss on this server",
-												n, work_kinds[kind].words);
-				MemoryContextSwitchTo(oldcxt);
-			}
+				set_from_history(kind, strtod(su, NULL), n_su);
 			/* everyone's may only make it slower */
 			if (n_all >= HISTORY_MIN_SAMPLES && all != NULL &&
 				strtod(all, NULL) > factors[kind].factor)
-			{
-				median = strtod(all, NULL);
-				factors[kind].factor = median;
-				oldcxt = MemoryContextSwitchTo(factors_cxt);
-				factors[kind].source = psprintf("the median of the last " INT64_FORMAT " %ss on this server",
-												n_all, work_kinds[kind].words);
-				MemoryContextSwitchTo(oldcxt);
-			}
+				set_from_history(kind, strtod(all, NULL), n_all);
 		}
 	}
 	SPI_finish();
