@@ -50,8 +50,8 @@ SELECT coalesce(max(id), 0) AS mark FROM migration_guard.audit_log \gset
 SELECT :'script' AS script \gset
 \set ON_ERROR_STOP 1
 :script
-SELECT format('%5s | %-12s | %-50.50s | %8s | %9s | %9s | %9s | %5s', :round, work_kind,
-              regexp_replace(statement, '\s+', ' ', 'g'),
+SELECT format('%5s | %-12s | %-50s | %8s | %9s | %9s | %9s | %5s', :round, work_kind,
+              left(regexp_replace(statement, '\s+', ' ', 'g'), 50),
               round(work_bytes / 1048576.0, 1), round(reference_ms::numeric, 1),
               round(predicted_ms::numeric, 1), round(held_ms::numeric, 1),
               round((held_ms / nullif(predicted_ms, 0))::numeric, 2))
