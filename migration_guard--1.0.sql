@@ -183,9 +183,10 @@ CREATE TABLE migration_guard.audit_log (
     reference_ms     double precision,     -- its time at the reference rates
     predicted_ms     double precision      -- at this server's rates then
 );
--- the recent statements of a kind, which the rates are learned from
+-- the recent statements of a kind long enough to learn its rate from
+-- (src/hold_time.c: HISTORY_MIN_REFERENCE_MS)
 CREATE INDEX audit_log_work_kind_idx ON migration_guard.audit_log (work_kind, id)
-    WHERE work_kind IS NOT NULL;
+    WHERE reference_ms >= 50;
 ALTER SEQUENCE migration_guard.audit_log_id_seq OWNED BY migration_guard.audit_log.id;
 CREATE INDEX audit_log_logged_at_idx ON migration_guard.audit_log (logged_at);
 
