@@ -95,6 +95,10 @@ typedef struct KindFactor
 } KindFactor;
 
 static KindFactor factors[NUM_WORK_KINDS];
+
+/* The two queries, planned once per backend (planning cost 2 ms a DDL transaction) */
+static SPIPlanPtr calibration_plan = NULL;
+static SPIPlanPtr history_plan = NULL;
 static LocalTransactionId factors_lxid = InvalidLocalTransactionId;
 static MemoryContext factors_cxt = NULL;
 
@@ -276,6 +280,24 @@ latest_of_each_kind(void)
 	return buf.data;
 }
 
+/* A saved plan of the query, prepared the first time */
+static SPIPlanPtr
+kept_plan(SPIPlanPtr *plan, const char *sql)
+{
+	if (*plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(sql, 0, NULL);
+
+		if (p == NULL)
+			elog(ERROR, "could not prepare a migration_guard history query: %s",
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(p) != 0)
+			elog(ERROR, "could not keep a migration_guard history query");
+		*plan = p;
+	}
+	return *plan;
+}
+
 /* A kind's factor: the median of its last n statements */
 static void
 set_from_history(WorkKind kind, double median, int64 n)
@@ -304,6 +326,7 @@ look_up_factors(void)
 	int			nestlevel;
 	int			i;
 	MemoryContext oldcxt;
+	char	   *history_sql = NULL;
 
 	if (factors_cxt == NULL)
 		factors_cxt = AllocSetContextCreate(TopMemoryContext,
@@ -327,9 +350,11 @@ look_up_factors(void)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	if (SPI_execute("SELECT kind, bytes, measured_ms, "
-					" pg_catalog.to_char(measured_at, 'YYYY-MM-DD')"
-					" FROM migration_guard.calibration", true, 0) == SPI_OK_SELECT)
+	if (SPI_execute_plan(kept_plan(&calibration_plan,
+								   "SELECT kind, bytes, measured_ms, "
+								   " pg_catalog.to_char(measured_at, 'YYYY-MM-DD')"
+								   " FROM migration_guard.calibration"),
+						 NULL, NULL, true, 0) == SPI_OK_SELECT)
 	{
 		uint64		r;
 
@@ -362,7 +387,8 @@ look_up_factors(void)
 	 * calibration says; that of superusers, who could raise max_lock_hold
 	 * anyway, may make it faster too.
 	 */
-	if (SPI_execute(psprintf("SELECT work_kind,"
+	if (history_plan == NULL)
+		history_sql = psprintf("SELECT work_kind,"
 							 " pg_catalog.count(*) FILTER (WHERE n_all <= %d),"
 							 " pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY ratio) FILTER (WHERE n_all <= %d),"
 							 " pg_catalog.count(*) FILTER (WHERE su AND n_role <= %d),"
@@ -375,8 +401,9 @@ look_up_factors(void)
 							 "  LEFT JOIN pg_catalog.pg_roles r ON r.rolname = a.role_name) h"
 							 " GROUP BY work_kind",
 							 HISTORY_WINDOW, HISTORY_WINDOW, HISTORY_WINDOW,
-							 HISTORY_WINDOW, latest_of_each_kind()),
-					true, 0) == SPI_OK_SELECT)
+							 HISTORY_WINDOW, latest_of_each_kind());
+	if (SPI_execute_plan(kept_plan(&history_plan, history_sql),
+						 NULL, NULL, true, 0) == SPI_OK_SELECT)
 	{
 		uint64		r;
 
