@@ -376,7 +376,11 @@ build_messages(Finding *f, const Hazard *hz)
 	f->message = fill_message(message, subject, table,
 							  hz->subject ? hz->subject : eff->command,
 							  eff->noun);
-	if (judged_by_time(hz, &f->hold))
+	/* how long, in the message's own words where it already says "block" */
+	if (judged_by_time(hz, &f->hold) && strstr(f->message, "block") != NULL)
+		f->message = psprintf("%s, for about %s", f->message,
+							  format_ms(f->hold.predicted_ms));
+	else if (judged_by_time(hz, &f->hold))
 		f->message = psprintf("%s, blocking %s for about %s", f->message,
 							  eff->lockmode == AccessExclusiveLock ?
 							  "reads and writes" : "writes",

@@ -341,7 +341,7 @@ subtest 'refused by time: what holds its lock long, and only that' => sub {
 			my ($message) = $e =~ /ERROR:  (.*)$/m;
 			my ($detail) = $e =~ /DETAIL:  (.*)$/m;
 			is($message, $j->{message}, "  refused with check()'s message");
-			like($message, qr/blocking (reads and writes|writes) for about \d/, '  which says for how long');
+			like($message, qr/(blocking (reads and writes|writes) for|block.*, for) about \d/, '  which says for how long');
 			like($detail // '', qr/longer than migration_guard\.max_lock_hold \(${limit} ms\)/,
 				'  and its detail, by which limit');
 		}
