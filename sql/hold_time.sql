@@ -93,6 +93,12 @@ ALTER TABLE ht_main ADD COLUMN u uuid DEFAULT gen_random_uuid();
 SET migration_guard.large_table_threshold = '10MB';
 SELECT rule, verdict FROM migration_guard.check('ALTER TABLE ht_main ADD COLUMN u uuid DEFAULT gen_random_uuid()');
 SET migration_guard.large_table_threshold = '1MB';
+-- plan() plans what is refused, and keeps as written what the time limit lets through
+SELECT step, phase, statement, left(sql, 60) AS sql, lock_hold
+  FROM migration_guard.plan($$
+    ALTER TABLE ht_main ALTER COLUMN org_id SET NOT NULL;
+    ALTER TABLE ht_main ADD COLUMN u uuid DEFAULT gen_random_uuid();
+$$) ORDER BY step;
 -- a rule whose hold is brief (DROP INDEX waits, then reads nothing) is not judged by time
 SELECT rule, verdict FROM migration_guard.check('DROP INDEX ht_main_email_idx');
 
