@@ -119,6 +119,13 @@ work_kind_lookup(const char *name)
 	return WORK_NONE;
 }
 
+/* How long that work on that many bytes takes at the reference rate, in ms */
+static double
+reference_ms(WorkKind kind, int64 bytes)
+{
+	return bytes / (work_kinds[kind].reference_mb_s * 1048576.0) * 1000.0;
+}
+
 /* Milliseconds as a person says them: "40 ms", "1.2 s", "14 s", "3 min" */
 char *
 format_ms(double ms)
@@ -196,7 +203,7 @@ indexes_reference_ms(Oid relid, int64 heap_bytes, int *count)
 		Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
 		WorkKind	kind = index_kind(rel_am(idx->indexrelid), NULL);
 
-		ms += heap_bytes / (work_kinds[kind].reference_mb_s * 1048576.0) * 1000.0;
+		ms += reference_ms(kind, heap_bytes);
 		(*count)++;
 	}
 	systable_endscan(scan);
@@ -369,7 +376,7 @@ look_up_factors(void)
 
 			if (kind == WORK_NONE || bytes <= 0 || !(measured > 0))
 				continue;
-			reference = bytes / (work_kinds[kind].reference_mb_s * 1048576.0) * 1000.0;
+			reference = reference_ms(kind, bytes);
 			factors[kind].factor = measured / reference;
 			oldcxt = MemoryContextSwitchTo(factors_cxt);
 			factors[kind].source = psprintf("measured by migration_guard.calibrate() on %s",
@@ -455,8 +462,7 @@ predict_hold(const RelEffect *eff, const Hazard *hz, const RelSize *work,
 		work->bytes - work->toast_bytes;
 	ht.bytes = work->bytes;
 	if (ht.kind != WORK_NONE)
-		ht.reference_ms = work->bytes /
-			(work_kinds[ht.kind].reference_mb_s * 1048576.0) * 1000.0;
+		ht.reference_ms = reference_ms(ht.kind, work->bytes);
 	if (with_indexes)
 	{
 		ht.index_bytes = heap_bytes;
