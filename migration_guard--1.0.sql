@@ -336,6 +336,7 @@ GRANT EXECUTE ON FUNCTION migration_guard.lock_tree() TO pg_monitor;
 CREATE TABLE migration_guard.calibration (
     kind        text PRIMARY KEY,      -- a work kind, as in audit_log.work_kind
     bytes       bigint NOT NULL,       -- what the work read
+    rows        bigint NOT NULL DEFAULT 0, -- and the rows it sorted (a B-tree)
     measured_ms double precision NOT NULL,
     measured_at timestamptz NOT NULL DEFAULT pg_catalog.now());
 COMMENT ON TABLE migration_guard.calibration IS
@@ -365,7 +366,7 @@ DECLARE
     parent text := pg_catalog.format('migration_guard.%I', '_calibrate_parent_' || pg_catalog.pg_backend_pid());
     orgs text := pg_catalog.format('migration_guard.%I', '_calibrate_orgs_' || pg_catalog.pg_backend_pid());
     mv text := pg_catalog.format('migration_guard.%I', '_calibrate_mv_' || pg_catalog.pg_backend_pid());
-    rows bigint;
+    nrows bigint;
     step record;
     t0 timestamptz;
     n bigint;
@@ -380,26 +381,27 @@ BEGIN
     END IF;
 
     -- rows like a SaaS table's: about 330 bytes each, nothing out of line
-    rows := size_mb::bigint * 1048576 / 330;
+    nrows := size_mb::bigint * 1048576 / 330;
     EXECUTE pg_catalog.format('CREATE TABLE %s (id bigint, org_id bigint, email text, name text,'
         ' created_at timestamptz, pt point, payload jsonb)', t);
     EXECUTE pg_catalog.format('INSERT INTO %s SELECT g, g %% 1000, ''user'' || g || ''@example.com'','
         ' pg_catalog.md5(g::text), pg_catalog.now() - g * interval ''1 second'','
         ' point(g %% 1009, g %% 997),'
         ' pg_catalog.jsonb_build_object(''plan'', ''pro'', ''note'', pg_catalog.repeat(pg_catalog.md5(g::text), 3))'
-        ' FROM pg_catalog.generate_series(1, $1) g', t) USING rows;
+        ' FROM pg_catalog.generate_series(1, $1) g', t) USING nrows;
     EXECUTE pg_catalog.format('CREATE TABLE %s (id bigint PRIMARY KEY)', orgs);
     EXECUTE pg_catalog.format('INSERT INTO %s SELECT pg_catalog.generate_series(0, 999)', orgs);
     EXECUTE pg_catalog.format('ANALYZE %s, %s', t, orgs);
 
     -- each kind of work, timed, with the bytes hold_time.c counts for it:
-    -- the table for a rewrite, its main fork for the others
+    -- the table for a rewrite, its main fork for the others; the B-tree's
+    -- keys are text in random order, in the database's collation
     FOR step IN
         SELECT * FROM (VALUES
             (1, 'rewrite', 'ALTER TABLE %1$s ADD COLUMN u uuid DEFAULT pg_catalog.gen_random_uuid()'),
             (2, 'validate', 'ALTER TABLE %1$s ADD CHECK (org_id >= 0)'),
             (3, 'fk_validate', 'ALTER TABLE %1$s ADD FOREIGN KEY (org_id) REFERENCES %2$s'),
-            (4, 'index_btree', 'CREATE INDEX ON %1$s (email)'),
+            (4, 'index_btree', 'CREATE INDEX ON %1$s (name)'),
             (5, 'index_hash', 'CREATE INDEX ON %1$s USING hash (email)'),
             (6, 'index_brin', 'CREATE INDEX ON %1$s USING brin (created_at)'),
             (7, 'index_gist', 'CREATE INDEX ON %1$s USING gist (pt)'),
@@ -431,10 +433,10 @@ BEGIN
         measured_ms := pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - t0) * 1000;
         bytes := n;
         mb_per_s := n / 1048576.0 / GREATEST(measured_ms, 0.001) * 1000;
-        INSERT INTO migration_guard.calibration AS c (kind, bytes, measured_ms, measured_at)
-        VALUES (step.kind, n, measured_ms, pg_catalog.now())
+        INSERT INTO migration_guard.calibration AS c (kind, bytes, rows, measured_ms, measured_at)
+        VALUES (step.kind, n, nrows, measured_ms, pg_catalog.now())
         ON CONFLICT ON CONSTRAINT calibration_pkey DO UPDATE
-            SET bytes = excluded.bytes, measured_ms = excluded.measured_ms,
+            SET bytes = excluded.bytes, rows = excluded.rows, measured_ms = excluded.measured_ms,
                 measured_at = excluded.measured_at;
         RETURN NEXT;
     END LOOP;

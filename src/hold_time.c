@@ -9,8 +9,10 @@
  * validation scan, a foreign key's validation, a partition's attach scan)
  * has a reference rate in bytes per second, measured on the reference
  * machine by test/bench/work_rates.sh.  A statement's reference time is
- * what it reads over those rates; a rewrite adds the build of every index
- * of the table.  This server is faster or slower: its factor for a kind is
+ * what it reads over those rates; a rewrite adds a cost per row it copies,
+ * and the build of every index of the table; a B-tree build adds a cost
+ * per key it sorts.  This server is faster or slower: its factor for a
+ * kind is
  * measured time over reference time, the median of its recent statements of
  * that kind (the audit keeps both), or else of the last
  * migration_guard.calibrate(), or else 1.
@@ -31,12 +33,18 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_database.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "parser/parse_type.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -74,8 +82,8 @@ typedef struct WorkKindDef
  */
 static const WorkKindDef work_kinds[NUM_WORK_KINDS] = {
 	{"none", "no work", 0},
-	{"rewrite", "rewrite", 60},
-	{"index_btree", "B-tree index build", 280},
+	{"rewrite", "rewrite", 170},	/* its copy: rows below */
+	{"index_btree", "B-tree index build", 2000}, /* its scan: keys below */
 	{"index_hash", "hash index build", 250},
 	{"index_gist", "GiST index build", 125},
 	{"index_gin", "GIN index build", 45},
@@ -84,8 +92,39 @@ static const WorkKindDef work_kinds[NUM_WORK_KINDS] = {
 	{"validate", "validation scan", 2000},
 	{"fk_validate", "foreign key validation", 1000},
 	{"attach_scan", "partition constraint scan", 2000},
-	{"refresh", "materialized view refresh", 60},	/* a rewrite's */
+	{"refresh", "materialized view refresh", 170},	/* calibrate()'s: 176 */
 };
+
+/*
+ * A B-tree build is mostly its sort, and a sort costs by keys, not by
+ * bytes: 400,000 random text keys took as long to index whether their rows
+ * were 190 or 490 bytes wide, two and a half times what 76 MB at a byte
+ * rate said (docs/hold-time.md).  So a B-tree build is its heap scan at
+ * index_btree's rate plus a cost per key, by the class of its first key
+ * column, which decides nearly every comparison.  Nanoseconds per key on
+ * the reference machine, keys in random order (test/bench/work_rates.sh).
+ */
+static const struct
+{
+	const char *words;			/* "400000 keys of collated text" */
+	double		ns;
+}			key_classes[NUM_KEY_CLASSES] = {
+	{"fixed-width", 600},
+	{"variable-width", 900},
+	{"collated text", 1200},
+};
+
+/*
+ * A rewrite, too, costs by rows as much as by bytes: it forms and WAL-logs
+ * each row, and a column added to it computes its value for each row (the
+ * volatile default that forced the rewrite, gen_random_uuid() most often:
+ * 2.4 microseconds a call on the reference machine).  The same 32 MB of
+ * rows of 60 bytes took 4.9 times as long to rewrite with a new
+ * gen_random_uuid() column as rows of 960 bytes; changing a column's type
+ * took 1.7 times as long (test/bench/work_rates.sh).  Nanoseconds a row.
+ */
+#define REWRITE_ROW_NS		200.0
+#define ADDED_VALUE_ROW_NS	2800.0
 
 /* Factors looked up once per transaction */
 typedef struct KindFactor
@@ -124,6 +163,177 @@ static double
 reference_ms(WorkKind kind, int64 bytes)
 {
 	return bytes / (work_kinds[kind].reference_mb_s * 1048576.0) * 1000.0;
+}
+
+/* A rewrite's at the reference rates: its bytes and its rows, in ms */
+static double
+rewrite_reference_ms(int64 bytes, int64 rows, bool adds_value)
+{
+	return reference_ms(WORK_REWRITE, bytes) +
+		rows * (REWRITE_ROW_NS + (adds_value ? ADDED_VALUE_ROW_NS : 0)) / 1000000.0;
+}
+
+/* A B-tree build's at the reference rates: its scan and its sort, in ms */
+static double
+btree_reference_ms(int64 heap_bytes, int64 keys, KeyClass kc)
+{
+	return reference_ms(WORK_INDEX_BTREE, heap_bytes) +
+		keys * key_classes[kc].ns / 1000000.0;
+}
+
+/*
+ * Does a collation sort in byte order?  From the catalog, as the server
+ * decides it (libc's "C" and "POSIX", and the builtin provider of 17), so
+ * that no locale library is loaded for a guess.
+ */
+static bool
+collation_sorts_bytes(Oid collid)
+{
+	HeapTuple	tup;
+	char		provider;
+	Datum		d;
+	bool		isnull;
+	char	   *collate = NULL;
+
+	if (collid == C_COLLATION_OID)
+		return true;
+	if (collid == DEFAULT_COLLATION_OID)
+	{
+		tup = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(MyDatabaseId));
+		if (!HeapTupleIsValid(tup))
+			return false;
+		provider = ((Form_pg_database) GETSTRUCT(tup))->datlocprovider;
+		d = SysCacheGetAttr(DATABASEOID, tup, Anum_pg_database_datcollate, &isnull);
+	}
+	else
+	{
+		tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(collid));
+		if (!HeapTupleIsValid(tup))
+			return false;
+		provider = ((Form_pg_collation) GETSTRUCT(tup))->collprovider;
+		d = SysCacheGetAttr(COLLOID, tup, Anum_pg_collation_collcollate, &isnull);
+	}
+	if (!isnull)
+		collate = TextDatumGetCString(d);
+	ReleaseSysCache(tup);
+	if (provider == 'b')		/* builtin: code point order */
+		return true;
+	return provider == COLLPROVIDER_LIBC && collate != NULL &&
+		(strcmp(collate, "C") == 0 || strcmp(collate, "POSIX") == 0);
+}
+
+/*
+ * The class of a sort key of that type in that collation.  A collation
+ * that sorts in byte order compares as cheaply as bytea; any other
+ * compares through the locale library.
+ */
+static KeyClass
+key_class(Oid typid, Oid collid)
+{
+	if (!OidIsValid(typid))
+		return KEY_COLLATED;	/* not known: the slowest */
+	if (get_typlen(typid) > 0)
+		return KEY_FIXED;
+	if (OidIsValid(collid) && !collation_sorts_bytes(collid))
+		return KEY_COLLATED;
+	return KEY_VARLENA;
+}
+
+/* The class of a column's values, by name (no lock: check() takes none) */
+static KeyClass
+column_key_class(Oid relid, const char *colname, List *collname)
+{
+	HeapTuple	tup;
+	Oid			typid = InvalidOid;
+	Oid			collid = InvalidOid;
+
+	if (!OidIsValid(relid) || colname == NULL)
+		return KEY_COLLATED;
+	tup = SearchSysCacheAttName(relid, colname);
+	if (HeapTupleIsValid(tup))
+	{
+		typid = ((Form_pg_attribute) GETSTRUCT(tup))->atttypid;
+		collid = ((Form_pg_attribute) GETSTRUCT(tup))->attcollation;
+		ReleaseSysCache(tup);
+	}
+	if (collname != NIL)
+		collid = get_collation_oid(collname, true);
+	return key_class(typid, collid);
+}
+
+/*
+ * The class of an existing index's first key: its column's type, or for an
+ * expression its operator class's input type, in the index's collation
+ */
+static KeyClass
+index_key_class(HeapTuple indextup)
+{
+	Form_pg_index idx = (Form_pg_index) GETSTRUCT(indextup);
+	Datum		d;
+	bool		isnull;
+	Oid			typid = InvalidOid;
+	Oid			collid = InvalidOid;
+
+	if (idx->indnkeyatts < 1)
+		return KEY_COLLATED;
+	d = SysCacheGetAttr(INDEXRELID, indextup, Anum_pg_index_indcollation, &isnull);
+	if (!isnull)
+		collid = ((oidvector *) DatumGetPointer(d))->values[0];
+	if (idx->indkey.values[0] != 0)
+		typid = get_atttype(idx->indrelid, idx->indkey.values[0]);
+	else
+	{
+		d = SysCacheGetAttr(INDEXRELID, indextup, Anum_pg_index_indclass, &isnull);
+		if (!isnull)
+			typid = get_opclass_input_type(((oidvector *) DatumGetPointer(d))->values[0]);
+	}
+	return key_class(typid, collid);
+}
+
+/*
+ * The class of the keys a new B-tree sorts: its first column's, or the
+ * slowest for an expression, whose type the raw statement does not say
+ */
+static KeyClass
+new_index_key_class(const RelEffect *eff, const Node *cause)
+{
+	if (cause != NULL && IsA(cause, IndexStmt))
+	{
+		IndexStmt  *stmt = (IndexStmt *) cause;
+		IndexElem  *elem;
+
+		if (stmt->indexParams == NIL)
+			return KEY_COLLATED;
+		elem = linitial_node(IndexElem, stmt->indexParams);
+		return elem->name != NULL ?
+			column_key_class(eff->relid, elem->name, elem->collation) :
+			KEY_COLLATED;
+	}
+	if (cause != NULL && IsA(cause, Constraint) &&
+		((Constraint *) cause)->keys != NIL)
+		return column_key_class(eff->relid,
+								strVal(linitial(((Constraint *) cause)->keys)),
+								NIL);
+	if (cause != NULL && IsA(cause, ColumnDef))
+	{
+		ColumnDef  *def = (ColumnDef *) cause;
+		Type		typ = def->typeName ?
+			LookupTypeName(NULL, def->typeName, NULL, true) : NULL;
+		KeyClass	kc = KEY_COLLATED;
+
+		if (typ != NULL)
+		{
+			Oid			typid = typeTypeId(typ);
+			Oid			collid = ((Form_pg_type) GETSTRUCT(typ))->typcollation;
+
+			ReleaseSysCache(typ);
+			if (def->collClause != NULL)
+				collid = get_collation_oid(def->collClause->collname, true);
+			kc = key_class(typid, collid);
+		}
+		return kc;
+	}
+	return KEY_COLLATED;
 }
 
 /* Milliseconds as a person says them: "40 ms", "1.2 s", "14 s", "3 min" */
@@ -179,10 +389,11 @@ rel_am(Oid relid)
 
 /*
  * The indexes of a table, from pg_index (the table is not opened: check()
- * takes no lock on it).  Adds each one's reference time for heap bytes.
+ * takes no lock on it).  Adds each one's reference time for heap bytes
+ * and, for a B-tree, its keys.
  */
 static double
-indexes_reference_ms(Oid relid, int64 heap_bytes, int *count)
+indexes_reference_ms(Oid relid, int64 heap_bytes, int64 rows, int *count)
 {
 	Relation	pg_index;
 	SysScanDesc scan;
@@ -203,7 +414,10 @@ indexes_reference_ms(Oid relid, int64 heap_bytes, int *count)
 		Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
 		WorkKind	kind = index_kind(rel_am(idx->indexrelid), NULL);
 
-		ms += reference_ms(kind, heap_bytes);
+		if (kind == WORK_INDEX_BTREE)
+			ms += btree_reference_ms(heap_bytes, rows, index_key_class(tup));
+		else
+			ms += reference_ms(kind, heap_bytes);
 		(*count)++;
 	}
 	systable_endscan(scan);
@@ -211,14 +425,23 @@ indexes_reference_ms(Oid relid, int64 heap_bytes, int *count)
 	return ms;
 }
 
-/* The kind of work a hazard does, or WORK_NONE */
+/*
+ * The kind of work a hazard does, or WORK_NONE; for a rewrite, whether it
+ * computes a new column's value for each row; for REINDEX INDEX, the index
+ * it rebuilds
+ */
 static WorkKind
-hazard_kind(const RelEffect *eff, const Hazard *hz, bool *with_indexes)
+hazard_kind(const RelEffect *eff, const Hazard *hz, bool *with_indexes,
+			bool *adds_value, Oid *indexid)
 {
 	*with_indexes = false;
+	*adds_value = false;
+	*indexid = InvalidOid;
 	switch (hz->rule)
 	{
 		case RULE_ADD_COLUMN_REWRITE:
+			*adds_value = true;
+			/* FALLTHROUGH */
 		case RULE_REWRITE_TABLE:
 			*with_indexes = true;
 			return WORK_REWRITE;
@@ -234,16 +457,18 @@ hazard_kind(const RelEffect *eff, const Hazard *hz, bool *with_indexes)
 								  ((IndexStmt *) hz->cause)->accessMethod);
 			return WORK_INDEX_BTREE;
 		case RULE_ADD_UNIQUE_CONSTRAINT:
+			if (hz->cause != NULL && IsA(hz->cause, Constraint) &&
+				((Constraint *) hz->cause)->contype == CONSTR_EXCLUSION)
+				return index_kind(InvalidOid,
+								  ((Constraint *) hz->cause)->access_method);
 			return WORK_INDEX_BTREE;
 		case RULE_REINDEX:
 			if (hz->cause != NULL && IsA(hz->cause, ReindexStmt) &&
 				((ReindexStmt *) hz->cause)->kind == REINDEX_OBJECT_INDEX)
 			{
-				Oid			indexid;
-
-				indexid = RangeVarGetRelid(((ReindexStmt *) hz->cause)->relation,
-										   NoLock, true);
-				return index_kind(rel_am(indexid), NULL);
+				*indexid = RangeVarGetRelid(((ReindexStmt *) hz->cause)->relation,
+											NoLock, true);
+				return index_kind(rel_am(*indexid), NULL);
 			}
 			/* every index of the table: counted as builds along */
 			*with_indexes = true;
@@ -358,7 +583,7 @@ look_up_factors(void)
 		elog(ERROR, "SPI_connect failed");
 
 	if (SPI_execute_plan(kept_plan(&calibration_plan,
-								   "SELECT kind, bytes, measured_ms, "
+								   "SELECT kind, bytes, rows, measured_ms, "
 								   " pg_catalog.to_char(measured_at, 'YYYY-MM-DD')"
 								   " FROM migration_guard.calibration"),
 						 NULL, NULL, true, 0) == SPI_OK_SELECT)
@@ -371,16 +596,29 @@ look_up_factors(void)
 			TupleDesc	desc = SPI_tuptable->tupdesc;
 			WorkKind	kind = work_kind_lookup(SPI_getvalue(tup, desc, 1));
 			int64		bytes = pg_strtoint64(SPI_getvalue(tup, desc, 2));
-			double		measured = strtod(SPI_getvalue(tup, desc, 3), NULL);
+			int64		rows = pg_strtoint64(SPI_getvalue(tup, desc, 3));
+			double		measured = strtod(SPI_getvalue(tup, desc, 4), NULL);
 			double		reference;
 
 			if (kind == WORK_NONE || bytes <= 0 || !(measured > 0))
 				continue;
-			reference = reference_ms(kind, bytes);
+
+			/*
+			 * calibrate() builds its B-tree on text in the database's
+			 * collation
+			 */
+			if (kind == WORK_INDEX_BTREE)
+				reference = btree_reference_ms(bytes, rows,
+											   key_class(TEXTOID, DEFAULT_COLLATION_OID));
+			/* and its rewrite adds a gen_random_uuid() column */
+			else if (kind == WORK_REWRITE)
+				reference = rewrite_reference_ms(bytes, rows, true);
+			else
+				reference = reference_ms(kind, bytes);
 			factors[kind].factor = measured / reference;
 			oldcxt = MemoryContextSwitchTo(factors_cxt);
 			factors[kind].source = psprintf("measured by migration_guard.calibrate() on %s",
-											SPI_getvalue(tup, desc, 4));
+											SPI_getvalue(tup, desc, 5));
 			MemoryContextSwitchTo(oldcxt);
 		}
 	}
@@ -450,24 +688,47 @@ predict_hold(const RelEffect *eff, const Hazard *hz, const RelSize *work,
 {
 	HoldTime	ht;
 	bool		with_indexes;
+	bool		adds_value;
+	Oid			indexid;
 	int64		heap_bytes;
 
 	memset(&ht, 0, sizeof(ht));
 	ht.factor = 1.0;
-	ht.kind = hazard_kind(eff, hz, &with_indexes);
+	ht.kind = hazard_kind(eff, hz, &with_indexes, &adds_value, &indexid);
 	if (ht.kind == WORK_NONE && !with_indexes)
 		return ht;
 
 	heap_bytes = work->toast_left_out ? work->bytes :
 		work->bytes - work->toast_bytes;
 	ht.bytes = work->bytes;
-	if (ht.kind != WORK_NONE)
+	if (ht.kind == WORK_INDEX_BTREE)
+	{
+		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexid));
+
+		if (HeapTupleIsValid(tup))
+		{
+			ht.key_class = index_key_class(tup);
+			ReleaseSysCache(tup);
+		}
+		else
+			ht.key_class = new_index_key_class(eff, hz->cause);
+		ht.rows = work->rows;
+		ht.reference_ms = btree_reference_ms(work->bytes, ht.rows, ht.key_class);
+	}
+	else if (ht.kind == WORK_REWRITE)
+	{
+		ht.rows = work->rows;
+		ht.reference_ms = rewrite_reference_ms(work->bytes, ht.rows, adds_value);
+	}
+	else if (ht.kind != WORK_NONE)
 		ht.reference_ms = reference_ms(ht.kind, work->bytes);
+	ht.work_ms = ht.reference_ms;
 	if (with_indexes)
 	{
 		ht.index_bytes = heap_bytes;
+		ht.index_rows = work->rows;
 		ht.reference_ms += indexes_reference_ms(eff->relid, heap_bytes,
-												&ht.nindexes);
+												work->rows, &ht.nindexes);
 	}
 	/* REINDEX TABLE: its work is its indexes' builds, B-tree's factor */
 	if (ht.kind == WORK_NONE)
@@ -501,16 +762,27 @@ describe_hold(const HoldTime *ht)
 	StringInfoData buf;
 
 	initStringInfo(&buf);
-	if (ht->bytes > 0)
-		appendStringInfo(&buf, "a %s of %s at %.*f MB/s",
+	if (ht->bytes > 0 && ht->kind == WORK_INDEX_BTREE)
+		appendStringInfo(&buf, "a %s of %s, " INT64_FORMAT " keys of %s at %.1f microseconds each",
 						 work_kinds[ht->kind].words, format_bytes(ht->bytes),
-						 work_kinds[ht->kind].reference_mb_s / ht->factor < 10 ? 1 : 0,
-						 work_kinds[ht->kind].reference_mb_s / ht->factor);
+						 ht->rows, key_classes[ht->key_class].words,
+						 key_classes[ht->key_class].ns * ht->factor / 1000.0);
+	else if (ht->bytes > 0 && ht->work_ms > 0)
+	{
+		/* the rate the prediction comes to, rows and all */
+		double		mb_s = ht->bytes / 1048576.0 / (ht->work_ms * ht->factor / 1000.0);
+
+		appendStringInfo(&buf, "a %s of %s", work_kinds[ht->kind].words,
+						 format_bytes(ht->bytes));
+		if (ht->kind == WORK_REWRITE)
+			appendStringInfo(&buf, " (" INT64_FORMAT " rows)", ht->rows);
+		appendStringInfo(&buf, " at %.*f MB/s", mb_s < 10 ? 1 : 0, mb_s);
+	}
 	if (ht->nindexes > 0)
-		appendStringInfo(&buf, "%s%d index build%s of %s each",
+		appendStringInfo(&buf, "%s%d index build%s of %s, " INT64_FORMAT " rows each",
 						 buf.len > 0 ? " and " : "", ht->nindexes,
 						 ht->nindexes == 1 ? "" : "s",
-						 format_bytes(ht->index_bytes));
+						 format_bytes(ht->index_bytes), ht->index_rows);
 	appendStringInfo(&buf, " (%s)", ht->source);
 	return buf.data;
 }

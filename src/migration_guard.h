@@ -205,13 +205,30 @@ typedef enum WorkKind
 	NUM_WORK_KINDS
 } WorkKind;
 
+/*
+ * What a B-tree build's sort costs per key, by the class of its first key
+ * column (hold_time.c)
+ */
+typedef enum KeyClass
+{
+	KEY_FIXED,					/* fixed width: bigint, uuid, timestamptz */
+	KEY_VARLENA,				/* variable width in byte order: text in "C" */
+	KEY_COLLATED,				/* text sorted by a collation, or not known */
+	NUM_KEY_CLASSES
+} KeyClass;
+
 /* How long a statement will hold its lock, and why we think so */
 typedef struct HoldTime
 {
 	WorkKind	kind;			/* its main work, WORK_NONE if it does none */
 	int64		bytes;			/* what that work reads */
+	int64		rows;			/* the rows a rewrite copies, or the keys a
+								 * B-tree build sorts */
+	KeyClass	key_class;		/* those keys' class */
+	double		work_ms;		/* that work's share of reference_ms */
 	int			nindexes;		/* indexes it builds along (a rewrite) */
 	int64		index_bytes;	/* what each of them reads */
+	int64		index_rows;		/* and sorts, a B-tree */
 	double		reference_ms;	/* at the reference rates */
 	double		factor;			/* this server's time over the reference */
 	double		predicted_ms;	/* reference_ms * factor */
