@@ -111,7 +111,7 @@ static const struct
 }			key_classes[NUM_KEY_CLASSES] = {
 	{"fixed-width", 600},
 	{"variable-width", 900},
-	{"collated text", 1200},
+	{"collated text", 1500},
 };
 
 /*
