@@ -691,6 +691,7 @@ predict_hold(const RelEffect *eff, const Hazard *hz, const RelSize *work,
 	bool		adds_value;
 	Oid			indexid;
 	int64		heap_bytes;
+	int64		rows;
 
 	memset(&ht, 0, sizeof(ht));
 	ht.factor = 1.0;
@@ -701,6 +702,14 @@ predict_hold(const RelEffect *eff, const Hazard *hz, const RelSize *work,
 	heap_bytes = work->toast_left_out ? work->bytes :
 		work->bytes - work->toast_bytes;
 	ht.bytes = work->bytes;
+
+	/*
+	 * The rows a sort or a copy handles are the live ones: the estimate
+	 * scales the last known density to the table's size now, which dead
+	 * rows swell until the next VACUUM, where the statistics count them out
+	 */
+	rows = work->live_rows > 0 && work->live_rows < work->rows ?
+		work->live_rows : work->rows;
 	if (ht.kind == WORK_INDEX_BTREE)
 	{
 		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexid));
@@ -712,12 +721,12 @@ predict_hold(const RelEffect *eff, const Hazard *hz, const RelSize *work,
 		}
 		else
 			ht.key_class = new_index_key_class(eff, hz->cause);
-		ht.rows = work->rows;
+		ht.rows = rows;
 		ht.reference_ms = btree_reference_ms(work->bytes, ht.rows, ht.key_class);
 	}
 	else if (ht.kind == WORK_REWRITE)
 	{
-		ht.rows = work->rows;
+		ht.rows = rows;
 		ht.reference_ms = rewrite_reference_ms(work->bytes, ht.rows, adds_value);
 	}
 	else if (ht.kind != WORK_NONE)
@@ -726,9 +735,9 @@ predict_hold(const RelEffect *eff, const Hazard *hz, const RelSize *work,
 	if (with_indexes)
 	{
 		ht.index_bytes = heap_bytes;
-		ht.index_rows = work->rows;
+		ht.index_rows = rows;
 		ht.reference_ms += indexes_reference_ms(eff->relid, heap_bytes,
-												work->rows, &ht.nindexes);
+												rows, &ht.nindexes);
 	}
 	/* REINDEX TABLE: its work is its indexes' builds, B-tree's factor */
 	if (ht.kind == WORK_NONE)

@@ -176,6 +176,9 @@ typedef struct RelSize
 {
 	int64		bytes;			/* heap + TOAST, partitions summed */
 	int64		rows;			/* estimated */
+	int64		live_rows;		/* live rows the statistics count, this
+								 * transaction's included; -1 or 0 where not
+								 * known (sizes given to check()) */
 	int			partitions;		/* leaf partitions summed, 0 if not partitioned */
 	int64		toast_bytes;	/* the TOAST tables' share of bytes, or what
 								 * was left out of bytes (toast_left_out) */

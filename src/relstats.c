@@ -150,20 +150,31 @@ main_fork_bytes(Oid relid, Form_pg_class cls)
  * The live tuples the cumulative statistics count for a table, with what
  * this backend inserted and deleted in committed transactions and has not
  * flushed yet (a backend flushes at most once a second, or when it exits):
- * a table loaded by this session counts whole at once.
+ * a table loaded by this session counts whole at once.  With this_xact,
+ * also what the current transaction inserted and deleted so far (an UPDATE
+ * is neither).  -1 where the statistics know nothing of the table.
  */
 static int64
-counted_live_tuples(Oid relid)
+counted_live_tuples(Oid relid, bool this_xact)
 {
 	PgStat_StatTabEntry *shared = pgstat_fetch_stat_tabentry(relid);
 	PgStat_TableStatus *pending = find_tabstat_entry(relid);
 	int64		live = 0;
 
+	if (shared == NULL && pending == NULL)
+		return -1;
 	if (shared != NULL)
 		live += mg_tabentry_live_tuples(shared);
 	if (pending != NULL)
+	{
+		PgStat_TableXactStatus *trans;
+
 		live += mg_tabstatus_delta_live_tuples(pending);
-	return live;
+		for (trans = this_xact ? pending->trans : NULL; trans != NULL;
+			 trans = trans->upper)
+			live += trans->tuples_inserted - trans->tuples_deleted;
+	}
+	return Max(live, 0);
 }
 
 /*
@@ -189,7 +200,7 @@ class_rows(Oid relid, Form_pg_class cls, int64 bytes)
 	if (pages == 0)
 		return 0;
 
-	live = counted_live_tuples(relid);
+	live = counted_live_tuples(relid, false);
 	if (live > 0)
 		return live;
 
@@ -239,6 +250,12 @@ measure_one(Oid relid, RelSize *size)
 
 	bytes = main_fork_bytes(relid, cls);
 	size->rows += class_rows(relid, cls, bytes);
+	if (size->live_rows >= 0)
+	{
+		int64		live = counted_live_tuples(relid, true);
+
+		size->live_rows = live >= 0 ? size->live_rows + live : -1;
+	}
 	if (OidIsValid(cls->reltoastrelid))
 	{
 		HeapTuple	ttup = SearchSysCache1(RELOID,
@@ -270,6 +287,7 @@ measure_relation(Oid relid)
 	RelSize		size = {0};
 	char		relkind = get_rel_relkind(relid);
 
+	size.live_rows = 0;			/* counted, unless a relation is not */
 	if (relkind == RELKIND_PARTITIONED_TABLE ||
 		relkind == RELKIND_PARTITIONED_INDEX)
 	{
