@@ -189,6 +189,16 @@ SELECT abs(predicted_seconds - 2 * (ht_rewrite('ht_main', table_bytes, 3000)
 SELECT message, detail FROM migration_guard.check('ALTER TABLE ht_main ADD COLUMN u uuid DEFAULT gen_random_uuid()');
 -- other kinds keep their own rates
 SELECT kind, factor, source FROM migration_guard.work_rates() WHERE kind IN ('index_btree', 'validate') ORDER BY kind;
+-- a read-only transaction reads them too (a dry run on a standby, say); the
+-- hook judges before PostgreSQL refuses the statement for being in one
+BEGIN READ ONLY;
+SELECT kind, factor, source FROM migration_guard.work_rates() WHERE kind = 'rewrite';
+SELECT rule, verdict, predicted_seconds > 0.2 AS predicted
+  FROM migration_guard.check('ALTER TABLE ht_main ADD COLUMN u uuid DEFAULT gen_random_uuid()');
+\set VERBOSITY terse
+ALTER TABLE ht_main ADD COLUMN u uuid DEFAULT gen_random_uuid();
+\set VERBOSITY default
+ROLLBACK;
 -- any role can make a statement fast for its size (a rewrite of a table of
 -- dead rows): the history of roles that are not superusers may show the
 -- server slower, never faster

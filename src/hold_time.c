@@ -546,33 +546,17 @@ set_from_history(WorkKind kind, double median, int64 n)
  * This server's factor for each kind: 1, or what migration_guard.calibrate()
  * measured, or the median of superusers' recent statements of the kind;
  * raised to the median of everyone's if that is slower.  Read as the
- * extension's owner (the audit is not readable by everyone), once per
- * transaction.
+ * extension's owner (the audit is not readable by everyone), with the
+ * audit's pinned settings.
  */
 static void
-look_up_factors(void)
+read_factors(Oid owner)
 {
-	Oid			owner = audit_table_owner();
 	Oid			save_userid;
 	int			save_sec_context;
 	int			nestlevel;
-	int			i;
 	MemoryContext oldcxt;
 	char	   *history_sql = NULL;
-
-	if (factors_cxt == NULL)
-		factors_cxt = AllocSetContextCreate(TopMemoryContext,
-											"migration_guard hold factors",
-											ALLOCSET_SMALL_SIZES);
-	MemoryContextReset(factors_cxt);
-	for (i = 0; i < NUM_WORK_KINDS; i++)
-	{
-		factors[i].factor = 1.0;
-		factors[i].source = "the reference rate";
-	}
-	factors_lxid = mg_my_lxid();
-	if (!OidIsValid(owner))
-		return;
 
 	nestlevel = audit_pin_settings();
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
@@ -676,6 +660,75 @@ look_up_factors(void)
 	SPI_finish();
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	AtEOXact_GUC(true, nestlevel);
+}
+
+/* Each kind at its reference rate, with why */
+static void
+reset_factors(const char *source)
+{
+	int			i;
+
+	for (i = 0; i < NUM_WORK_KINDS; i++)
+	{
+		factors[i].factor = 1.0;
+		factors[i].source = source;
+	}
+}
+
+/*
+ * The factors, once per transaction.  A failure to read them (audit_log
+ * locked by a DBA's VACUUM FULL past the audit's wait, say) must not fail
+ * the statement being judged: it is judged at the reference rates, and
+ * says why.  A cancel or a lack of memory still ends it.
+ */
+static void
+look_up_factors(void)
+{
+	Oid			owner = audit_table_owner();
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner resowner = CurrentResourceOwner;
+
+	if (factors_cxt == NULL)
+		factors_cxt = AllocSetContextCreate(TopMemoryContext,
+											"migration_guard hold factors",
+											ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(factors_cxt);
+	reset_factors("the reference rate");
+	factors_lxid = mg_my_lxid();
+	if (!OidIsValid(owner))
+		return;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		read_factors(owner);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		int			category;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = resowner;
+		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
+		if (category == ERRCODE_OPERATOR_INTERVENTION ||
+			category == ERRCODE_INSUFFICIENT_RESOURCES)
+			ReThrowError(edata);
+		MemoryContextReset(factors_cxt);
+		reset_factors(MemoryContextStrdup(factors_cxt,
+										  psprintf("the reference rate: this server's could not be read (%s)",
+												   edata->message)));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = resowner;
 }
 
 /*
