@@ -39,6 +39,8 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_opclass.h"
+#include "catalog/pg_statistic.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "executor/spi.h"
@@ -134,6 +136,10 @@ typedef struct KindFactor
 } KindFactor;
 
 static KindFactor factors[NUM_WORK_KINDS];
+
+/* The factors this session last read: what a failed read falls back to */
+static double last_read[NUM_WORK_KINDS];
+static bool have_last_read = false;
 
 /* The two queries, planned once per backend (planning cost 2 ms a DDL transaction) */
 static SPIPlanPtr calibration_plan = NULL;
@@ -239,14 +245,19 @@ key_class(Oid typid, Oid collid)
 	return KEY_VARLENA;
 }
 
-/* The class of a column's values, by name (no lock: check() takes none) */
+/*
+ * The class of a column's values, by name (no lock: check() takes none),
+ * in the collation written for it, if one is; its number in *attnum
+ */
 static KeyClass
-column_key_class(Oid relid, const char *colname, List *collname)
+column_key_class(Oid relid, const char *colname, List *collname,
+				 AttrNumber *attnum)
 {
 	HeapTuple	tup;
 	Oid			typid = InvalidOid;
 	Oid			collid = InvalidOid;
 
+	*attnum = InvalidAttrNumber;
 	if (!OidIsValid(relid) || colname == NULL)
 		return KEY_COLLATED;
 	tup = SearchSysCacheAttName(relid, colname);
@@ -254,86 +265,191 @@ column_key_class(Oid relid, const char *colname, List *collname)
 	{
 		typid = ((Form_pg_attribute) GETSTRUCT(tup))->atttypid;
 		collid = ((Form_pg_attribute) GETSTRUCT(tup))->attcollation;
+		*attnum = ((Form_pg_attribute) GETSTRUCT(tup))->attnum;
 		ReleaseSysCache(tup);
 	}
 	if (collname != NIL)
+	{
 		collid = get_collation_oid(collname, true);
+		if (!OidIsValid(collid))
+			return KEY_COLLATED;	/* PostgreSQL will say it does not exist */
+	}
 	return key_class(typid, collid);
 }
 
 /*
- * The class of an existing index's first key: its column's type, or for an
+ * Do a column's values differ from row to row?  ANALYZE says so with a
+ * negative n_distinct (a fraction of the rows); half of them or more, and
+ * its comparisons rarely tie.
+ */
+static bool
+nearly_unique(Oid relid, AttrNumber attnum)
+{
+	HeapTuple	tup;
+	bool		unique = false;
+
+	if (attnum <= 0)
+		return false;
+	tup = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(relid),
+						  Int16GetDatum(attnum), BoolGetDatum(false));
+	if (HeapTupleIsValid(tup))
+	{
+		unique = ((Form_pg_statistic) GETSTRUCT(tup))->stadistinct <= -0.5;
+		ReleaseSysCache(tup);
+	}
+	return unique;
+}
+
+/*
+ * The class of a key of several columns: the first one's where its values
+ * are nearly unique, since it then decides nearly every comparison; else
+ * the slowest one's, since ties on the first fall through to the next
+ * ((org_id, email) compares e-mails mostly)
+ */
+static KeyClass
+combined_key_class(const KeyClass *classes, int n, Oid relid, AttrNumber first)
+{
+	KeyClass	kc = classes[0];
+	int			i;
+
+	if (n > 1 && !nearly_unique(relid, first))
+		for (i = 1; i < n; i++)
+			kc = Max(kc, classes[i]);
+	return kc;
+}
+
+/*
+ * The class of an existing index's keys: each column's type, or for an
  * expression its operator class's input type, in the index's collation
  */
 static KeyClass
 index_key_class(HeapTuple indextup)
 {
 	Form_pg_index idx = (Form_pg_index) GETSTRUCT(indextup);
+	KeyClass	classes[INDEX_MAX_KEYS];
+	oidvector  *collations = NULL;
+	oidvector  *opclasses = NULL;
 	Datum		d;
 	bool		isnull;
-	Oid			typid = InvalidOid;
-	Oid			collid = InvalidOid;
+	int			i;
 
 	if (idx->indnkeyatts < 1)
 		return KEY_COLLATED;
 	d = SysCacheGetAttr(INDEXRELID, indextup, Anum_pg_index_indcollation, &isnull);
 	if (!isnull)
-		collid = ((oidvector *) DatumGetPointer(d))->values[0];
-	if (idx->indkey.values[0] != 0)
-		typid = get_atttype(idx->indrelid, idx->indkey.values[0]);
-	else
+		collations = (oidvector *) DatumGetPointer(d);
+	d = SysCacheGetAttr(INDEXRELID, indextup, Anum_pg_index_indclass, &isnull);
+	if (!isnull)
+		opclasses = (oidvector *) DatumGetPointer(d);
+	for (i = 0; i < idx->indnkeyatts && i < INDEX_MAX_KEYS; i++)
 	{
-		d = SysCacheGetAttr(INDEXRELID, indextup, Anum_pg_index_indclass, &isnull);
-		if (!isnull)
-			typid = get_opclass_input_type(((oidvector *) DatumGetPointer(d))->values[0]);
+		Oid			typid = InvalidOid;
+		Oid			collid = collations ? collations->values[i] : InvalidOid;
+
+		if (idx->indkey.values[i] != 0)
+			typid = get_atttype(idx->indrelid, idx->indkey.values[i]);
+		else if (opclasses != NULL)
+		{
+			/* not get_opclass_input_type(): it errors on a dropped one */
+			HeapTuple	optup = SearchSysCache1(CLAOID,
+												ObjectIdGetDatum(opclasses->values[i]));
+
+			if (HeapTupleIsValid(optup))
+			{
+				typid = ((Form_pg_opclass) GETSTRUCT(optup))->opcintype;
+				ReleaseSysCache(optup);
+			}
+		}
+		classes[i] = key_class(typid, collid);
 	}
-	return key_class(typid, collid);
+	return combined_key_class(classes, i, idx->indrelid, idx->indkey.values[0]);
+}
+
+/* The type a column is added with: serial is int, and so on */
+static Oid
+added_column_type(const ColumnDef *def, Oid *collid)
+{
+	TypeName   *tn = def->typeName;
+	Type		typ;
+	Oid			typid;
+
+	*collid = InvalidOid;
+	if (tn == NULL)
+		return InvalidOid;
+	if (list_length(tn->names) == 1 && tn->arrayBounds == NIL)
+	{
+		const char *name = strVal(linitial(tn->names));
+
+		if (strcmp(name, "smallserial") == 0 || strcmp(name, "serial2") == 0)
+			return INT2OID;
+		if (strcmp(name, "serial") == 0 || strcmp(name, "serial4") == 0)
+			return INT4OID;
+		if (strcmp(name, "bigserial") == 0 || strcmp(name, "serial8") == 0)
+			return INT8OID;
+	}
+	typ = LookupTypeName(NULL, tn, NULL, true);
+	if (typ == NULL)
+		return InvalidOid;
+	typid = typeTypeId(typ);
+	*collid = ((Form_pg_type) GETSTRUCT(typ))->typcollation;
+	ReleaseSysCache(typ);
+	if (def->collClause != NULL)
+		*collid = get_collation_oid(def->collClause->collname, true);
+	return typid;
 }
 
 /*
- * The class of the keys a new B-tree sorts: its first column's, or the
- * slowest for an expression, whose type the raw statement does not say
+ * The class of the keys a new B-tree sorts, from the raw statement: a
+ * column's type and collation, or the slowest for an expression, whose type
+ * the raw statement does not say
  */
 static KeyClass
 new_index_key_class(const RelEffect *eff, const Node *cause)
 {
+	KeyClass	classes[INDEX_MAX_KEYS];
+	AttrNumber	first = InvalidAttrNumber;
+	int			n = 0;
+	ListCell   *lc;
+
 	if (cause != NULL && IsA(cause, IndexStmt))
 	{
-		IndexStmt  *stmt = (IndexStmt *) cause;
-		IndexElem  *elem;
-
-		if (stmt->indexParams == NIL)
-			return KEY_COLLATED;
-		elem = linitial_node(IndexElem, stmt->indexParams);
-		return elem->name != NULL ?
-			column_key_class(eff->relid, elem->name, elem->collation) :
-			KEY_COLLATED;
-	}
-	if (cause != NULL && IsA(cause, Constraint) &&
-		((Constraint *) cause)->keys != NIL)
-		return column_key_class(eff->relid,
-								strVal(linitial(((Constraint *) cause)->keys)),
-								NIL);
-	if (cause != NULL && IsA(cause, ColumnDef))
-	{
-		ColumnDef  *def = (ColumnDef *) cause;
-		Type		typ = def->typeName ?
-			LookupTypeName(NULL, def->typeName, NULL, true) : NULL;
-		KeyClass	kc = KEY_COLLATED;
-
-		if (typ != NULL)
+		foreach(lc, ((IndexStmt *) cause)->indexParams)
 		{
-			Oid			typid = typeTypeId(typ);
-			Oid			collid = ((Form_pg_type) GETSTRUCT(typ))->typcollation;
+			IndexElem  *elem = lfirst_node(IndexElem, lc);
+			AttrNumber	attnum = InvalidAttrNumber;
 
-			ReleaseSysCache(typ);
-			if (def->collClause != NULL)
-				collid = get_collation_oid(def->collClause->collname, true);
-			kc = key_class(typid, collid);
+			if (n == INDEX_MAX_KEYS)
+				break;
+			classes[n] = elem->name != NULL ?
+				column_key_class(eff->relid, elem->name, elem->collation, &attnum) :
+				KEY_COLLATED;
+			if (n++ == 0)
+				first = attnum;
 		}
-		return kc;
 	}
-	return KEY_COLLATED;
+	else if (cause != NULL && IsA(cause, Constraint))
+	{
+		foreach(lc, ((Constraint *) cause)->keys)
+		{
+			AttrNumber	attnum;
+
+			if (n == INDEX_MAX_KEYS)
+				break;
+			classes[n] = column_key_class(eff->relid, strVal(lfirst(lc)), NIL, &attnum);
+			if (n++ == 0)
+				first = attnum;
+		}
+	}
+	else if (cause != NULL && IsA(cause, ColumnDef))
+	{
+		Oid			collid;
+		Oid			typid = added_column_type((ColumnDef *) cause, &collid);
+
+		return key_class(typid, collid);
+	}
+	if (n == 0)
+		return KEY_COLLATED;
+	return combined_key_class(classes, n, eff->relid, first);
 }
 
 /* Milliseconds as a person says them: "40 ms", "1.2 s", "14 s", "3 min" */
@@ -425,31 +541,38 @@ indexes_reference_ms(Oid relid, int64 heap_bytes, int64 rows, int *count)
 	return ms;
 }
 
-/*
- * The kind of work a hazard does, or WORK_NONE; for a rewrite, whether it
- * computes a new column's value for each row; for REINDEX INDEX, the index
- * it rebuilds
- */
-static WorkKind
-hazard_kind(const RelEffect *eff, const Hazard *hz, bool *with_indexes,
-			bool *adds_value, Oid *indexid)
+/* What a hazard's work does besides its kind */
+typedef struct WorkShape
 {
-	*with_indexes = false;
-	*adds_value = false;
-	*indexid = InvalidOid;
+	bool		with_indexes;	/* builds every index of the table along */
+	bool		adds_value;		/* computes a new column's value per row */
+	bool		copies_blocks;	/* SET TABLESPACE: no rows, no indexes */
+	Oid			indexid;		/* REINDEX INDEX: the index */
+} WorkShape;
+
+/* The kind of work a hazard does, or WORK_NONE, and its shape */
+static WorkKind
+hazard_kind(const RelEffect *eff, const Hazard *hz, WorkShape *shape)
+{
+	memset(shape, 0, sizeof(WorkShape));
 	switch (hz->rule)
 	{
 		case RULE_ADD_COLUMN_REWRITE:
-			*adds_value = true;
-			/* FALLTHROUGH */
+			shape->adds_value = true;
+			shape->with_indexes = true;
+			return WORK_REWRITE;
 		case RULE_REWRITE_TABLE:
-			*with_indexes = true;
+			if (hz->cause != NULL && IsA(hz->cause, AlterTableCmd) &&
+				((AlterTableCmd *) hz->cause)->subtype == AT_SetTableSpace)
+				shape->copies_blocks = true;
+			else
+				shape->with_indexes = true;
 			return WORK_REWRITE;
 		case RULE_ALTER_COLUMN_TYPE:
-			*with_indexes = eff->rewrite;
+			shape->with_indexes = eff->rewrite;
 			return eff->rewrite ? WORK_REWRITE : WORK_VALIDATE;
 		case RULE_REFRESH_MATVIEW:
-			*with_indexes = true;
+			shape->with_indexes = true;
 			return WORK_REFRESH;
 		case RULE_CREATE_INDEX:
 			if (hz->cause != NULL && IsA(hz->cause, IndexStmt))
@@ -457,21 +580,29 @@ hazard_kind(const RelEffect *eff, const Hazard *hz, bool *with_indexes,
 								  ((IndexStmt *) hz->cause)->accessMethod);
 			return WORK_INDEX_BTREE;
 		case RULE_ADD_UNIQUE_CONSTRAINT:
-			if (hz->cause != NULL && IsA(hz->cause, Constraint) &&
-				((Constraint *) hz->cause)->contype == CONSTR_EXCLUSION)
-				return index_kind(InvalidOid,
-								  ((Constraint *) hz->cause)->access_method);
+			if (hz->cause != NULL && IsA(hz->cause, Constraint))
+			{
+				Constraint *con = (Constraint *) hz->cause;
+
+				if (con->contype == CONSTR_EXCLUSION)
+					return index_kind(InvalidOid, con->access_method);
+#ifdef MG_HAS_WITHOUT_OVERLAPS
+				/* a key WITHOUT OVERLAPS is a GiST index */
+				if (con->without_overlaps)
+					return WORK_INDEX_GIST;
+#endif
+			}
 			return WORK_INDEX_BTREE;
 		case RULE_REINDEX:
 			if (hz->cause != NULL && IsA(hz->cause, ReindexStmt) &&
 				((ReindexStmt *) hz->cause)->kind == REINDEX_OBJECT_INDEX)
 			{
-				*indexid = RangeVarGetRelid(((ReindexStmt *) hz->cause)->relation,
-											NoLock, true);
-				return index_kind(rel_am(*indexid), NULL);
+				shape->indexid = RangeVarGetRelid(((ReindexStmt *) hz->cause)->relation,
+												  NoLock, true);
+				return index_kind(rel_am(shape->indexid), NULL);
 			}
 			/* every index of the table: counted as builds along */
-			*with_indexes = true;
+			shape->with_indexes = true;
 			return WORK_NONE;
 		case RULE_SET_NOT_NULL:
 		case RULE_ADD_CHECK:
@@ -586,6 +717,9 @@ read_factors(Oid owner)
 
 			if (kind == WORK_NONE || bytes <= 0 || !(measured > 0))
 				continue;
+			/* a row from before the calibration recorded rows */
+			if ((kind == WORK_INDEX_BTREE || kind == WORK_REWRITE) && rows <= 0)
+				continue;
 
 			/*
 			 * calibrate() builds its B-tree on text in the database's
@@ -694,21 +828,28 @@ look_up_factors(void)
 											ALLOCSET_SMALL_SIZES);
 	MemoryContextReset(factors_cxt);
 	reset_factors("the reference rate");
-	factors_lxid = mg_my_lxid();
 	if (!OidIsValid(owner))
+	{
+		factors_lxid = mg_my_lxid();
 		return;
+	}
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
+		int			i;
+
 		read_factors(owner);
 		ReleaseCurrentSubTransaction();
+		for (i = 0; i < NUM_WORK_KINDS; i++)
+			last_read[i] = factors[i].factor;
+		have_last_read = true;
 	}
 	PG_CATCH();
 	{
 		ErrorData  *edata;
-		int			category;
+		int			i;
 
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
@@ -716,19 +857,23 @@ look_up_factors(void)
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = resowner;
-		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
-		if (category == ERRCODE_OPERATOR_INTERVENTION ||
-			category == ERRCODE_INSUFFICIENT_RESOURCES)
+		if (mg_error_ends_work(edata->sqlerrcode))
 			ReThrowError(edata);
 		MemoryContextReset(factors_cxt);
 		reset_factors(MemoryContextStrdup(factors_cxt,
-										  psprintf("the reference rate: this server's could not be read (%s)",
+										  psprintf(have_last_read ?
+												   "this server's rates as this session last read them: they could not be read now (%s)" :
+												   "the reference rate: this server's could not be read (%s)",
 												   edata->message)));
+		for (i = 0; have_last_read && i < NUM_WORK_KINDS; i++)
+			factors[i].factor = last_read[i];
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(cxt);
 	CurrentResourceOwner = resowner;
+	/* read, or fallen back from for a reason that lasts the transaction */
+	factors_lxid = mg_my_lxid();
 }
 
 /*
@@ -740,16 +885,15 @@ predict_hold(const RelEffect *eff, const Hazard *hz, const RelSize *work,
 			 const ScriptState *script)
 {
 	HoldTime	ht;
-	bool		with_indexes;
-	bool		adds_value;
-	Oid			indexid;
+	WorkShape	shape;
 	int64		heap_bytes;
-	int64		rows;
+	int64		live;
+	int64		read;
 
 	memset(&ht, 0, sizeof(ht));
 	ht.factor = 1.0;
-	ht.kind = hazard_kind(eff, hz, &with_indexes, &adds_value, &indexid);
-	if (ht.kind == WORK_NONE && !with_indexes)
+	ht.kind = hazard_kind(eff, hz, &shape);
+	if (ht.kind == WORK_NONE && !shape.with_indexes)
 		return ht;
 
 	heap_bytes = work->toast_left_out ? work->bytes :
@@ -757,15 +901,23 @@ predict_hold(const RelEffect *eff, const Hazard *hz, const RelSize *work,
 	ht.bytes = work->bytes;
 
 	/*
-	 * The rows a sort or a copy handles are the live ones: the estimate
-	 * scales the last known density to the table's size now, which dead
-	 * rows swell until the next VACUUM, where the statistics count them out
+	 * Rows: a rewrite copies the live ones, and builds its indexes on them;
+	 * an index build on the old table reads also the old versions of the
+	 * rows this transaction updated or deleted.  The estimate scales the
+	 * last known density to the table's size now, which dead rows swell
+	 * until the next VACUUM; where the statistics count fewer, they count.
 	 */
-	rows = work->live_rows > 0 && work->live_rows < work->rows ?
-		work->live_rows : work->rows;
+	live = work->rows;
+	read = work->rows;
+	if (work->live_rows > 0 && work->live_rows < work->rows)
+		live = work->live_rows;
+	if (work->live_rows > 0 && work->live_rows + work->old_versions < work->rows)
+		read = work->live_rows + work->old_versions;
+
 	if (ht.kind == WORK_INDEX_BTREE)
 	{
-		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexid));
+		HeapTuple	tup = OidIsValid(shape.indexid) ?
+			SearchSysCache1(INDEXRELID, ObjectIdGetDatum(shape.indexid)) : NULL;
 
 		if (HeapTupleIsValid(tup))
 		{
@@ -774,23 +926,24 @@ predict_hold(const RelEffect *eff, const Hazard *hz, const RelSize *work,
 		}
 		else
 			ht.key_class = new_index_key_class(eff, hz->cause);
-		ht.rows = rows;
+		ht.rows = read;
 		ht.reference_ms = btree_reference_ms(work->bytes, ht.rows, ht.key_class);
 	}
 	else if (ht.kind == WORK_REWRITE)
 	{
-		ht.rows = rows;
-		ht.reference_ms = rewrite_reference_ms(work->bytes, ht.rows, adds_value);
+		ht.rows = shape.copies_blocks ? 0 : live;
+		ht.reference_ms = rewrite_reference_ms(work->bytes, ht.rows, shape.adds_value);
 	}
 	else if (ht.kind != WORK_NONE)
 		ht.reference_ms = reference_ms(ht.kind, work->bytes);
 	ht.work_ms = ht.reference_ms;
-	if (with_indexes)
+	if (shape.with_indexes)
 	{
+		/* REINDEX TABLE reads the old table; a rewrite, its new one */
 		ht.index_bytes = heap_bytes;
-		ht.index_rows = rows;
+		ht.index_rows = ht.kind == WORK_NONE ? read : live;
 		ht.reference_ms += indexes_reference_ms(eff->relid, heap_bytes,
-												rows, &ht.nindexes);
+												ht.index_rows, &ht.nindexes);
 	}
 	/* REINDEX TABLE: its work is its indexes' builds, B-tree's factor */
 	if (ht.kind == WORK_NONE)

@@ -465,23 +465,14 @@ judge(Guarded *g, Node *parsetree)
 
 /*
  * Errors that end a statement whatever it is: an inspection that meets
- * one passes it on rather than leave the statement to PostgreSQL.
+ * one passes it on rather than leave the statement to PostgreSQL.  A lock
+ * it could not get, too: the statement would wait for it as well.
  */
 static bool
 ends_statement(int sqlerrcode)
 {
-	switch (ERRCODE_TO_CATEGORY(sqlerrcode))
-	{
-		case ERRCODE_TRANSACTION_ROLLBACK:	/* deadlock, serialization */
-		case ERRCODE_INSUFFICIENT_RESOURCES:	/* out of memory */
-		case ERRCODE_OPERATOR_INTERVENTION: /* cancel, statement_timeout */
-		case ERRCODE_SYSTEM_ERROR:
-			return true;
-		case ERRCODE_INTERNAL_ERROR:	/* corrupt data and indexes */
-			return sqlerrcode != ERRCODE_INTERNAL_ERROR;
-		default:
-			return sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE;
-	}
+	return mg_error_ends_work(sqlerrcode) ||
+		sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE;
 }
 
 static void

@@ -75,6 +75,28 @@ reason_check_hook(char **newval, void **extra, GucSource source)
 	return true;
 }
 
+/*
+ * Errors that end whatever the guard was doing, never to be caught and
+ * worked around: a deadlock or serialization failure, a lack of memory, a
+ * cancel or statement_timeout, an I/O error, corrupt data or indexes.
+ */
+bool
+mg_error_ends_work(int sqlerrcode)
+{
+	switch (ERRCODE_TO_CATEGORY(sqlerrcode))
+	{
+		case ERRCODE_TRANSACTION_ROLLBACK:
+		case ERRCODE_INSUFFICIENT_RESOURCES:
+		case ERRCODE_OPERATOR_INTERVENTION:
+		case ERRCODE_SYSTEM_ERROR:
+			return true;
+		case ERRCODE_INTERNAL_ERROR:
+			return sqlerrcode != ERRCODE_INTERNAL_ERROR;
+		default:
+			return false;
+	}
+}
+
 void		_PG_init(void);
 
 PG_FUNCTION_INFO_V1(mg_preload_status);

@@ -179,6 +179,8 @@ typedef struct RelSize
 	int64		live_rows;		/* live rows the statistics count, this
 								 * transaction's included; -1 or 0 where not
 								 * known (sizes given to check()) */
+	int64		old_versions;	/* rows this transaction updated or deleted:
+								 * an index build in it reads them still */
 	int			partitions;		/* leaf partitions summed, 0 if not partitioned */
 	int64		toast_bytes;	/* the TOAST tables' share of bytes, or what
 								 * was left out of bytes (toast_left_out) */
@@ -439,6 +441,7 @@ extern bool held_lock_on(const ScriptState *script, Oid relid);
 extern void held_locks_install(void);
 
 /* hold_time.c */
+extern bool mg_error_ends_work(int sqlerrcode);
 extern HoldTime predict_hold(const RelEffect *eff, const Hazard *hz,
 							 const RelSize *work, const ScriptState *script);
 extern const char *work_kind_name(WorkKind kind);

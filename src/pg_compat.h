@@ -92,6 +92,20 @@ typedef RelFileNode MgRelFile;
 #endif
 
 /*
+ * Has a VACUUM or ANALYZE set that count since the statistics were last
+ * reset (a crash resets them)?  16 renamed the autovacuum counters.
+ */
+#if PG_VERSION_NUM >= 160000
+#define mg_tabentry_maintained(entry) \
+	((entry)->vacuum_count + (entry)->autovacuum_count + \
+	 (entry)->analyze_count + (entry)->autoanalyze_count > 0)
+#else
+#define mg_tabentry_maintained(entry) \
+	((entry)->vacuum_count + (entry)->autovac_vacuum_count + \
+	 (entry)->analyze_count + (entry)->autovac_analyze_count > 0)
+#endif
+
+/*
  * The lookup check of REFRESH MATERIALIZED VIEW and REINDEX TABLE
  * (commands/tablecmds.h): 17 lets the MAINTAIN privilege run them
  */

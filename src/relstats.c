@@ -42,6 +42,7 @@
 #include "nodes/makefuncs.h"
 #include "optimizer/optimizer.h"
 #include "pgstat.h"
+#include "utils/pgstat_internal.h"
 #include "storage/bufpage.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -150,29 +151,53 @@ main_fork_bytes(Oid relid, Form_pg_class cls)
  * The live tuples the cumulative statistics count for a table, with what
  * this backend inserted and deleted in committed transactions and has not
  * flushed yet (a backend flushes at most once a second, or when it exits):
- * a table loaded by this session counts whole at once.  With this_xact,
- * also what the current transaction inserted and deleted so far (an UPDATE
- * is neither).  -1 where the statistics know nothing of the table.
+ * a table loaded by this session counts whole at once.
  */
 static int64
-counted_live_tuples(Oid relid, bool this_xact)
+counted_live_tuples(Oid relid)
 {
 	PgStat_StatTabEntry *shared = pgstat_fetch_stat_tabentry(relid);
 	PgStat_TableStatus *pending = find_tabstat_entry(relid);
 	int64		live = 0;
 
-	if (shared == NULL && pending == NULL)
-		return -1;
 	if (shared != NULL)
 		live += mg_tabentry_live_tuples(shared);
 	if (pending != NULL)
+		live += mg_tabstatus_delta_live_tuples(pending);
+	return live;
+}
+
+/*
+ * The same for the lock hold model (hold_time.c), with the current
+ * transaction's inserts and deletes; and in *old_versions the rows it
+ * updated or deleted, which an index build in it still reads.  Trusted
+ * only where a VACUUM or ANALYZE has set the count since the statistics
+ * were last reset (after a crash they count from nothing), else -1.
+ */
+static int64
+statistics_live_rows(Oid relid, int64 *old_versions)
+{
+	PgStat_StatTabEntry *shared = pgstat_fetch_stat_tabentry(relid);
+	PgStat_EntryRef *ref;
+	int64		live;
+
+	*old_versions = 0;
+	if (shared == NULL || !mg_tabentry_maintained(shared))
+		return -1;
+	live = mg_tabentry_live_tuples(shared);
+	/* the pending entry itself: 16 made find_tabstat_entry() a copy without it */
+	ref = pgstat_fetch_pending_entry(PGSTAT_KIND_RELATION, MyDatabaseId, relid);
+	if (ref != NULL && ref->pending != NULL)
 	{
+		PgStat_TableStatus *pending = (PgStat_TableStatus *) ref->pending;
 		PgStat_TableXactStatus *trans;
 
 		live += mg_tabstatus_delta_live_tuples(pending);
-		for (trans = this_xact ? pending->trans : NULL; trans != NULL;
-			 trans = trans->upper)
+		for (trans = pending->trans; trans != NULL; trans = trans->upper)
+		{
 			live += trans->tuples_inserted - trans->tuples_deleted;
+			*old_versions += trans->tuples_updated + trans->tuples_deleted;
+		}
 	}
 	return Max(live, 0);
 }
@@ -200,7 +225,7 @@ class_rows(Oid relid, Form_pg_class cls, int64 bytes)
 	if (pages == 0)
 		return 0;
 
-	live = counted_live_tuples(relid, false);
+	live = counted_live_tuples(relid);
 	if (live > 0)
 		return live;
 
@@ -252,9 +277,11 @@ measure_one(Oid relid, RelSize *size)
 	size->rows += class_rows(relid, cls, bytes);
 	if (size->live_rows >= 0)
 	{
-		int64		live = counted_live_tuples(relid, true);
+		int64		old_versions;
+		int64		live = statistics_live_rows(relid, &old_versions);
 
 		size->live_rows = live >= 0 ? size->live_rows + live : -1;
+		size->old_versions += old_versions;
 	}
 	if (OidIsValid(cls->reltoastrelid))
 	{

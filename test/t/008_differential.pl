@@ -292,6 +292,70 @@ for my $f (sort glob("$top/test/differential/*.sql"))
 }
 $node->safe_psql('postgres', 'ALTER DATABASE postgres RESET migration_guard.max_lock_hold');
 
+# The time verdicts against the engine.  Every script runs for real once
+# more, judged by time alone (no size floor) but let through
+# (migration_guard.mode = warn), in one rolled-back transaction; the audit
+# row of each statement with work under its lock gives its predicted hold,
+# at this server's rates (calibrate() first, so that a build with
+# assertions is measured against itself), and the hold the engine really
+# had.  A statement that held its lock longer than twice the limit must have
+# been predicted over the limit (refused, in enforce mode), one that held it
+# under half the limit predicted under it (let through); between the two,
+# the model's tolerance decides.  The limit is 100 ms: the corpus's
+# tables are a few megabytes (its index builds hold 15 to 50 ms), the
+# demo's a few hundred (its statements 0.2 to 1.6 s).
+my $limit = 100;
+$node->safe_psql('postgres', 'SET client_min_messages = warning; SELECT count(*) FROM migration_guard.calibrate(16)');
+my (@missed, @false_refusals);
+my ($timed, $over, $under) = (0, 0, 0);
+sub measure_against_engine
+{
+	my ($name, $script) = @_;
+	my @dry = dry_run($script);
+	my @keep = grep { $dry[$_][1] !~ /^(BEGIN|COMMIT|ROLLBACK|START TRANSACTION)$/ } 0 .. $#dry;
+	my @texts = statements($script, @dry);
+	my $array = join(', ', map { my $s = $texts[$_]; $s =~ s/;\s*$//s; $s =~ s/'/''/g; "'$s'" } @keep);
+	my $out = $node->safe_psql('postgres', qq{
+SET client_min_messages = error;
+BEGIN;
+SET LOCAL migration_guard.mode = warn;
+SET LOCAL migration_guard.large_table_threshold = 0;
+SET LOCAL migration_guard.max_lock_hold = '${limit}ms';
+CREATE TEMP TABLE mark ON COMMIT DROP AS SELECT coalesce(max(id), 0) AS id FROM migration_guard.audit_log;
+SELECT count(*) FROM difftest.run(ARRAY[$array]::text[]);
+SELECT a.work_kind, round(a.predicted_ms::numeric, 1), round(a.held_ms::numeric, 1),
+       regexp_replace(left(a.statement, 70), '\\s+', ' ', 'g')
+  FROM migration_guard.audit_log a, mark
+ WHERE a.id > mark.id AND a.work_kind IS NOT NULL AND a.held_ms IS NOT NULL
+ ORDER BY a.id;
+ROLLBACK;});
+	for (split /\n/, decode('UTF-8', $out))
+	{
+		my ($kind, $predicted, $held, $stmt) = split /\|/, $_, 4;
+		next unless defined $stmt;
+		$timed++;
+		if ($held > 2 * $limit)
+		{
+			$over++;
+			push @missed, "$name: $stmt ($kind): held $held ms, predicted $predicted ms"
+			  if $predicted <= $limit;
+		}
+		elsif ($held < $limit / 2)
+		{
+			$under++;
+			push @false_refusals, "$name: $stmt ($kind): held $held ms, predicted $predicted ms"
+			  if $predicted > $limit;
+		}
+		note(sprintf("%9.1f %9.1f  %-12s %s: %s", $predicted, $held, $kind, $name, $stmt));
+	}
+}
+note('  predicted     held  kind         statement (ms; limit ' . $limit . ' ms)');
+measure_against_engine(basename($_), slurp_utf8($_))
+  for ("$top/demo/10_naive_migration.sql", sort glob("$top/test/differential/*.sql"));
+is(join("\n", @missed), '', "by time against the engine: every statement that held its lock over 2 x $limit ms was predicted over the limit");
+is(join("\n", @false_refusals), '', "and every one that held it under $limit / 2 ms was predicted under it");
+cmp_ok($over, '>=', 2, "$over statements held it over 2 x $limit ms, $under under $limit / 2, of $timed timed");
+
 # generated: a type made by the script, then a column converted to it
 my %made = (
 	enum => "CREATE TYPE made_t AS ENUM ('a', 'b');",
