@@ -326,7 +326,7 @@ static KeyClass
 index_key_class(HeapTuple indextup)
 {
 	Form_pg_index idx = (Form_pg_index) GETSTRUCT(indextup);
-	KeyClass	classes[INDEX_MAX_KEYS];
+	KeyClass	classes[INDEX_MAX_KEYS] = {0};
 	oidvector  *collations = NULL;
 	oidvector  *opclasses = NULL;
 	Datum		d;
@@ -406,7 +406,7 @@ added_column_type(const ColumnDef *def, Oid *collid)
 static KeyClass
 new_index_key_class(const RelEffect *eff, const Node *cause)
 {
-	KeyClass	classes[INDEX_MAX_KEYS];
+	KeyClass	classes[INDEX_MAX_KEYS] = {0};
 	AttrNumber	first = InvalidAttrNumber;
 	int			n = 0;
 	ListCell   *lc;
