@@ -148,6 +148,21 @@ main_fork_bytes(Oid relid, Form_pg_class cls)
 }
 
 /*
+ * This backend's pending statistics for a table: the counts of committed
+ * transactions not flushed yet, and the open transaction's own in ->trans.
+ * The entry itself, not find_tabstat_entry(), which from 16 on returns a
+ * palloc'd copy without ->trans.  NULL where this backend has none.
+ */
+static PgStat_TableStatus *
+pending_table_status(Oid relid)
+{
+	PgStat_EntryRef *ref = pgstat_fetch_pending_entry(PGSTAT_KIND_RELATION,
+													  MyDatabaseId, relid);
+
+	return ref != NULL ? (PgStat_TableStatus *) ref->pending : NULL;
+}
+
+/*
  * The live tuples the cumulative statistics count for a table, with what
  * this backend inserted and deleted in committed transactions and has not
  * flushed yet (a backend flushes at most once a second, or when it exits):
@@ -157,7 +172,7 @@ static int64
 counted_live_tuples(Oid relid)
 {
 	PgStat_StatTabEntry *shared = pgstat_fetch_stat_tabentry(relid);
-	PgStat_TableStatus *pending = find_tabstat_entry(relid);
+	PgStat_TableStatus *pending = pending_table_status(relid);
 	int64		live = 0;
 
 	if (shared != NULL)
@@ -178,18 +193,16 @@ static int64
 statistics_live_rows(Oid relid, int64 *old_versions)
 {
 	PgStat_StatTabEntry *shared = pgstat_fetch_stat_tabentry(relid);
-	PgStat_EntryRef *ref;
+	PgStat_TableStatus *pending;
 	int64		live;
 
 	*old_versions = 0;
 	if (shared == NULL || !mg_tabentry_maintained(shared))
 		return -1;
 	live = mg_tabentry_live_tuples(shared);
-	/* the pending entry itself: 16 made find_tabstat_entry() a copy without it */
-	ref = pgstat_fetch_pending_entry(PGSTAT_KIND_RELATION, MyDatabaseId, relid);
-	if (ref != NULL && ref->pending != NULL)
+	pending = pending_table_status(relid);
+	if (pending != NULL)
 	{
-		PgStat_TableStatus *pending = (PgStat_TableStatus *) ref->pending;
 		PgStat_TableXactStatus *trans;
 
 		live += mg_tabstatus_delta_live_tuples(pending);
