@@ -302,6 +302,30 @@ apply_setting(VariableSetStmt *stmt)
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 }
 
+static bool
+ends_dry_run(int sqlerrcode)
+{
+	/*
+	 * A cancel or statement_timeout is the caller's, not the statement's: it
+	 * ends the whole dry run.
+	 */
+	return sqlerrcode == ERRCODE_QUERY_CANCELED;
+}
+
+typedef struct StepCall
+{
+	void		(*fn) (ScriptStep *);
+	ScriptStep *step;
+} StepCall;
+
+static void
+call_step(void *arg)
+{
+	StepCall   *call = (StepCall *) arg;
+
+	call->fn(call->step);
+}
+
 /*
  * A statement that PostgreSQL itself would reject (a default calling a
  * function the script creates earlier, a bad type modifier, a setting this
@@ -312,45 +336,15 @@ apply_setting(VariableSetStmt *stmt)
 static bool
 in_subtransaction(void (*fn) (ScriptStep *), ScriptStep *step, ErrorData **error)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	bool		ok = true;
+	StepCall	call = {fn, step};
+	ErrorData  *edata = mg_in_subtransaction(call_step, &call, step->trial,
+											 ends_dry_run);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		fn(step);
-		if (step->trial)
-			RollbackAndReleaseCurrentSubTransaction();
-		else
-			ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-
-		/*
-		 * A cancel or statement_timeout is the caller's, not the
-		 * statement's: it ends the whole dry run.
-		 */
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
-			ReThrowError(edata);
-		*error = edata;
-		step->findings = NIL;
-		ok = false;
-	}
-	PG_END_TRY();
-	return ok;
+	if (edata == NULL)
+		return true;
+	*error = edata;
+	step->findings = NIL;
+	return false;
 }
 
 /*

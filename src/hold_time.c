@@ -678,11 +678,13 @@ set_from_history(WorkKind kind, double median, int64 n)
  * measured, or the median of superusers' recent statements of the kind;
  * raised to the median of everyone's if that is slower.  Read as the
  * extension's owner (the audit is not readable by everyone), with the
- * audit's pinned settings.
+ * audit's pinned settings.  arg points to the owner's Oid (it runs in a
+ * subtransaction: look_up_factors()).
  */
 static void
-read_factors(Oid owner)
+read_factors(void *arg)
 {
+	Oid			owner = *(Oid *) arg;
 	Oid			save_userid;
 	int			save_sec_context;
 	int			nestlevel;
@@ -819,8 +821,8 @@ static void
 look_up_factors(void)
 {
 	Oid			owner = audit_table_owner();
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner resowner = CurrentResourceOwner;
+	ErrorData  *edata;
+	int			i;
 
 	if (factors_cxt == NULL)
 		factors_cxt = AllocSetContextCreate(TopMemoryContext,
@@ -834,31 +836,16 @@ look_up_factors(void)
 		return;
 	}
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
+	edata = mg_in_subtransaction(read_factors, &owner, false,
+								 mg_error_ends_work);
+	if (edata == NULL)
 	{
-		int			i;
-
-		read_factors(owner);
-		ReleaseCurrentSubTransaction();
 		for (i = 0; i < NUM_WORK_KINDS; i++)
 			last_read[i] = factors[i].factor;
 		have_last_read = true;
 	}
-	PG_CATCH();
+	else
 	{
-		ErrorData  *edata;
-		int			i;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = resowner;
-		if (mg_error_ends_work(edata->sqlerrcode))
-			ReThrowError(edata);
 		MemoryContextReset(factors_cxt);
 		reset_factors(MemoryContextStrdup(factors_cxt,
 										  psprintf(have_last_read ?
@@ -869,9 +856,6 @@ look_up_factors(void)
 			factors[i].factor = last_read[i];
 		FreeErrorData(edata);
 	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = resowner;
 	/* read, or fallen back from for a reason that lasts the transaction */
 	factors_lxid = mg_my_lxid();
 }

@@ -410,6 +410,20 @@ judge_under_first_lock(Guarded *g, Node *parsetree,
 	}
 }
 
+typedef struct JudgeCall
+{
+	Guarded    *g;
+	Node	   *parsetree;
+} JudgeCall;
+
+static void
+call_judge_statement(void *arg)
+{
+	JudgeCall  *call = (JudgeCall *) arg;
+
+	call->g->j.findings = judge_statement(call->parsetree, call->g->sql, NULL);
+}
+
 /*
  * One judgement of the statement, replacing any earlier one.
  *
@@ -428,39 +442,13 @@ judge_under_first_lock(Guarded *g, Node *parsetree,
 static bool
 judge(Guarded *g, Node *parsetree)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	volatile bool judged = false;
+	JudgeCall	call = {g, parsetree};
 
-	g->j.unjudged = NULL;
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		g->j.findings = judge_statement(parsetree, g->sql, NULL);
-		ReleaseCurrentSubTransaction();
-		judged = true;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		if (ends_statement(edata->sqlerrcode))
-			ReThrowError(edata);
-		g->j.findings = NIL;
-		g->j.unjudged = edata;
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
+	g->j.findings = NIL;
+	g->j.unjudged = mg_in_subtransaction(call_judge_statement, &call, false,
+										 ends_statement);
 	summarize(&g->j);
-	return judged;
+	return g->j.unjudged == NULL;
 }
 
 /*

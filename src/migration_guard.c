@@ -20,9 +20,12 @@
 
 #include <limits.h>
 
+#include "access/xact.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
 
 #include "migration_guard.h"
 
@@ -95,6 +98,49 @@ mg_error_ends_work(int sqlerrcode)
 		default:
 			return false;
 	}
+}
+
+/*
+ * Run fn(arg) in an internal subtransaction, so that an error in it ends
+ * that part of the guard's work and not the caller's: the subtransaction
+ * is committed (or rolled back, where rollback is true) and NULL returned;
+ * on an error it is rolled back and the error returned, in the caller's
+ * memory context, unless rethrow(sqlerrcode) says the error ends the
+ * caller's work too, which is then raised again.
+ */
+ErrorData *
+mg_in_subtransaction(void (*fn) (void *), void *arg, bool rollback,
+					 bool (*rethrow) (int sqlerrcode))
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		fn(arg);
+		if (rollback)
+			RollbackAndReleaseCurrentSubTransaction();
+		else
+			ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (rethrow(edata->sqlerrcode))
+			ReThrowError(edata);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return edata;
 }
 
 void		_PG_init(void);

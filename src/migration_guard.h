@@ -440,8 +440,13 @@ extern HeldLock *held_locks_find(List *list, Oid relid);
 extern bool held_lock_on(const ScriptState *script, Oid relid);
 extern void held_locks_install(void);
 
-/* hold_time.c */
+/* migration_guard.c */
 extern bool mg_error_ends_work(int sqlerrcode);
+extern ErrorData *mg_in_subtransaction(void (*fn) (void *), void *arg,
+									   bool rollback,
+									   bool (*rethrow) (int sqlerrcode));
+
+/* hold_time.c */
 extern HoldTime predict_hold(const RelEffect *eff, const Hazard *hz,
 							 const RelSize *work, const ScriptState *script);
 extern const char *work_kind_name(WorkKind kind);
