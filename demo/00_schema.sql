@@ -3,6 +3,9 @@
 --
 -- Everything happens in one transaction: the tables are new, so nobody else
 -- can see them yet and the guard lets the index builds through in silence.
+-- The rows go in before the keys, as pg_restore does it: one sorted build
+-- per index and one join for the foreign key, not a lookup per row.  The
+-- schema is the same as Prisma's, in about half the time.
 BEGIN;
 
 CREATE TABLE "User" (
@@ -10,18 +13,14 @@ CREATE TABLE "User" (
     "email"            TEXT NOT NULL,
     "plan"             TEXT NOT NULL DEFAULT 'free',
     "stripeCustomerId" TEXT,
-    "createdAt"        TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    CONSTRAINT "User_pkey" PRIMARY KEY ("id")
+    "createdAt"        TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
 CREATE TABLE "Project" (
     "id"        TEXT NOT NULL,
     "name"      TEXT NOT NULL,
     "userId"    TEXT NOT NULL,
-    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    CONSTRAINT "Project_pkey" PRIMARY KEY ("id"),
-    CONSTRAINT "Project_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User" ("id")
-        ON DELETE RESTRICT ON UPDATE CASCADE
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
 -- cuid-like ids: 'c' and 24 hex digits, deterministic so runs compare.
@@ -40,8 +39,12 @@ SELECT 'c' || substr(md5('project' || i), 1, 24),
        timestamp '2023-01-01' + i * interval '45 seconds'
   FROM generate_series(1, 720000) AS i;
 
+ALTER TABLE "User" ADD CONSTRAINT "User_pkey" PRIMARY KEY ("id");
+ALTER TABLE "Project" ADD CONSTRAINT "Project_pkey" PRIMARY KEY ("id");
 CREATE UNIQUE INDEX "User_email_key" ON "User" ("email");
 CREATE UNIQUE INDEX "User_stripeCustomerId_key" ON "User" ("stripeCustomerId");
 CREATE INDEX "Project_userId_idx" ON "Project" ("userId");
+ALTER TABLE "Project" ADD CONSTRAINT "Project_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User" ("id")
+    ON DELETE RESTRICT ON UPDATE CASCADE;
 
 COMMIT;
