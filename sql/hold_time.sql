@@ -98,6 +98,17 @@ SELECT 'attach_scan', abs(predicted_seconds - table_bytes / ht_rate('attach_scan
 UNION ALL
 SELECT 'reindex', abs(predicted_seconds - ht_btree('ht_main', 600) - ht_btree('ht_main', 900)) < 1e-9
   FROM ht_predicted('REINDEX TABLE ht_main') WHERE rule = 'reindex';
+-- SET TABLESPACE copies the table's blocks as they are: its bytes at the
+-- rewrite rate, no cost per row, and its indexes stay where they are
+SET allow_in_place_tablespaces = on;
+CREATE TABLESPACE ht_ts LOCATION '';
+SET migration_guard.max_lock_hold = '1ms';
+SELECT rule, abs(predicted_seconds - table_bytes / ht_rate('rewrite')) < 1e-9 AS bytes_only,
+       substring(detail from 'about \d+ ms: (a copy of [^,]*, block by block, at \d+ MB/s) \(') AS said
+  FROM migration_guard.check('ALTER TABLE ht_main SET TABLESPACE ht_ts') WHERE relation IS NOT NULL;
+RESET migration_guard.max_lock_hold;
+DROP TABLESPACE ht_ts;
+RESET allow_in_place_tablespaces;
 -- the rows a sort or a copy handles are the live ones, which the statistics
 -- count where the estimate (the last density, scaled to the size now) counts
 -- the dead too: half of ht_dead deleted, then, in a transaction, the rest

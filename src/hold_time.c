@@ -915,6 +915,7 @@ predict_hold(const RelEffect *eff, const Hazard *hz, const RelSize *work,
 	}
 	else if (ht.kind == WORK_REWRITE)
 	{
+		ht.copies_blocks = shape.copies_blocks;
 		ht.rows = shape.copies_blocks ? 0 : live;
 		ht.reference_ms = rewrite_reference_ms(work->bytes, ht.rows, shape.adds_value);
 	}
@@ -971,9 +972,13 @@ describe_hold(const HoldTime *ht)
 		/* the rate the prediction comes to, rows and all */
 		double		mb_s = ht->bytes / 1048576.0 / (ht->work_ms * ht->factor / 1000.0);
 
-		appendStringInfo(&buf, "a %s of %s", work_kinds[ht->kind].words,
-						 format_bytes(ht->bytes));
-		if (ht->kind == WORK_REWRITE)
+		if (ht->copies_blocks)
+			appendStringInfo(&buf, "a copy of %s, block by block,",
+							 format_bytes(ht->bytes));
+		else
+			appendStringInfo(&buf, "a %s of %s", work_kinds[ht->kind].words,
+							 format_bytes(ht->bytes));
+		if (ht->kind == WORK_REWRITE && !ht->copies_blocks)
 			appendStringInfo(&buf, " (" INT64_FORMAT " rows)", ht->rows);
 		appendStringInfo(&buf, " at %.*f MB/s", mb_s < 10 ? 1 : 0, mb_s);
 	}

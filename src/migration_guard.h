@@ -230,6 +230,8 @@ typedef struct HoldTime
 	int64		rows;			/* the rows a rewrite copies, or the keys a
 								 * B-tree build sorts */
 	KeyClass	key_class;		/* those keys' class */
+	bool		copies_blocks;	/* a rewrite that copies blocks, not rows
+								 * (SET TABLESPACE) */
 	double		work_ms;		/* that work's share of reference_ms */
 	int			nindexes;		/* indexes it builds along (a rewrite) */
 	int64		index_bytes;	/* what each of them reads */
