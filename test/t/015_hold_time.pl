@@ -38,11 +38,11 @@ use constant FAST_SLACK_MS => 30;
 # migration_guard.max_lock_hold for parts 3 and 4, between the slow and the
 # fast work on this fixture (predicted on 15 here: the rewrite 450-570 ms,
 # the GIN build 440-500 ms; the B-tree build 80-110 ms; the scans under
-# 20 ms). Not 100 ms: calibrate() times each scan once, in 4-8 ms, so a
-# scan's factor may be 2-5x off, and on a build 3x slower (with
-# assertions) the foreign key scan, predicted ~45 ms, could then be refused
-# at 100 ms while it really holds its lock under 50 ms, which part 3 does
-# not allow. At 250 ms the slow work is still predicted about 2x over the
+# 20 ms). Not 100 ms: calibrate() times each scan in 4-8 ms (the median of
+# five runs, but still a few page faults from 2x off), and on a build 3x
+# slower (with assertions) the foreign key scan, predicted ~45 ms, could
+# then be refused at 100 ms while it really holds its lock under 50 ms,
+# which part 3 does not allow. At 250 ms the slow work is still predicted about 2x over the
 # limit, and on a slower build the calibration moves it further up.
 use constant LIMIT_MS => 250;
 
